@@ -1,0 +1,1 @@
+//! Discord models (plain data, no I/O).
