@@ -3,7 +3,18 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod client;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod http;
 pub mod models;
 pub mod permissions;
+pub mod ratelimit;
 pub mod scope;
 pub mod secret;
+pub mod session;
+
+pub use client::{ApiRequest, DiscordOAuth, DiscordOAuthBuilder};
+pub use config::Config;
+pub use error::{Error, Result};

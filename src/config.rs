@@ -1,0 +1,668 @@
+//! Configuration: the seed's config keys (`DISCORD_CLIENT_ID`, `DISCORD_CLIENT_SECRET`,
+//! `DISCORD_REDIRECT_URI`, `DISCORD_BOT_TOKEN`, `DISCORD_USERS_CACHE_MAX_LIMIT`) plus what a
+//! production client needs: where Discord and its CDN live (so a fake can stand in), a proxy,
+//! one overall deadline per call, the User-Agent and the [`Clock`].
+//!
+//! Build it with [`Config::builder`] or read it with [`Config::from_env`]. A missing or malformed
+//! value is a [`ConfigError`] naming the key; secret values never appear in the message.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::clock::{Clock, SystemClock};
+use crate::secret::{BotToken, ClientSecret};
+
+/// Discord's root (authorize at `{base}/oauth2/authorize`, REST at `{base}/api/v10`).
+pub const DEFAULT_BASE_URL: &str = "https://discord.com";
+/// Discord's CDN for avatars, banners and icons.
+pub const DEFAULT_CDN_URL: &str = "https://cdn.discordapp.com";
+/// The REST API version this crate speaks. Unversioned `/api` routes to the deprecated v6
+/// (discord-api.md §0, `developers/reference.mdx`), so every call is pinned to v10.
+pub const API_VERSION: u8 = 10;
+/// The default size of the users cache (the seed's `DISCORD_USERS_CACHE_MAX_LIMIT`).
+pub const DEFAULT_USERS_CACHE_MAX_LIMIT: u64 = 100;
+/// The default overall deadline of one call, retries and rate-limit waits included.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A configuration value that is missing or malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {reason}")]
+pub struct ConfigError {
+    /// The configuration key (environment variable or builder field).
+    pub key: &'static str,
+    /// What is wrong with it. Never contains a secret value.
+    pub reason: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(key: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            key,
+            reason: reason.into(),
+        }
+    }
+
+    fn missing(key: &'static str) -> Self {
+        Self::new(key, "is required but missing")
+    }
+}
+
+/// An HTTP(S) forward proxy for every call to Discord (the seed's `proxy` and `proxy_auth`).
+#[derive(Clone)]
+pub struct ProxyConfig {
+    /// The proxy URL, e.g. `http://proxy.internal:3128`.
+    pub url: Url,
+    /// Basic credentials for the proxy, if any.
+    pub auth: Option<(String, ClientSecret)>,
+}
+
+impl fmt::Debug for ProxyConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut shown = self.url.clone();
+        let _ = shown.set_password(None);
+        f.debug_struct("ProxyConfig")
+            .field("url", &shown.as_str())
+            .field(
+                "auth",
+                &self.auth.as_ref().map(|(user, _)| (user, "[redacted]")),
+            )
+            .finish()
+    }
+}
+
+/// The client configuration. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) inner: Arc<ConfigInner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct ConfigInner {
+    pub(crate) client_id: u64,
+    pub(crate) client_secret: ClientSecret,
+    pub(crate) redirect_uri: Url,
+    pub(crate) bot_token: Option<BotToken>,
+    pub(crate) users_cache_max_limit: u64,
+    pub(crate) base_url: Url,
+    pub(crate) cdn_url: Url,
+    pub(crate) api_base: String,
+    pub(crate) authorize_url: Url,
+    pub(crate) token_url: Url,
+    pub(crate) revoke_url: Url,
+    pub(crate) proxy: Option<ProxyConfig>,
+    pub(crate) request_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) user_agent: String,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl Config {
+    /// Starts a builder.
+    #[must_use]
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::default()
+    }
+
+    /// Reads the configuration from the environment:
+    ///
+    /// | variable | meaning | default |
+    /// |---|---|---|
+    /// | `DISCORD_CLIENT_ID` | application id | required |
+    /// | `DISCORD_CLIENT_SECRET` | application secret | required |
+    /// | `DISCORD_REDIRECT_URI` | the callback URL registered at Discord | required |
+    /// | `DISCORD_BOT_TOKEN` | bot token for bot routes | none |
+    /// | `DISCORD_USERS_CACHE_MAX_LIMIT` | users kept in the cache | 100 |
+    /// | `DISCORD_BASE_URL` | root of Discord | `https://discord.com` |
+    /// | `DISCORD_CDN_URL` | root of the CDN | `https://cdn.discordapp.com` |
+    /// | `DISCORD_PROXY_URL` | forward proxy, credentials allowed as `http://user:pass@host:port` | none |
+    /// | `DISCORD_REQUEST_TIMEOUT_MS` | overall deadline per call | 10000 |
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first missing or malformed key.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Like [`from_env`](Self::from_env) but reads keys through `lookup` (for tests and for
+    /// frameworks with their own config maps, like the seed's `app.config`).
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first missing or malformed key.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| lookup(key).filter(|v| !v.trim().is_empty());
+        let mut b = Config::builder();
+        b.client_id = Some(parse_client_id(
+            "DISCORD_CLIENT_ID",
+            &get("DISCORD_CLIENT_ID").ok_or_else(|| ConfigError::missing("DISCORD_CLIENT_ID"))?,
+        )?);
+        b.client_secret = Some(ClientSecret::new(
+            get("DISCORD_CLIENT_SECRET")
+                .ok_or_else(|| ConfigError::missing("DISCORD_CLIENT_SECRET"))?,
+        ));
+        b.redirect_uri = Some(
+            get("DISCORD_REDIRECT_URI")
+                .ok_or_else(|| ConfigError::missing("DISCORD_REDIRECT_URI"))?,
+        );
+        b.bot_token = get("DISCORD_BOT_TOKEN").map(BotToken::new);
+        if let Some(v) = get("DISCORD_USERS_CACHE_MAX_LIMIT") {
+            b.users_cache_max_limit = Some(v.trim().parse().map_err(|_| {
+                ConfigError::new(
+                    "DISCORD_USERS_CACHE_MAX_LIMIT",
+                    "must be a non-negative integer",
+                )
+            })?);
+        }
+        b.base_url = get("DISCORD_BASE_URL");
+        b.cdn_url = get("DISCORD_CDN_URL");
+        b.proxy_url = get("DISCORD_PROXY_URL");
+        if let Some(v) = get("DISCORD_REQUEST_TIMEOUT_MS") {
+            let ms: u64 = v.trim().parse().map_err(|_| {
+                ConfigError::new(
+                    "DISCORD_REQUEST_TIMEOUT_MS",
+                    "must be a positive integer (milliseconds)",
+                )
+            })?;
+            b.request_timeout = Some(Duration::from_millis(ms));
+        }
+        b.build()
+    }
+
+    /// The application's client id.
+    #[must_use]
+    pub fn client_id(&self) -> u64 {
+        self.inner.client_id
+    }
+
+    /// The redirect URI sent on authorize and repeated on the code exchange.
+    #[must_use]
+    pub fn redirect_uri(&self) -> &Url {
+        &self.inner.redirect_uri
+    }
+
+    /// Whether a bot token is configured.
+    #[must_use]
+    pub fn has_bot_token(&self) -> bool {
+        self.inner.bot_token.is_some()
+    }
+
+    /// The users cache bound (`DISCORD_USERS_CACHE_MAX_LIMIT`).
+    #[must_use]
+    pub fn users_cache_max_limit(&self) -> u64 {
+        self.inner.users_cache_max_limit
+    }
+
+    /// Discord's root URL.
+    #[must_use]
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base_url
+    }
+
+    /// The CDN root URL.
+    #[must_use]
+    pub fn cdn_url(&self) -> &Url {
+        &self.inner.cdn_url
+    }
+
+    /// The REST base: `{base}/api/v10`, without a trailing slash.
+    #[must_use]
+    pub fn api_base(&self) -> &str {
+        &self.inner.api_base
+    }
+
+    /// `{base}/oauth2/authorize` (no `/api`: discord-api.md §1.1).
+    #[must_use]
+    pub fn authorize_url(&self) -> &Url {
+        &self.inner.authorize_url
+    }
+
+    /// `{base}/api/v10/oauth2/token`.
+    #[must_use]
+    pub fn token_url(&self) -> &Url {
+        &self.inner.token_url
+    }
+
+    /// `{base}/api/v10/oauth2/token/revoke`.
+    #[must_use]
+    pub fn revoke_url(&self) -> &Url {
+        &self.inner.revoke_url
+    }
+
+    /// The overall deadline of one call (retries and rate-limit waits included).
+    #[must_use]
+    pub fn request_timeout(&self) -> Duration {
+        self.inner.request_timeout
+    }
+
+    /// The User-Agent sent on every call.
+    #[must_use]
+    pub fn user_agent(&self) -> &str {
+        &self.inner.user_agent
+    }
+
+    /// The clock used for every expiry decision.
+    #[must_use]
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+}
+
+/// Builder for [`Config`]. Every setter consumes and returns the builder.
+#[derive(Default)]
+#[must_use = "a builder does nothing until `.build()`"]
+pub struct ConfigBuilder {
+    client_id: Option<u64>,
+    client_secret: Option<ClientSecret>,
+    redirect_uri: Option<String>,
+    bot_token: Option<BotToken>,
+    users_cache_max_limit: Option<u64>,
+    base_url: Option<String>,
+    cdn_url: Option<String>,
+    proxy_url: Option<String>,
+    proxy_auth: Option<(String, ClientSecret)>,
+    request_timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    user_agent: Option<String>,
+    clock: Option<Arc<dyn Clock>>,
+}
+
+impl fmt::Debug for ConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigBuilder")
+            .field("client_id", &self.client_id)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConfigBuilder {
+    /// The application id (`DISCORD_CLIENT_ID`).
+    pub fn client_id(mut self, id: u64) -> Self {
+        self.client_id = Some(id);
+        self
+    }
+
+    /// The client secret (`DISCORD_CLIENT_SECRET`).
+    pub fn client_secret(mut self, secret: impl Into<ClientSecret>) -> Self {
+        self.client_secret = Some(secret.into());
+        self
+    }
+
+    /// The redirect URI registered at Discord (`DISCORD_REDIRECT_URI`).
+    pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.redirect_uri = Some(uri.into());
+        self
+    }
+
+    /// The bot token (`DISCORD_BOT_TOKEN`).
+    pub fn bot_token(mut self, token: impl Into<BotToken>) -> Self {
+        self.bot_token = Some(token.into());
+        self
+    }
+
+    /// The users cache bound (`DISCORD_USERS_CACHE_MAX_LIMIT`, default 100).
+    pub fn users_cache_max_limit(mut self, limit: u64) -> Self {
+        self.users_cache_max_limit = Some(limit);
+        self
+    }
+
+    /// Discord's root (`DISCORD_BASE_URL`), e.g. a fake Discord's `http://127.0.0.1:PORT`.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The CDN root (`DISCORD_CDN_URL`).
+    pub fn cdn_url(mut self, url: impl Into<String>) -> Self {
+        self.cdn_url = Some(url.into());
+        self
+    }
+
+    /// A forward proxy for every call (the seed's `proxy`). Credentials may be in the URL.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy_url = Some(url.into());
+        self
+    }
+
+    /// Basic credentials for the proxy (the seed's `proxy_auth`).
+    pub fn proxy_auth(
+        mut self,
+        username: impl Into<String>,
+        password: impl Into<ClientSecret>,
+    ) -> Self {
+        self.proxy_auth = Some((username.into(), password.into()));
+        self
+    }
+
+    /// The overall deadline of one call, retries and rate-limit waits included (default 10 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = Some(timeout);
+        self
+    }
+
+    /// The TCP connect timeout of one attempt (default 5 s, never above the overall deadline).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Overrides the User-Agent. Discord requires the form `DiscordBot ($url, $version)`
+    /// (discord-api.md §0); anything else is rejected by `build`.
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = Some(ua.into());
+        self
+    }
+
+    /// The clock for expiry decisions (default [`SystemClock`]).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Validates and builds the configuration.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first missing or malformed key.
+    pub fn build(self) -> Result<Config, ConfigError> {
+        let client_id = self
+            .client_id
+            .ok_or_else(|| ConfigError::missing("DISCORD_CLIENT_ID"))?;
+        if client_id == 0 {
+            return Err(ConfigError::new(
+                "DISCORD_CLIENT_ID",
+                "must be a non-zero application id",
+            ));
+        }
+        let client_secret = self
+            .client_secret
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| ConfigError::missing("DISCORD_CLIENT_SECRET"))?;
+        let redirect_uri = self
+            .redirect_uri
+            .ok_or_else(|| ConfigError::missing("DISCORD_REDIRECT_URI"))?;
+        let redirect_uri = parse_http_url("DISCORD_REDIRECT_URI", &redirect_uri)?;
+        if redirect_uri.fragment().is_some() {
+            return Err(ConfigError::new(
+                "DISCORD_REDIRECT_URI",
+                "must not contain a fragment",
+            ));
+        }
+        let bot_token = self.bot_token.filter(|t| !t.is_empty());
+        if let Some(t) = &bot_token
+            && t.secret()
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(ConfigError::new(
+                "DISCORD_BOT_TOKEN",
+                "must not contain whitespace",
+            ));
+        }
+        let base_url = parse_root(
+            "DISCORD_BASE_URL",
+            self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
+        )?;
+        let cdn_url = parse_root(
+            "DISCORD_CDN_URL",
+            self.cdn_url.as_deref().unwrap_or(DEFAULT_CDN_URL),
+        )?;
+        let root = base_url.as_str().trim_end_matches('/');
+        let api_base = format!("{root}/api/v{API_VERSION}");
+        let join = |path: &str| {
+            Url::parse(&format!("{root}{path}")).map_err(|e| {
+                ConfigError::new("DISCORD_BASE_URL", format!("cannot derive {path}: {e}"))
+            })
+        };
+        let authorize_url = join("/oauth2/authorize")?;
+        let token_url = join(&format!("/api/v{API_VERSION}/oauth2/token"))?;
+        let revoke_url = join(&format!("/api/v{API_VERSION}/oauth2/token/revoke"))?;
+
+        let proxy = match self.proxy_url {
+            None => None,
+            Some(raw) => {
+                let mut url = parse_http_url("DISCORD_PROXY_URL", &raw)?;
+                let mut auth = self.proxy_auth;
+                if !url.username().is_empty() && auth.is_none() {
+                    let user = percent_decode(url.username());
+                    let pass = url.password().map(percent_decode).unwrap_or_default();
+                    auth = Some((user, ClientSecret::new(pass)));
+                }
+                let _ = url.set_username("");
+                let _ = url.set_password(None);
+                Some(ProxyConfig { url, auth })
+            }
+        };
+        let request_timeout = self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT);
+        if request_timeout.is_zero() {
+            return Err(ConfigError::new(
+                "DISCORD_REQUEST_TIMEOUT_MS",
+                "must be greater than zero",
+            ));
+        }
+        let connect_timeout = self
+            .connect_timeout
+            .unwrap_or(Duration::from_secs(5))
+            .min(request_timeout);
+        let user_agent = match self.user_agent {
+            Some(ua) => {
+                if !ua.starts_with("DiscordBot (") || http::HeaderValue::from_str(&ua).is_err() {
+                    return Err(ConfigError::new(
+                        "user_agent",
+                        "must have the form `DiscordBot ($url, $versionNumber)` (Discord's rule)",
+                    ));
+                }
+                ua
+            }
+            None => default_user_agent(),
+        };
+        Ok(Config {
+            inner: Arc::new(ConfigInner {
+                client_id,
+                client_secret,
+                redirect_uri,
+                bot_token,
+                users_cache_max_limit: self
+                    .users_cache_max_limit
+                    .unwrap_or(DEFAULT_USERS_CACHE_MAX_LIMIT),
+                base_url,
+                cdn_url,
+                api_base,
+                authorize_url,
+                token_url,
+                revoke_url,
+                proxy,
+                request_timeout,
+                connect_timeout,
+                user_agent,
+                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            }),
+        })
+    }
+}
+
+/// `DiscordBot (https://github.com/discord-oauth/discord-oauth, 0.1.0)`: the form Discord requires
+/// (`developers/reference.mdx#user-agent`); a bad User-Agent can get a Cloudflare block (40333).
+#[must_use]
+pub fn default_user_agent() -> String {
+    format!(
+        "DiscordBot ({}, {}) discord-oauth-rs",
+        env!("CARGO_PKG_REPOSITORY"),
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+fn parse_client_id(key: &'static str, raw: &str) -> Result<u64, ConfigError> {
+    match raw.trim().parse::<u64>() {
+        Ok(0) | Err(_) => Err(ConfigError::new(
+            key,
+            "must be the numeric application id (a snowflake)",
+        )),
+        Ok(id) => Ok(id),
+    }
+}
+
+fn parse_http_url(key: &'static str, raw: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(raw.trim())
+        .map_err(|e| ConfigError::new(key, format!("is not a valid URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(ConfigError::new(key, "must be an absolute http(s) URL"));
+    }
+    Ok(url)
+}
+
+fn parse_root(key: &'static str, raw: &str) -> Result<Url, ConfigError> {
+    let url = parse_http_url(key, raw)?;
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(ConfigError::new(
+            key,
+            "must be a plain root URL without query, fragment or credentials",
+        ));
+    }
+    Ok(url)
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    const OK: &[(&str, &str)] = &[
+        ("DISCORD_CLIENT_ID", "157730590492196864"),
+        ("DISCORD_CLIENT_SECRET", "s3cr3t-value"),
+        ("DISCORD_REDIRECT_URI", "http://127.0.0.1:5000/callback"),
+    ];
+
+    #[test]
+    fn defaults_and_derived_urls() {
+        let c = Config::from_lookup(env(OK)).unwrap();
+        assert_eq!(c.client_id(), 157_730_590_492_196_864);
+        assert_eq!(c.api_base(), "https://discord.com/api/v10");
+        assert_eq!(
+            c.authorize_url().as_str(),
+            "https://discord.com/oauth2/authorize"
+        );
+        assert_eq!(
+            c.token_url().as_str(),
+            "https://discord.com/api/v10/oauth2/token"
+        );
+        assert_eq!(
+            c.revoke_url().as_str(),
+            "https://discord.com/api/v10/oauth2/token/revoke"
+        );
+        assert_eq!(c.cdn_url().as_str(), "https://cdn.discordapp.com/");
+        assert_eq!(c.users_cache_max_limit(), 100);
+        assert_eq!(c.request_timeout(), Duration::from_secs(10));
+        assert!(c.user_agent().starts_with("DiscordBot (https://"));
+        assert!(!c.has_bot_token());
+    }
+
+    #[test]
+    fn custom_bases_for_a_fake_discord() {
+        let mut pairs = OK.to_vec();
+        pairs.push(("DISCORD_BASE_URL", "http://127.0.0.1:9999/"));
+        pairs.push(("DISCORD_CDN_URL", "http://127.0.0.1:9999/cdn"));
+        let c = Config::from_lookup(env(&pairs)).unwrap();
+        assert_eq!(c.api_base(), "http://127.0.0.1:9999/api/v10");
+        assert_eq!(
+            c.authorize_url().as_str(),
+            "http://127.0.0.1:9999/oauth2/authorize"
+        );
+        assert_eq!(c.cdn_url().as_str(), "http://127.0.0.1:9999/cdn");
+    }
+
+    #[test]
+    fn each_missing_key_is_named() {
+        for missing in [
+            "DISCORD_CLIENT_ID",
+            "DISCORD_CLIENT_SECRET",
+            "DISCORD_REDIRECT_URI",
+        ] {
+            let pairs: Vec<_> = OK.iter().copied().filter(|(k, _)| *k != missing).collect();
+            let err = Config::from_lookup(env(&pairs)).unwrap_err();
+            assert_eq!(err.key, missing);
+            assert!(err.to_string().starts_with(missing));
+        }
+    }
+
+    #[test]
+    fn each_malformed_key_is_named_without_its_value() {
+        let cases = [
+            ("DISCORD_CLIENT_ID", "not-a-number"),
+            ("DISCORD_CLIENT_ID", "0"),
+            ("DISCORD_REDIRECT_URI", "ftp://x/cb"),
+            ("DISCORD_REDIRECT_URI", "/callback"),
+            ("DISCORD_USERS_CACHE_MAX_LIMIT", "-3"),
+            ("DISCORD_BASE_URL", "discord.com"),
+            ("DISCORD_BASE_URL", "https://discord.com/?x=1"),
+            ("DISCORD_CDN_URL", "nope"),
+            ("DISCORD_PROXY_URL", "::::"),
+            ("DISCORD_REQUEST_TIMEOUT_MS", "soon"),
+            ("DISCORD_REQUEST_TIMEOUT_MS", "0"),
+            ("DISCORD_BOT_TOKEN", "has space"),
+        ];
+        for (key, value) in cases {
+            let mut pairs = OK.to_vec();
+            pairs.retain(|(k, _)| *k != key);
+            pairs.push((key, value));
+            let err = Config::from_lookup(env(&pairs)).unwrap_err();
+            assert_eq!(err.key, key, "{key}={value}");
+            if key == "DISCORD_BOT_TOKEN" {
+                assert!(!err.to_string().contains(value));
+            }
+        }
+    }
+
+    #[test]
+    fn proxy_credentials_are_split_and_redacted() {
+        let mut pairs = OK.to_vec();
+        pairs.push(("DISCORD_PROXY_URL", "http://alice:pa%40ss@proxy.local:3128"));
+        let c = Config::from_lookup(env(&pairs)).unwrap();
+        let proxy = c.inner.proxy.as_ref().unwrap();
+        assert_eq!(proxy.url.as_str(), "http://proxy.local:3128/");
+        let (user, pass) = proxy.auth.as_ref().unwrap();
+        assert_eq!(user, "alice");
+        assert_eq!(pass.secret(), "pa@ss");
+        let dbg = format!("{c:?}");
+        assert!(
+            !dbg.contains("pa@ss") && !dbg.contains("s3cr3t-value"),
+            "{dbg}"
+        );
+    }
+
+    #[test]
+    fn user_agent_must_follow_discords_form() {
+        let b = || {
+            Config::builder()
+                .client_id(1)
+                .client_secret("x")
+                .redirect_uri("http://127.0.0.1/cb")
+        };
+        assert_eq!(
+            b().user_agent("curl/8").build().unwrap_err().key,
+            "user_agent"
+        );
+        assert!(
+            b().user_agent("DiscordBot (https://example.com, 1.0)")
+                .build()
+                .is_ok()
+        );
+    }
+}

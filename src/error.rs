@@ -1,0 +1,287 @@
+//! The one error type of the crate.
+//!
+//! Every non-2xx answer from Discord becomes a typed variant; nothing is returned as if it were
+//! data (Flask-Discord's bug B6). Each variant knows the HTTP status a web app should answer with
+//! ([`Error::status`]); the `axum` feature renders it as a response.
+//!
+//! | seed exception | here |
+//! |---|---|
+//! | `HttpException` | [`Error`] itself (every variant) |
+//! | `RateLimited(json, headers)` | [`Error::RateLimited`]; `retry_after` is a [`Duration`] built from Discord's **float seconds** (the seed's docs say milliseconds, which was API v6) |
+//! | `Unauthorized` | [`Error::Unauthorized`] (the *user's* token); a bad bot token is [`Error::BotUnauthorized`] |
+//! | `AccessDenied` | [`Error::AccessDenied`] |
+
+use std::fmt;
+use std::time::Duration;
+
+use http::{HeaderMap, StatusCode};
+
+use crate::config::ConfigError;
+use crate::scope::Scope;
+
+/// Why an OAuth2 `state` was refused at the callback. Every case answers 400 and sends no token
+/// request to Discord.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StateError {
+    /// The callback carried no `state` parameter.
+    Missing,
+    /// No pending login in this browser matches the `state` (forged, or another browser's).
+    Mismatch,
+    /// The pending login is older than its lifetime (10 minutes).
+    Expired,
+    /// The `state` was already used once.
+    Reused,
+}
+
+impl fmt::Display for StateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Missing => "the callback has no state",
+            Self::Mismatch => "the state does not match a login started in this browser",
+            Self::Expired => "the login took too long; start again",
+            Self::Reused => "the state was already used",
+        })
+    }
+}
+
+/// `X-RateLimit-Scope` of a 429 (discord-api.md §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RateLimitScope {
+    /// Per bot or user.
+    User,
+    /// The per-bot/user global limit.
+    Global,
+    /// A per-resource limit shared by everyone; does not count as an invalid request.
+    Shared,
+}
+
+impl RateLimitScope {
+    /// Parses the header value.
+    #[must_use]
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.trim() {
+            "user" => Some(Self::User),
+            "global" => Some(Self::Global),
+            "shared" => Some(Self::Shared),
+            _ => None,
+        }
+    }
+}
+
+/// The crate's error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The user has no session, or their Discord authorization is no longer good (expired,
+    /// revoked, logged out). The seed's `Unauthorized`.
+    #[error("not authorized with Discord (no session, or the authorization ended)")]
+    Unauthorized,
+
+    /// The session was not granted a scope this call needs; known before calling Discord.
+    #[error("the Discord authorization lacks the `{0}` scope")]
+    MissingScope(Scope),
+
+    /// Discord answered 401 to a call made with the bot token: a configuration error, never the
+    /// user's [`Error::Unauthorized`].
+    #[error("Discord rejected the bot token (401); check DISCORD_BOT_TOKEN")]
+    BotUnauthorized,
+
+    /// A bot route was called but no bot token is configured.
+    #[error("no bot token is configured (DISCORD_BOT_TOKEN)")]
+    NoBotToken,
+
+    /// Rate limited, and the wait could not fit in the call's deadline. The seed's `RateLimited`.
+    #[error("rate limited by Discord; retry after {:.3} s", retry_after.as_secs_f64())]
+    RateLimited {
+        /// How long to wait, from `retry_after` (float seconds) or `Retry-After`.
+        retry_after: Duration,
+        /// Whether the global limit was hit.
+        global: bool,
+        /// `X-RateLimit-Scope`, when sent.
+        scope: Option<RateLimitScope>,
+        /// `X-RateLimit-Bucket`, when known.
+        bucket: Option<String>,
+        /// Discord's message.
+        message: String,
+        /// The JSON body, when there was one (a Cloudflare ban page is HTML).
+        json: Option<Box<serde_json::Value>>,
+        /// The response headers (empty when the limit was enforced locally).
+        headers: Box<HeaderMap>,
+    },
+
+    /// Discord answered with an error status and (usually) its JSON error body
+    /// `{"code", "message", "errors"}` (discord-api.md §6).
+    #[error("Discord answered {status}: {message} (code {code})")]
+    Api {
+        /// The HTTP status Discord answered with.
+        status: StatusCode,
+        /// Discord's JSON error code (0 when absent, e.g. a non-JSON body), such as 50025.
+        code: u64,
+        /// Discord's message.
+        message: String,
+        /// The nested `errors` object of a 50035 "Invalid Form Body".
+        errors: Option<Box<serde_json::Value>>,
+    },
+
+    /// The user pressed Cancel on Discord's consent screen (`error=access_denied`).
+    #[error("the user denied the authorization")]
+    AccessDenied {
+        /// `error_description`, if Discord sent one.
+        description: Option<String>,
+    },
+
+    /// Discord's OAuth2 endpoint answered with an RFC 6749 error (`invalid_grant`,
+    /// `invalid_client`, ...), or the authorize redirect carried one (`invalid_scope`).
+    #[error("Discord OAuth2 error `{error}`")]
+    OAuth {
+        /// The HTTP status of the token endpoint's answer (400 for an authorize redirect).
+        status: StatusCode,
+        /// The RFC 6749 `error` code.
+        error: String,
+        /// `error_description`.
+        description: Option<String>,
+    },
+
+    /// The callback's `state` was missing, forged, expired or reused.
+    #[error("invalid OAuth2 state: {0}")]
+    InvalidState(StateError),
+
+    /// A state-changing request came from another site (`Origin` / `Sec-Fetch-Site`).
+    #[error("cross-site request refused")]
+    CrossSite,
+
+    /// A request route is not a relative path under the API base (absolute URL, `//`, `..`).
+    #[error("invalid route: {0}")]
+    InvalidRoute(String),
+
+    /// A request the library refuses to build (a reserved authorize parameter, a bad cookie...).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+
+    /// Discord did not answer within the call's overall deadline.
+    #[error("Discord did not answer within the deadline")]
+    Timeout,
+
+    /// The connection to Discord failed (DNS, TCP, TLS, reset).
+    #[error("could not reach Discord: {0}")]
+    Transport(String),
+
+    /// Discord's answer could not be decoded.
+    #[error("malformed answer from Discord on {route}: {reason}")]
+    Decode {
+        /// The route whose answer was malformed.
+        route: String,
+        /// What was wrong. Never contains the body (it may hold tokens).
+        reason: String,
+    },
+
+    /// The configuration is missing or malformed.
+    #[error("configuration error: {0}")]
+    Config(#[from] ConfigError),
+
+    /// A session, token or rate-limit store failed.
+    #[error("store error: {0}")]
+    Store(String),
+}
+
+impl Error {
+    /// The HTTP status a web app should answer with (the demo contract's statuses).
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::MissingScope(_) | Self::AccessDenied { .. } | Self::CrossSite => {
+                StatusCode::FORBIDDEN
+            }
+            Self::InvalidState(_) | Self::InvalidRequest(_) | Self::InvalidRoute(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::RateLimited { .. } | Self::NoBotToken | Self::Store(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::Api { status, .. } => match status.as_u16() {
+                400 | 403 | 404 => *status,
+                _ => StatusCode::BAD_GATEWAY,
+            },
+            // A bad or used code presented at the callback is the browser's input: 400.
+            Self::OAuth { error, .. } if error == "invalid_grant" || error == "invalid_scope" => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::OAuth { .. }
+            | Self::BotUnauthorized
+            | Self::Timeout
+            | Self::Transport(_)
+            | Self::Decode { .. } => StatusCode::BAD_GATEWAY,
+            Self::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Whether this is a rate limit.
+    #[must_use]
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(self, Self::RateLimited { .. })
+    }
+
+    /// How long to wait before retrying, for a rate limit.
+    #[must_use]
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    /// Whether the user must log in (again).
+    #[must_use]
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, Self::Unauthorized)
+    }
+
+    /// Whether Discord failed or could not be reached (timeout, transport, 5xx, malformed answer).
+    #[must_use]
+    pub fn is_upstream_failure(&self) -> bool {
+        match self {
+            Self::Timeout | Self::Transport(_) | Self::Decode { .. } => true,
+            Self::Api { status, .. } => status.is_server_error(),
+            _ => false,
+        }
+    }
+
+    /// Discord's JSON error code, for [`Error::Api`].
+    #[must_use]
+    pub fn api_code(&self) -> Option<u64> {
+        match self {
+            Self::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// A short machine-readable name, used in JSON error bodies.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Unauthorized => "unauthorized",
+            Self::MissingScope(_) => "missing_scope",
+            Self::BotUnauthorized => "bot_unauthorized",
+            Self::NoBotToken => "no_bot_token",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Api { .. } => "discord_error",
+            Self::AccessDenied { .. } => "access_denied",
+            Self::OAuth { .. } => "oauth_error",
+            Self::InvalidState(_) => "invalid_state",
+            Self::CrossSite => "cross_site",
+            Self::InvalidRoute(_) => "invalid_route",
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::Timeout => "timeout",
+            Self::Transport(_) => "upstream_unreachable",
+            Self::Decode { .. } => "malformed_upstream_answer",
+            Self::Config(_) => "configuration",
+            Self::Store(_) => "store",
+        }
+    }
+}
+
+/// Shorthand for `Result<T, discord_oauth::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

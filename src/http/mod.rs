@@ -1,0 +1,481 @@
+//! The HTTP pipeline. Every call to Discord, the OAuth2 token, refresh and revoke calls
+//! included, goes through [`Http::send`]: route guard, User-Agent, `Authorization`, the rate
+//! limiter hook, one overall deadline covering retries and waits, the retry policy, and the
+//! mapping of every non-2xx answer to a typed [`Error`]. Redirects are never followed: a token
+//! must never reach another host.
+
+mod request;
+pub(crate) mod retry;
+pub(crate) mod route;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use http::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+
+pub use request::{Payload, Response};
+
+use crate::config::Config;
+use crate::error::{Error, RateLimitScope};
+use crate::ratelimit::{Identity, Limiter, RequestKey};
+use crate::secret::AccessToken;
+use retry::RetryClass;
+
+/// Largest body accepted from Discord; anything bigger is a malformed answer.
+const MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// How a call authenticates.
+#[derive(Clone, Copy)]
+pub(crate) enum Auth<'a> {
+    /// No `Authorization` header (the seed's `oauth=False`).
+    None,
+    /// `Authorization: Bearer <user access token>`.
+    Bearer(&'a AccessToken),
+    /// `Authorization: Bot <bot token>`.
+    Bot,
+    /// HTTP Basic with the client id and secret (token and revoke endpoints).
+    Client,
+}
+
+/// The request body.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum Body {
+    /// No body.
+    #[default]
+    Empty,
+    /// A JSON body.
+    Json(Bytes),
+    /// An `application/x-www-form-urlencoded` body (the only type Discord's token endpoint takes).
+    Form(String),
+}
+
+/// Where a call goes.
+#[derive(Debug, Clone)]
+pub(crate) enum Target {
+    /// A route under `{base}/api/v10` (checked by the route guard).
+    Api(String),
+    /// The OAuth2 token endpoint.
+    Token,
+    /// The OAuth2 revoke endpoint.
+    Revoke,
+}
+
+/// One call, before it is sent.
+#[derive(Debug, Clone)]
+pub(crate) struct Call {
+    pub(crate) method: Method,
+    pub(crate) target: Target,
+    pub(crate) query: Vec<(String, String)>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Body,
+    pub(crate) identity: Identity,
+    pub(crate) retry: RetryClass,
+    pub(crate) deadline: Option<Instant>,
+}
+
+impl Call {
+    pub(crate) fn api(method: Method, route: impl Into<String>) -> Self {
+        let retry = RetryClass::for_method(&method);
+        Self {
+            method,
+            target: Target::Api(route.into()),
+            query: Vec::new(),
+            headers: HeaderMap::new(),
+            body: Body::Empty,
+            identity: Identity::Anonymous,
+            retry,
+            deadline: None,
+        }
+    }
+
+    pub(crate) fn oauth(target: Target, form: String) -> Self {
+        Self {
+            method: Method::POST,
+            target,
+            query: Vec::new(),
+            headers: HeaderMap::new(),
+            body: Body::Form(form),
+            identity: Identity::Anonymous,
+            retry: RetryClass::Never,
+            deadline: None,
+        }
+    }
+}
+
+/// The pipeline: one pooled `reqwest` client, the configuration and the limiter.
+#[derive(Clone, Debug)]
+pub(crate) struct Http {
+    client: reqwest::Client,
+    config: Config,
+    limiter: Arc<dyn Limiter>,
+}
+
+impl Http {
+    pub(crate) fn new(config: Config, limiter: Arc<dyn Limiter>) -> Result<Self, Error> {
+        let inner = &config.inner;
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(inner.user_agent.clone())
+            .connect_timeout(inner.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true);
+        builder = match &inner.proxy {
+            Some(p) => {
+                let mut proxy = reqwest::Proxy::all(p.url.as_str()).map_err(|e| {
+                    Error::Config(crate::config::ConfigError::new(
+                        "DISCORD_PROXY_URL",
+                        e.to_string(),
+                    ))
+                })?;
+                if let Some((user, pass)) = &p.auth {
+                    proxy = proxy.basic_auth(user, pass.secret());
+                }
+                builder.proxy(proxy)
+            }
+            None => builder.no_proxy(),
+        };
+        let client = builder.build().map_err(|e| {
+            Error::Config(crate::config::ConfigError::new(
+                "http client",
+                e.to_string(),
+            ))
+        })?;
+        Ok(Self {
+            client,
+            config,
+            limiter,
+        })
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub(crate) fn limiter(&self) -> &Arc<dyn Limiter> {
+        &self.limiter
+    }
+
+    /// Sends `call`, mapping every non-2xx answer to an [`Error`].
+    pub(crate) async fn send(&self, call: Call, auth: Auth<'_>) -> Result<Response, Error> {
+        let deadline = call
+            .deadline
+            .unwrap_or_else(|| Instant::now() + self.config.inner.request_timeout);
+        let (url, path) = self.url_for(&call)?;
+        let auth_header = self.auth_header(auth)?;
+        let key = RequestKey {
+            method: &call.method,
+            path: &path,
+            identity: &call.identity,
+        };
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            self.limiter.acquire(&key, deadline).await?;
+            let outcome =
+                tokio::time::timeout_at(deadline, self.attempt(&call, &url, auth_header.as_ref()))
+                    .await;
+            let can_retry = call.retry == RetryClass::Idempotent && attempt < retry::MAX_ATTEMPTS;
+            let failure = match outcome {
+                Err(_elapsed) => return Err(Error::Timeout),
+                Ok(Err(e)) => e,
+                Ok(Ok((status, headers, body))) => {
+                    self.limiter.observe(&key, status, &headers);
+                    if status.is_success() {
+                        return Ok(Response::new(status, headers, body, path));
+                    }
+                    let err = map_error(&call.target, auth, &path, status, &headers, &body);
+                    if !(can_retry && retry::retryable_status(status)) {
+                        return Err(err);
+                    }
+                    err
+                }
+            };
+            if !can_retry
+                || !matches!(
+                    failure,
+                    Error::Timeout | Error::Transport(_) | Error::Api { .. }
+                )
+            {
+                return Err(failure);
+            }
+            let pause = retry::backoff(attempt);
+            if Instant::now() + pause >= deadline {
+                return Err(failure);
+            }
+            tracing::debug!(path = %path, attempt, error = %failure, "retrying Discord call");
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    /// Sends `call` and decodes a JSON answer.
+    pub(crate) async fn send_json<T: DeserializeOwned>(
+        &self,
+        call: Call,
+        auth: Auth<'_>,
+    ) -> Result<T, Error> {
+        self.send(call, auth).await?.json()
+    }
+
+    async fn attempt(
+        &self,
+        call: &Call,
+        url: &str,
+        auth: Option<&HeaderValue>,
+    ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
+        let mut req = self.client.request(call.method.clone(), url);
+        if !call.query.is_empty() {
+            req = req.query(&call.query);
+        }
+        let mut headers = call.headers.clone();
+        if let Some(auth) = auth {
+            headers.insert(AUTHORIZATION, auth.clone());
+        }
+        match &call.body {
+            Body::Empty => {}
+            Body::Json(bytes) => {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                req = req.body(bytes.clone());
+            }
+            Body::Form(form) => {
+                headers.insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/x-www-form-urlencoded"),
+                );
+                req = req.body(form.clone());
+            }
+        }
+        let resp = req.headers(headers).send().await.map_err(transport_error)?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+            return Err(Error::Decode {
+                route: url_path(url),
+                reason: "answer too large".into(),
+            });
+        }
+        let body = resp.bytes().await.map_err(transport_error)?;
+        if body.len() > MAX_BODY {
+            return Err(Error::Decode {
+                route: url_path(url),
+                reason: "answer too large".into(),
+            });
+        }
+        Ok((status, headers, body))
+    }
+
+    fn url_for(&self, call: &Call) -> Result<(String, String), Error> {
+        let inner = &self.config.inner;
+        match &call.target {
+            Target::Api(route) => {
+                let (path, inline_query) = route::check_route(route)?;
+                let mut url = format!("{}{}", inner.api_base, path);
+                if let Some(q) = inline_query {
+                    url.push('?');
+                    url.push_str(&q);
+                }
+                // Defence in depth: the result must still be under the API base.
+                let parsed =
+                    url::Url::parse(&url).map_err(|e| Error::InvalidRoute(e.to_string()))?;
+                let base = &inner.base_url;
+                if parsed.host() != base.host()
+                    || parsed.port_or_known_default() != base.port_or_known_default()
+                    || parsed.scheme() != base.scheme()
+                {
+                    return Err(Error::InvalidRoute("route leaves the API host".into()));
+                }
+                Ok((url, path))
+            }
+            Target::Token => Ok((inner.token_url.to_string(), "/oauth2/token".into())),
+            Target::Revoke => Ok((inner.revoke_url.to_string(), "/oauth2/token/revoke".into())),
+        }
+    }
+
+    fn auth_header(&self, auth: Auth<'_>) -> Result<Option<HeaderValue>, Error> {
+        let inner = &self.config.inner;
+        let value = match auth {
+            Auth::None => return Ok(None),
+            Auth::Bearer(token) => format!("Bearer {}", token.secret()),
+            Auth::Bot => {
+                let token = inner.bot_token.as_ref().ok_or(Error::NoBotToken)?;
+                format!("Bot {}", token.secret())
+            }
+            Auth::Client => {
+                use base64::Engine as _;
+                // RFC 6749 §2.3.1: form-urlencode id and secret before Basic encoding.
+                let id = inner.client_id.to_string();
+                let secret: String =
+                    url::form_urlencoded::byte_serialize(inner.client_secret.secret().as_bytes())
+                        .collect();
+                let raw = format!("{id}:{secret}");
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(raw)
+                )
+            }
+        };
+        let mut value = HeaderValue::from_str(&value).map_err(|_| {
+            Error::InvalidRequest("a token contains characters not allowed in a header".into())
+        })?;
+        value.set_sensitive(true);
+        Ok(Some(value))
+    }
+}
+
+fn url_path(url: &str) -> String {
+    url::Url::parse(url).map_or_else(|_| String::new(), |u| u.path().to_owned())
+}
+
+fn transport_error(e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        return Error::Timeout;
+    }
+    // reqwest's Display may include the URL; our URLs carry no secrets (tokens travel in headers
+    // and bodies), but keep only the error chain's kind to stay terse.
+    let e = e.without_url();
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    Error::Transport(msg)
+}
+
+#[derive(serde::Deserialize)]
+struct DiscordErrorBody {
+    #[serde(default)]
+    code: Option<u64>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    errors: Option<serde_json::Value>,
+}
+
+#[derive(serde::Deserialize)]
+struct OAuthErrorBody {
+    error: String,
+    #[serde(default)]
+    error_description: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct RateLimitBody {
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    retry_after: Option<f64>,
+    #[serde(default)]
+    global: Option<bool>,
+}
+
+fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    header_str(headers, "content-type")
+        .is_some_and(|ct| ct.trim_start().starts_with("application/json"))
+}
+
+/// Turns a non-2xx answer into a typed error (discord-api.md §5, §6).
+fn map_error(
+    target: &Target,
+    auth: Auth<'_>,
+    path: &str,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Error {
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        return rate_limited(headers, body);
+    }
+    if matches!(target, Target::Token | Target::Revoke)
+        && let Ok(e) = serde_json::from_slice::<OAuthErrorBody>(body)
+    {
+        return Error::OAuth {
+            status,
+            error: e.error,
+            description: e.error_description,
+        };
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        match auth {
+            Auth::Bot => return Error::BotUnauthorized,
+            Auth::Bearer(_) => return Error::Unauthorized,
+            Auth::None | Auth::Client => {}
+        }
+    }
+    let parsed = serde_json::from_slice::<DiscordErrorBody>(body).ok();
+    let (code, message, errors) = match parsed {
+        Some(b) => (
+            b.code.unwrap_or(0),
+            b.message
+                .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned()),
+            b.errors.map(Box::new),
+        ),
+        None => {
+            let what = if status.is_redirection() {
+                "unexpected redirect (not followed)".to_owned()
+            } else {
+                format!(
+                    "{} (non-JSON body)",
+                    status.canonical_reason().unwrap_or("error")
+                )
+            };
+            (0, what, None)
+        }
+    };
+    tracing::debug!(path, status = status.as_u16(), code, "Discord error answer");
+    Error::Api {
+        status,
+        code,
+        message,
+        errors,
+    }
+}
+
+/// Builds [`Error::RateLimited`] from a 429: `retry_after` is float **seconds** since API v8;
+/// `Retry-After` is the rounded-up integer; a non-JSON body (a Cloudflare ban page) still gives a
+/// typed error (Flask-Discord raised `JSONDecodeError`, bug B6).
+pub(crate) fn rate_limited(headers: &HeaderMap, body: &[u8]) -> Error {
+    let json: Option<serde_json::Value> = if is_json(headers) || body.first() == Some(&b'{') {
+        serde_json::from_slice(body).ok()
+    } else {
+        None
+    };
+    let parsed: Option<RateLimitBody> = json
+        .as_ref()
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    let header_secs =
+        header_str(headers, RETRY_AFTER.as_str()).and_then(|v| v.trim().parse::<f64>().ok());
+    let reset_after =
+        header_str(headers, "x-ratelimit-reset-after").and_then(|v| v.trim().parse::<f64>().ok());
+    let secs = parsed
+        .as_ref()
+        .and_then(|b| b.retry_after)
+        .or(header_secs)
+        .or(reset_after)
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .unwrap_or(1.0)
+        .min(86_400.0);
+    let global = parsed.as_ref().and_then(|b| b.global).unwrap_or(false)
+        || header_str(headers, "x-ratelimit-global")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let scope = header_str(headers, "x-ratelimit-scope").and_then(RateLimitScope::parse);
+    Error::RateLimited {
+        retry_after: Duration::from_secs_f64(secs),
+        global,
+        scope,
+        bucket: header_str(headers, "x-ratelimit-bucket").map(str::to_owned),
+        message: parsed
+            .and_then(|b| b.message)
+            .unwrap_or_else(|| "You are being rate limited.".to_owned()),
+        json: json.map(Box::new),
+        headers: Box::new(headers.clone()),
+    }
+}
