@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""Measurement and reporting helpers for bench/run.sh (standard library only).
+
+Subcommands:
+  cpu PID                 utime+stime (seconds) of PID and all its descendants, from /proc
+  rss PID                 "<sum VmRSS KiB> <sum VmHWM KiB> <process count>" of PID and its descendants
+  sample-rss PID OUT      sample sum(VmRSS) of the tree every 50 ms until killed; keep the max in OUT (KiB)
+  wrk-json FILE           extract the JSON line printed by bench/wrk_cookie.lua from wrk's output
+  mock-delta BEFORE AFTER upstream calls / 429s between two /_mock/stats snapshots (JSON files)
+  report RESULTS.json     print the comparison table (markdown) and write it into BENCHMARKS.md
+"""
+
+import json
+import os
+import sys
+import time
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _children_map():
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                s = f.read()
+        except OSError:
+            continue
+        rest = s[s.rfind(")") + 2 :].split()
+        ppid = int(rest[1])
+        kids.setdefault(ppid, []).append(int(d))
+    return kids
+
+
+def tree(pid):
+    kids = _children_map()
+    out, stack = [], [int(pid)]
+    while stack:
+        p = stack.pop()
+        out.append(p)
+        stack.extend(kids.get(p, []))
+    return out
+
+
+def cpu_seconds(pid):
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                s = f.read()
+        except OSError:
+            continue
+        rest = s[s.rfind(")") + 2 :].split()
+        # fields 14 and 15 (utime, stime) -> indexes 11, 12 after the comm field
+        total += int(rest[11]) + int(rest[12])
+    return total / CLK_TCK
+
+
+def rss_kib(pid):
+    rss = hwm = n = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("VmHWM:"):
+                        hwm += int(line.split()[1])
+            n += 1
+        except OSError:
+            continue
+    return rss, hwm, n
+
+
+def sample_rss(pid, out):
+    peak = 0
+    deadline = time.time() + 3600  # bounded: one hour at most
+    while time.time() < deadline:
+        if not os.path.exists(f"/proc/{pid}"):
+            break
+        rss, _, _ = rss_kib(pid)
+        if rss > peak:
+            peak = rss
+            tmp = out + ".tmp"
+            with open(tmp, "w") as f:
+                f.write(str(peak))
+            os.replace(tmp, out)
+        time.sleep(0.05)
+
+
+def wrk_json(path):
+    with open(path) as f:
+        for line in f:
+            if line.startswith("WRKJSON "):
+                print(line[len("WRKJSON ") :].strip())
+                return
+    print(json.dumps({"error": "no WRKJSON line in wrk output"}))
+
+
+# ------------------------------------------------------------------------------------------------
+# /_mock/stats deltas
+# ------------------------------------------------------------------------------------------------
+
+
+def _flatten(v, prefix="", out=None):
+    out = {} if out is None else out
+    if isinstance(v, dict):
+        for k, x in v.items():
+            _flatten(x, f"{prefix}.{k}" if prefix else str(k), out)
+    elif isinstance(v, (int, float)) and not isinstance(v, bool):
+        out[prefix] = v
+    return out
+
+
+def mock_delta(before, after):
+    """Upstream calls (all routes), 429s and per-route deltas between two stats snapshots.
+
+    The fake's /_mock/stats counts requests per route under ``requests`` (or ``routes``), 429s
+    under ``rate_limited`` / ``total_rate_limited``. Keys are matched loosely so the harness keeps
+    working if the fake adds counters.
+    """
+    b, a = _flatten(before or {}), _flatten(after or {})
+    d = {k: a.get(k, 0) - b.get(k, 0) for k in set(a) | set(b)}
+    d = {k: v for k, v in d.items() if v}
+
+    def pick(pred):
+        return {k: v for k, v in d.items() if pred(k)}
+
+    totals_429 = pick(lambda k: k in ("total_rate_limited", "rate_limited_total", "429"))
+    if totals_429:
+        n429 = sum(totals_429.values())
+    else:
+        n429 = sum(pick(lambda k: k.startswith("rate_limited.") or k.startswith("429")).values())
+    total_keys = pick(lambda k: k in ("total_requests", "requests_total"))
+    if total_keys:
+        calls = sum(total_keys.values())
+        per_route = pick(lambda k: k.startswith("requests.") or k.startswith("routes."))
+    else:
+        per_route = pick(lambda k: k.startswith("requests.") or k.startswith("routes."))
+        if not per_route:  # flat {route: count} (dev stand-in)
+            per_route = pick(lambda k: "." not in k and k != "429" and not k.startswith("tokens") and k != "revocations")
+        calls = sum(per_route.values())
+    return {"calls": calls, "429s": n429, "per_route": dict(sorted(per_route.items()))}
+
+
+# ------------------------------------------------------------------------------------------------
+# report
+# ------------------------------------------------------------------------------------------------
+
+
+def _fmt(v, unit=""):
+    if v is None:
+        return "n/a"
+    if isinstance(v, float):
+        if abs(v) >= 100:
+            s = f"{v:,.0f}"
+        elif abs(v) >= 10:
+            s = f"{v:.1f}"
+        else:
+            s = f"{v:.2f}"
+    else:
+        s = f"{v:,}" if isinstance(v, int) else str(v)
+    return f"{s}{unit}"
+
+
+def _ratio(ours, theirs, higher_is_better):
+    if ours is None or theirs is None:
+        return "n/a"
+    try:
+        if higher_is_better:
+            r = ours / theirs if theirs else None
+        else:
+            r = theirs / ours if ours else None
+    except TypeError:
+        return "n/a"
+    if r is None:
+        return "n/a"
+    return f"{r:.1f}x better" if r >= 1 else f"{1 / r:.1f}x worse"
+
+
+def _get(d, *path):
+    for p in path:
+        if not isinstance(d, dict) or p not in d:
+            return None
+        d = d[p]
+    return d
+
+
+def rows(res):
+    o, f = res.get("ours", {}), res.get("flask", {})
+    out = []
+
+    def row(label, path, unit="", hib=True, ratio=True, conv=None):
+        a, b = _get(o, *path), _get(f, *path)
+        if conv:
+            a = conv(a) if a is not None else None
+            b = conv(b) if b is not None else None
+        out.append((label, _fmt(a, unit), _fmt(b, unit), _ratio(a, b, hib) if ratio else ""))
+
+    row("hot GET /me: requests/s", ("hot_me", "rps"))
+    row("hot GET /me: p50 latency", ("hot_me", "p50_ms"), " ms", hib=False)
+    row("hot GET /me: p99 latency", ("hot_me", "p99_ms"), " ms", hib=False)
+    row("hot GET /me: errors (non-2xx + socket)", ("hot_me", "errors"), ratio=False)
+    row("hot GET /me: upstream calls", ("hot_me", "upstream_calls"), ratio=False)
+    row("GET /health: requests/s", ("health", "rps"))
+    row("GET /health: p50 latency", ("health", "p50_ms"), " ms", hib=False)
+    row("GET /health: p99 latency", ("health", "p99_ms"), " ms", hib=False)
+    row("hot /me as a fraction of own /health", ("hot_me", "vs_health"), ratio=False)
+    row("login storm: logins/s", ("storm", "logins_per_s"))
+    row("login storm: app requests/s", ("storm", "app_rps"))
+    row("login storm: p50 latency (app requests)", ("storm", "app_p50_ms"), " ms", hib=False)
+    row("login storm: p99 latency (app requests)", ("storm", "app_p99_ms"), " ms", hib=False)
+    row("login storm: completed / errors", ("storm", "completed_errors"), ratio=False)
+    row("login storm: upstream calls (per login)", ("storm", "upstream_per_login"), ratio=False)
+    row("login storm: 429s received", ("storm", "429s"), ratio=False)
+    row("CPU storm: app CPU per completed login", ("cpu_storm", "cpu_ms_per_login"), " ms", hib=False)
+    row("CPU storm: logins/s", ("cpu_storm", "logins_per_s"))
+    row("CPU storm: completed / errors", ("cpu_storm", "completed_errors"), ratio=False)
+    row("CPU storm: upstream calls (per login)", ("cpu_storm", "upstream_per_login"), ratio=False)
+    row("RSS after the CPU storm (all processes)", ("cpu_storm", "rss_after_mib"), " MiB", hib=False)
+    row("bot burst: succeeded / 100", ("burst", "succeeded"), ratio=False)
+    row("bot burst: wall time", ("burst", "wall_s"), " s", hib=False)
+    row("bot burst: 429s received from the fake", ("burst", "429s"), ratio=False)
+    row("bot burst: upstream calls", ("burst", "upstream_calls"), ratio=False)
+    row("bot burst: status codes", ("burst", "codes_s"), ratio=False)
+    row("peak RSS, whole run (all processes)", ("peak_rss_mib",), " MiB", hib=False)
+    row("processes", ("processes",), ratio=False)
+    return out
+
+
+def table(res):
+    lines = [
+        "| metric | ours (discord-oauth demo) | Flask-Discord 0.1.69 + gunicorn | ratio |",
+        "|---|---:|---:|---|",
+    ]
+    for label, a, b, r in rows(res):
+        lines.append(f"| {label} | {a} | {b} | {r} |")
+    return "\n".join(lines)
+
+
+def targets(res):
+    o, f = res.get("ours", {}), res.get("flask", {})
+    t = []
+
+    def chk(name, ok, detail):
+        if ok is None:
+            t.append(f"- [ ] {name}: not measured ({detail})")
+        else:
+            t.append(f"- [{'x' if ok else ' '}] {name}: {detail}")
+
+    me_o, me_f = _get(o, "hot_me", "rps"), _get(f, "hot_me", "rps")
+    r = me_o / me_f if me_o and me_f else None
+    chk("hot /me >= 20x Flask-Discord's req/s", None if r is None else r >= 20, f"{_fmt(r)}x")
+    v = _get(o, "hot_me", "vs_health")
+    chk("hot /me >= 0.9 of our /health", None if v is None else v >= 0.9, _fmt(v))
+    c_o, c_f = _get(o, "cpu_storm", "cpu_ms_per_login"), _get(f, "cpu_storm", "cpu_ms_per_login")
+    chk("app CPU per login <= ~0.9 ms", None if c_o is None else c_o <= 0.9, f"{_fmt(c_o)} ms")
+    r = c_f / c_o if c_o and c_f else None
+    chk("app CPU per login >= 10x lower than Flask-Discord's", None if r is None else r >= 10, f"{_fmt(r)}x")
+    l_o, l_f = _get(o, "storm", "logins_per_s"), _get(f, "storm", "logins_per_s")
+    r = l_o / l_f if l_o and l_f else None
+    chk("login throughput >= 10x (where the load generator is not the bottleneck)", None if r is None else r >= 10, f"{_fmt(r)}x")
+    m = _get(o, "cpu_storm", "rss_after_mib")
+    chk("RSS <= 20 MiB after the 500 logins", None if m is None else m <= 20, f"{_fmt(m)} MiB")
+    s, w, n429 = _get(o, "burst", "succeeded"), _get(o, "burst", "wall_s"), _get(o, "burst", "429s")
+    ok = None if s is None else (s == 100 and w is not None and w <= 1.3 and n429 == 0)
+    chk("bot burst 100/100 in <= 1.3 s with zero 429s", ok, f"{_fmt(s)}/100 in {_fmt(w)} s, {_fmt(n429)} 429s")
+    errs = [_get(o, "hot_me", "errors"), _get(o, "health", "errors"), _get(o, "storm", "errors"), _get(o, "cpu_storm", "errors"), _get(o, "burst", "errors")]
+    known = [e for e in errs if e is not None]
+    chk("zero errors (ours)", None if not known else sum(known) == 0, f"{sum(known) if known else 'n/a'} errors")
+    return "\n".join(t)
+
+
+def report(path):
+    with open(path) as f:
+        res = json.load(f)
+    md = table(res)
+    print(md)
+    print()
+    print(targets(res))
+    return res, md
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1] if len(sys.argv) > 1 else ""
+    if cmd == "cpu":
+        print(f"{cpu_seconds(sys.argv[2]):.3f}")
+    elif cmd == "rss":
+        print(*rss_kib(sys.argv[2]))
+    elif cmd == "sample-rss":
+        sample_rss(sys.argv[2], sys.argv[3])
+    elif cmd == "wrk-json":
+        wrk_json(sys.argv[2])
+    elif cmd == "mock-delta":
+        with open(sys.argv[2]) as f1, open(sys.argv[3]) as f2:
+            b, a = json.load(f1), json.load(f2)
+        print(json.dumps(mock_delta(b, a)))
+    elif cmd == "mock-delta-inline":
+        d = json.loads(sys.stdin.read())
+        print(json.dumps(mock_delta(d.get("stats_before"), d.get("stats_after"))))
+    elif cmd == "report":
+        report(sys.argv[2])
+    else:
+        print(__doc__)
+        sys.exit(2)
