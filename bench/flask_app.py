@@ -200,7 +200,6 @@ def me():
 @app.get("/guilds")
 @requires_authorization
 def guilds():
-    discord.fetch_user()  # binds DISCORD_USER_ID so the guild list lands in the users cache
     out = [
         {
             "id": str(g.id),
@@ -217,7 +216,6 @@ def guilds():
 @app.get("/connections")
 @requires_authorization
 def connections():
-    discord.fetch_user()
     out = [
         {"id": c.id, "name": c.name, "type": c.type, "verified": bool(c.verified), "visibility": c.visibility}
         for c in discord.fetch_connections()

@@ -142,7 +142,166 @@ def mock_delta(before, after):
         if not per_route:  # flat {route: count} (dev stand-in)
             per_route = pick(lambda k: "." not in k and k != "429" and not k.startswith("tokens") and k != "revocations")
         calls = sum(per_route.values())
+    # The browser's hop to the authorize page is not a call made by the app: leave it out.
+    browser = {k: v for k, v in per_route.items() if "authorize" in k.lower()}
+    calls -= sum(browser.values())
+    per_route = {k: v for k, v in per_route.items() if k not in browser}
     return {"calls": calls, "429s": n429, "per_route": dict(sorted(per_route.items()))}
+
+
+# ------------------------------------------------------------------------------------------------
+# workloads: everything measured against one app
+# ------------------------------------------------------------------------------------------------
+
+
+def _http_json(url, timeout=10):
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=timeout) as r:  # loopback only (run.sh passes 127.0.0.1)
+        return json.loads(r.read().decode())
+
+
+def _post_json(url, body, timeout=10):
+    import urllib.request
+
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as r:  # loopback only
+        return r.status
+
+
+def set_limits(cfg, enabled):
+    """Switch the fake's rate limits (POST /_mock/rate-limits); no-op without a limits URL."""
+    url = cfg.get("limits")
+    if url:
+        _post_json(url, {"enabled": bool(enabled)})
+
+
+def _run(cmd, timeout, env=None, log=None):
+    import subprocess
+
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=e)
+    if log:
+        with open(log, "a") as f:
+            f.write(f"$ {' '.join(cmd)}\n{p.stderr}\n{p.stdout}\n")
+    return p
+
+
+def _last_json(text):
+    for line in reversed(text.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            return json.loads(line)
+    return {"error": "no JSON output"}
+
+
+class RssSampler:
+    """Samples sum(VmRSS) of the app's process tree every 50 ms in a thread; keeps the peak."""
+
+    def __init__(self, pid):
+        import threading
+
+        self.pid, self.peak, self.stop = pid, 0, False
+        self.t = threading.Thread(target=self._loop, daemon=True)
+        self.t.start()
+
+    def _loop(self):
+        deadline = time.time() + 3600
+        while not self.stop and time.time() < deadline:
+            rss, _, _ = rss_kib(self.pid)
+            self.peak = max(self.peak, rss)
+            time.sleep(0.05)
+
+    def finish(self):
+        self.stop = True
+        self.t.join(timeout=2)
+        return self.peak
+
+
+def workloads(cfg):
+    """Run (a) hot /me + /health, (b) login storm + CPU storm, (c) bot burst against one app.
+
+    cfg keys: name, pid, app, stats, loadgen, wrk, lua, guild, hot_seconds, hot_conns, wrk_threads,
+    storm_users, cpu_users, concurrency, burst_users, user_base, loadgen_threads, log.
+    """
+    pid, app, stats, lg, log = cfg["pid"], cfg["app"], cfg["stats"], cfg["loadgen"], cfg["log"]
+    ub = int(cfg["user_base"])
+    lgt = str(cfg.get("loadgen_threads", 1))
+    res = {"name": cfg["name"]}
+    sampler = RssSampler(pid)
+
+    def say(msg):
+        print(f"[{cfg['name']}] {msg}", file=sys.stderr, flush=True)
+
+    def snap():
+        try:
+            return _http_json(stats)
+        except Exception as e:  # noqa: BLE001 - report, do not crash the run
+            return {"_error": str(e)}
+
+    # (a) and (b) with the fake's rate limits off, (c) with them on (see run.sh).
+    set_limits(cfg, False)
+    # (a) hot /me with a logged-in cookie, then /health; same wrk settings.
+    p = _run([lg, "login", "--app", app, "--user", str(ub), "--warm", "3", "--threads", lgt, "--max-seconds", "30"], 60, log=log)
+    cookie = _last_json(p.stdout).get("cookie", "")
+    if not cookie:
+        say(f"login for the hot loop failed: {p.stdout.strip()} {p.stderr.strip()[-300:]}")
+    wrk_base = [cfg["wrk"], "-t", str(cfg["wrk_threads"]), "-c", str(cfg["hot_conns"]), "-d", f"{cfg['hot_seconds']}s", "--timeout", "5s", "-s", cfg["lua"]]
+    for key, path, ck in (("hot_me", "/me", cookie), ("health", "/health", "")):
+        before = snap()
+        say(f"wrk {path} for {cfg['hot_seconds']}s at {cfg['hot_conns']} connections")
+        p = _run(wrk_base + [app + path], int(cfg["hot_seconds"]) + 60, env={"BENCH_COOKIE": ck}, log=log)
+        r = {}
+        for line in p.stdout.splitlines():
+            if line.startswith("WRKJSON "):
+                r = json.loads(line[8:])
+        if not r:
+            r = {"error": p.stdout[-300:] + p.stderr[-300:]}
+        d = mock_delta(before, snap())
+        r["upstream_calls"], r["429s"] = d["calls"], d["429s"]
+        res[key] = r
+        say(f"  -> {r.get('rps')} req/s, p50 {r.get('p50_ms')} ms, p99 {r.get('p99_ms')} ms, errors {r.get('errors')}")
+    if res["hot_me"].get("rps") and res["health"].get("rps"):
+        res["hot_me"]["vs_health"] = res["hot_me"]["rps"] / res["health"]["rps"]
+
+    # (b) login storms: throughput/latency (storm_users) and CPU/RSS (cpu_users), fresh users each.
+    next_user = ub + 1
+    for key, n in (("storm", int(cfg["storm_users"])), ("cpu_storm", int(cfg["cpu_users"]))):
+        say(f"login storm: {n} users at concurrency {cfg['concurrency']}")
+        before, cpu0 = snap(), cpu_seconds(pid)
+        p = _run([lg, "storm", "--app", app, "--users", str(n), "--concurrency", str(cfg["concurrency"]), "--first-user", str(next_user), "--threads", lgt, "--max-seconds", "240"], 300, log=log)
+        cpu1, after = cpu_seconds(pid), snap()
+        next_user += n
+        r = _last_json(p.stdout)
+        d = mock_delta(before, after)
+        done = r.get("completed", 0)
+        r["cpu_s"] = cpu1 - cpu0
+        r["cpu_ms_per_login"] = (cpu1 - cpu0) * 1000 / done if done else None
+        r["upstream_calls"], r["429s"], r["upstream_routes"] = d["calls"], d["429s"], d["per_route"]
+        r["upstream_per_login"] = round(d["calls"] / done, 2) if done else None
+        r["completed_errors"] = f"{done} / {r.get('errors', 'n/a')}"
+        rss, hwm, nproc = rss_kib(pid)
+        r["rss_after_mib"], r["hwm_sum_mib"] = rss / 1024, hwm / 1024
+        res[key] = r
+        say(f"  -> {done}/{n} ok, {r.get('logins_per_s', 0):.1f} logins/s, CPU {r['cpu_ms_per_login']} ms/login, {d['calls']} upstream calls, RSS {rss / 1024:.1f} MiB")
+
+    # (c) bot burst: burst_users logged-in users press join at once, Discord's limits on.
+    set_limits(cfg, True)
+    time.sleep(1.1)  # let any global window opened earlier close
+    nb = int(cfg["burst_users"])
+    say(f"bot burst: {nb} users join guild {cfg['guild']} at once")
+    p = _run([lg, "burst", "--app", app, "--users", str(nb), "--guild", str(cfg["guild"]), "--first-user", str(next_user), "--stats", stats, "--threads", lgt, "--max-seconds", "120"], 180, log=log)
+    r = _last_json(p.stdout)
+    d = mock_delta(r.pop("stats_before", None), r.pop("stats_after", None))
+    r["429s"], r["upstream_calls"], r["upstream_routes"] = d["429s"], d["calls"], d["per_route"]
+    r["codes_s"] = " ".join(f"{k}:{v}" for k, v in sorted((r.get("codes") or {}).items()))
+    res["burst"] = r
+    say(f"  -> {r.get('succeeded')}/{nb} in {r.get('wall_s')} s, codes {r['codes_s']}, 429s {d['429s']}")
+
+    res["peak_rss_mib"] = sampler.finish() / 1024
+    res["processes"] = rss_kib(pid)[2]
+    return res
 
 
 # ------------------------------------------------------------------------------------------------
@@ -283,6 +442,80 @@ def report(path):
     return res, md
 
 
+def sweep_table(out_dir):
+    import glob
+
+    lines = [
+        "| gunicorn config | hot /me req/s | /health req/s | storm logins/s | storm p99 | CPU/login | peak RSS | burst ok | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    found = False
+    for path in sorted(glob.glob(os.path.join(out_dir, "flask-*.json"))):
+        cfg = os.path.basename(path)[len("flask-") : -len(".json")]
+        with open(path) as f:
+            r = json.load(f)
+        found = True
+        errs = sum(
+            x for x in (_get(r, "hot_me", "errors"), _get(r, "health", "errors"), _get(r, "storm", "errors"), _get(r, "cpu_storm", "errors"), _get(r, "burst", "errors")) if isinstance(x, int)
+        )
+        lines.append(
+            f"| `{cfg}` | {_fmt(_get(r, 'hot_me', 'rps'))} | {_fmt(_get(r, 'health', 'rps'))} | {_fmt(_get(r, 'storm', 'logins_per_s'))} | "
+            f"{_fmt(_get(r, 'storm', 'app_p99_ms'), ' ms')} | {_fmt(_get(r, 'cpu_storm', 'cpu_ms_per_login'), ' ms')} | "
+            f"{_fmt(_get(r, 'peak_rss_mib'), ' MiB')} | {_fmt(_get(r, 'burst', 'succeeded'))}/{_fmt(_get(r, 'burst', 'users'))} | {errs} |"
+        )
+    return "\n".join(lines) if found else ""
+
+
+def _replace_block(text, tag, body):
+    begin, end = f"<!-- {tag}:begin -->", f"<!-- {tag}:end -->"
+    block = f"{begin}\n{body}\n{end}"
+    if begin in text and end in text:
+        a, b = text.index(begin), text.index(end) + len(end)
+        return text[:a] + block + text[b:]
+    return text + "\n" + block + "\n"
+
+
+def publish(results, md_path, write, date, machine, cmd, flask_cfg, sweep, out_dir, smoke_failed, wrk_desc):
+    res, md = report(results)
+    o = res.get("ours", {})
+    extra = []
+    if smoke_failed:
+        extra.append(f"**Smoke check FAILED for: {smoke_failed}. Those numbers do not count.**")
+    body = "\n".join(
+        [
+            f"Latest run: **{date}** on {machine}.",
+            "",
+            f"Command: `{cmd}` (Flask side: gunicorn `{flask_cfg}`; hot loop: {wrk_desc}; login storms at concurrency "
+            f"{_get(o, 'storm', 'concurrency') or 'n/a'}, {_get(o, 'storm', 'users') or 'n/a'} then {_get(o, 'cpu_storm', 'users') or 'n/a'} users; "
+            f"bot burst of {_get(o, 'burst', 'users') or 'n/a'} users).",
+            "",
+            *extra,
+            md,
+            "",
+            "Targets (issue 8):",
+            "",
+            targets(res),
+        ]
+    )
+    print()
+    sw = sweep_table(out_dir) if sweep else ""
+    if sw:
+        print(sw)
+    if write != "1":
+        return
+    text = open(md_path).read() if os.path.exists(md_path) else "# Benchmarks\n"
+    text = _replace_block(text, "e2e", body)
+    if sw:
+        text = _replace_block(
+            text,
+            "sweep",
+            f"Measured {date} with `{cmd}` (same fake, same load; the first row is not necessarily the main table's).\n\n{sw}",
+        )
+    with open(md_path, "w") as f:
+        f.write(text)
+    print(f"\nwrote {md_path}", file=sys.stderr)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1] if len(sys.argv) > 1 else ""
     if cmd == "cpu":
@@ -300,8 +533,21 @@ if __name__ == "__main__":
     elif cmd == "mock-delta-inline":
         d = json.loads(sys.stdin.read())
         print(json.dumps(mock_delta(d.get("stats_before"), d.get("stats_after"))))
+    elif cmd == "workloads":
+        cfg = json.loads(sys.argv[2])
+        out = workloads(cfg)
+        with open(cfg["out"], "w") as f:
+            json.dump(out, f, indent=1)
+    elif cmd == "merge":
+        # merge OUT ours.json flask.json [label]
+        with open(sys.argv[3]) as f1, open(sys.argv[4]) as f2:
+            merged = {"ours": json.load(f1), "flask": json.load(f2)}
+        with open(sys.argv[2], "w") as f:
+            json.dump(merged, f, indent=1)
     elif cmd == "report":
         report(sys.argv[2])
+    elif cmd == "publish":
+        publish(*sys.argv[2:13])
     else:
         print(__doc__)
         sys.exit(2)
