@@ -14,6 +14,10 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::http::{Auth, Body, Call, Http, Payload, Response};
 use crate::ratelimit::{Identity, Limiter};
+use crate::session::{
+    ConsumedStates, CookieTokenStore, MemoryConsumedStates, MemoryRevocationList, RevocationList,
+    TokenStore,
+};
 
 /// The application-wide Discord client.
 ///
@@ -33,6 +37,12 @@ pub struct DiscordOAuth {
 #[derive(Debug)]
 pub(crate) struct ClientInner {
     pub(crate) http: Http,
+    pub(crate) settings: crate::session::SessionSettings,
+    pub(crate) keys: crate::session::crypto::CookieKeys,
+    pub(crate) token_store: Arc<dyn TokenStore>,
+    pub(crate) revocations: Arc<dyn RevocationList>,
+    pub(crate) consumed: Arc<dyn ConsumedStates>,
+    pub(crate) refresh: crate::session::RefreshCoordinator,
 }
 
 /// Builder for [`DiscordOAuth`]: pick the limiter, stores and cache.
@@ -41,12 +51,61 @@ pub(crate) struct ClientInner {
 pub struct DiscordOAuthBuilder {
     config: Config,
     limiter: Option<Arc<dyn Limiter>>,
+    token_store: Option<Arc<dyn TokenStore>>,
+    revocations: Option<Arc<dyn RevocationList>>,
+    consumed: Option<Arc<dyn ConsumedStates>>,
+    session_lifetime: Option<std::time::Duration>,
+    idle_timeout: Option<std::time::Duration>,
+    refresh_margin: Option<std::time::Duration>,
+    revoke_timeout: Option<std::time::Duration>,
 }
 
 impl DiscordOAuthBuilder {
     /// Replaces the rate limiter (default: Discord's rules, in memory).
     pub fn limiter(mut self, limiter: Arc<dyn Limiter>) -> Self {
         self.limiter = Some(limiter);
+        self
+    }
+
+    /// Where session records live (default [`CookieTokenStore`]: in the encrypted cookie).
+    pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.token_store = Some(store);
+        self
+    }
+
+    /// The list of logged-out sessions (default in memory).
+    pub fn revocation_list(mut self, list: Arc<dyn RevocationList>) -> Self {
+        self.revocations = Some(list);
+        self
+    }
+
+    /// The set of used OAuth2 states (default in memory, 100 000 entries).
+    pub fn consumed_states(mut self, set: Arc<dyn ConsumedStates>) -> Self {
+        self.consumed = Some(set);
+        self
+    }
+
+    /// Absolute lifetime of a session from login (default 30 days).
+    pub fn session_lifetime(mut self, lifetime: std::time::Duration) -> Self {
+        self.session_lifetime = Some(lifetime);
+        self
+    }
+
+    /// A session unused this long ends (default 7 days).
+    pub fn idle_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Refresh the access token this long before it expires (default 5 minutes).
+    pub fn refresh_margin(mut self, margin: std::time::Duration) -> Self {
+        self.refresh_margin = Some(margin);
+        self
+    }
+
+    /// How long logout waits for Discord's revoke before answering anyway (default 2 s).
+    pub fn revoke_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.revoke_timeout = Some(timeout);
         self
     }
 
@@ -58,9 +117,40 @@ impl DiscordOAuthBuilder {
         let limiter = self
             .limiter
             .unwrap_or_else(|| Arc::new(crate::ratelimit::PassThrough));
+        let mut settings = crate::session::SessionSettings::for_config(&self.config);
+        if let Some(d) = self.session_lifetime {
+            settings.absolute_lifetime = d.as_secs().max(60);
+        }
+        if let Some(d) = self.idle_timeout {
+            settings.idle_lifetime = d.as_secs().max(60);
+        }
+        if let Some(d) = self.refresh_margin {
+            settings.refresh_margin = d.as_secs();
+        }
+        if let Some(d) = self.revoke_timeout {
+            settings.revoke_timeout = d;
+        }
+        let keys = crate::session::crypto::CookieKeys::new(
+            self.config.inner.secret_key.as_ref(),
+            &self.config.inner.previous_secret_keys,
+        );
         let http = Http::new(self.config, limiter)?;
         Ok(DiscordOAuth {
-            inner: Arc::new(ClientInner { http }),
+            inner: Arc::new(ClientInner {
+                http,
+                settings,
+                keys,
+                token_store: self
+                    .token_store
+                    .unwrap_or_else(|| Arc::new(CookieTokenStore)),
+                revocations: self
+                    .revocations
+                    .unwrap_or_else(|| Arc::new(MemoryRevocationList::new())),
+                consumed: self
+                    .consumed
+                    .unwrap_or_else(|| Arc::new(MemoryConsumedStates::default())),
+                refresh: crate::session::RefreshCoordinator::default(),
+            }),
         })
     }
 }
@@ -79,6 +169,13 @@ impl DiscordOAuth {
         DiscordOAuthBuilder {
             config,
             limiter: None,
+            token_store: None,
+            revocations: None,
+            consumed: None,
+            session_lifetime: None,
+            idle_timeout: None,
+            refresh_margin: None,
+            revoke_timeout: None,
         }
     }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::clock::{Clock, SystemClock};
-use crate::secret::{BotToken, ClientSecret};
+use crate::secret::{BotToken, ClientSecret, SecretKey};
 
 /// Discord's root (authorize at `{base}/oauth2/authorize`, REST at `{base}/api/v10`).
 pub const DEFAULT_BASE_URL: &str = "https://discord.com";
@@ -24,6 +24,9 @@ pub const DEFAULT_CDN_URL: &str = "https://cdn.discordapp.com";
 pub const API_VERSION: u8 = 10;
 /// The default size of the users cache (the seed's `DISCORD_USERS_CACHE_MAX_LIMIT`).
 pub const DEFAULT_USERS_CACHE_MAX_LIMIT: u64 = 100;
+/// The shortest `SECRET_KEY` accepted, in bytes: the session keys are derived from it with HKDF,
+/// so it must carry at least 256 bits of entropy.
+pub const MIN_SECRET_KEY_LEN: usize = 32;
 /// The default overall deadline of one call, retries and rate-limit waits included.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -97,6 +100,8 @@ pub(crate) struct ConfigInner {
     pub(crate) connect_timeout: Duration,
     pub(crate) user_agent: String,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) secret_key: Option<SecretKey>,
+    pub(crate) previous_secret_keys: Vec<SecretKey>,
 }
 
 impl Config {
@@ -119,6 +124,8 @@ impl Config {
     /// | `DISCORD_CDN_URL` | root of the CDN | `https://cdn.discordapp.com` |
     /// | `DISCORD_PROXY_URL` | forward proxy, credentials allowed as `http://user:pass@host:port` | none |
     /// | `DISCORD_REQUEST_TIMEOUT_MS` | overall deadline per call | 10000 |
+    /// | `SECRET_KEY` | key the session cookie keys are derived from (at least 32 bytes) | random per start, with a warning |
+    /// | `SECRET_KEY_FALLBACKS` | comma-separated previous keys, still accepted for reading (key rotation) | none |
     ///
     /// # Errors
     /// A [`ConfigError`] naming the first missing or malformed key.
@@ -166,6 +173,15 @@ impl Config {
                 )
             })?;
             b.request_timeout = Some(Duration::from_millis(ms));
+        }
+        b.secret_key = get("SECRET_KEY").map(SecretKey::new);
+        if let Some(v) = get("SECRET_KEY_FALLBACKS") {
+            b.previous_secret_keys = v
+                .split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(SecretKey::new)
+                .collect();
         }
         b.build()
     }
@@ -266,6 +282,8 @@ pub struct ConfigBuilder {
     connect_timeout: Option<Duration>,
     user_agent: Option<String>,
     clock: Option<Arc<dyn Clock>>,
+    secret_key: Option<SecretKey>,
+    previous_secret_keys: Vec<SecretKey>,
 }
 
 impl fmt::Debug for ConfigBuilder {
@@ -359,6 +377,21 @@ impl ConfigBuilder {
     /// The clock for expiry decisions (default [`SystemClock`]).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = Some(clock);
+        self
+    }
+
+    /// The key the session cookies' keys are derived from (`SECRET_KEY`, at least 32 bytes).
+    /// Without one, a random key is made per start (sessions then do not survive a restart
+    /// and are not shared between processes) and a warning is logged.
+    pub fn secret_key(mut self, key: impl Into<SecretKey>) -> Self {
+        self.secret_key = Some(key.into());
+        self
+    }
+
+    /// Previous keys, still accepted when reading cookies, so that `SECRET_KEY` can be rotated
+    /// without logging everyone out (`SECRET_KEY_FALLBACKS`).
+    pub fn previous_secret_keys(mut self, keys: impl IntoIterator<Item = SecretKey>) -> Self {
+        self.previous_secret_keys = keys.into_iter().collect();
         self
     }
 
@@ -458,6 +491,18 @@ impl ConfigBuilder {
             }
             None => default_user_agent(),
         };
+        for (key, value) in self.secret_key.iter().map(|k| ("SECRET_KEY", k)).chain(
+            self.previous_secret_keys
+                .iter()
+                .map(|k| ("SECRET_KEY_FALLBACKS", k)),
+        ) {
+            if value.secret().len() < MIN_SECRET_KEY_LEN {
+                return Err(ConfigError::new(
+                    key,
+                    format!("is too short: at least {MIN_SECRET_KEY_LEN} bytes are required"),
+                ));
+            }
+        }
         Ok(Config {
             inner: Arc::new(ConfigInner {
                 client_id,
@@ -478,6 +523,8 @@ impl ConfigBuilder {
                 connect_timeout,
                 user_agent,
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                secret_key: self.secret_key,
+                previous_secret_keys: self.previous_secret_keys,
             }),
         })
     }
@@ -617,6 +664,8 @@ mod tests {
             ("DISCORD_REQUEST_TIMEOUT_MS", "soon"),
             ("DISCORD_REQUEST_TIMEOUT_MS", "0"),
             ("DISCORD_BOT_TOKEN", "has space"),
+            ("SECRET_KEY", "short"),
+            ("SECRET_KEY_FALLBACKS", "also-short"),
         ];
         for (key, value) in cases {
             let mut pairs = OK.to_vec();
@@ -624,7 +673,10 @@ mod tests {
             pairs.push((key, value));
             let err = Config::from_lookup(env(&pairs)).unwrap_err();
             assert_eq!(err.key, key, "{key}={value}");
-            if key == "DISCORD_BOT_TOKEN" {
+            if matches!(
+                key,
+                "DISCORD_BOT_TOKEN" | "SECRET_KEY" | "SECRET_KEY_FALLBACKS"
+            ) {
                 assert!(!err.to_string().contains(value));
             }
         }

@@ -1,0 +1,118 @@
+//! The pending-login cookie: what `/login` must remember until `/callback` — the state, the PKCE
+//! verifier, `next`, the caller's `data`, the requested scopes and the start time — in its own
+//! short-lived encrypted cookie. Several slots, so two tabs can log in at once; never in the URL
+//! (only the random state travels through Discord), and an unauthenticated `/login` grows no
+//! server state.
+
+use serde::{Deserialize, Serialize};
+
+/// At most this many logins may be pending in one browser; the oldest is dropped.
+pub(crate) const MAX_SLOTS: usize = 4;
+/// Largest `data` payload (serialized JSON) a login may carry through the cookie.
+pub(crate) const MAX_DATA_LEN: usize = 1024;
+
+/// One login in progress.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct PendingLogin {
+    pub(crate) state: String,
+    pub(crate) verifier: Option<String>,
+    pub(crate) next: Option<String>,
+    pub(crate) data: Option<String>,
+    pub(crate) scopes: String,
+    pub(crate) created_at: u64,
+}
+
+/// The cookie's content.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct PendingSlots {
+    pub(crate) slots: Vec<PendingLogin>,
+}
+
+impl PendingSlots {
+    pub(crate) fn decode(bytes: &[u8]) -> Option<Self> {
+        postcard::from_bytes(bytes).ok()
+    }
+
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).unwrap_or_default()
+    }
+
+    /// Adds a login, dropping expired ones and the oldest beyond [`MAX_SLOTS`].
+    pub(crate) fn push(&mut self, login: PendingLogin, now: u64, lifetime: u64) {
+        self.slots.retain(|s| s.created_at + lifetime > now);
+        while self.slots.len() >= MAX_SLOTS {
+            self.slots.remove(0);
+        }
+        self.slots.push(login);
+    }
+
+    /// Removes and returns the slot whose state equals `state` (constant-time comparison).
+    pub(crate) fn take(&mut self, state: &str) -> Option<PendingLogin> {
+        use subtle::ConstantTimeEq as _;
+        let idx = self
+            .slots
+            .iter()
+            .position(|s| bool::from(s.state.as_bytes().ct_eq(state.as_bytes())))?;
+        Some(self.slots.remove(idx))
+    }
+}
+
+/// `next` must be a local path: `/x`, not `//host`, `/\host`, `http://...` or anything with
+/// control characters (an open redirect otherwise).
+#[must_use]
+pub fn is_local_path(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.len() <= 2048
+        && !next.chars().any(|c| c.is_control() || c == '\\')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_paths_only() {
+        for ok in ["/", "/me", "/guilds?x=1", "/a/b#c"] {
+            assert!(is_local_path(ok), "{ok}");
+        }
+        for bad in [
+            "//evil.com",
+            "/\\evil.com",
+            "https://evil.com",
+            "evil",
+            "",
+            "/a\nb",
+            "/a\\b",
+            "javascript:x",
+        ] {
+            assert!(!is_local_path(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn slots_are_bounded_and_taken_once() {
+        let mut p = PendingSlots::default();
+        for i in 0..6 {
+            p.push(
+                PendingLogin {
+                    state: format!("s{i}"),
+                    verifier: None,
+                    next: None,
+                    data: None,
+                    scopes: String::new(),
+                    created_at: 100,
+                },
+                100,
+                600,
+            );
+        }
+        assert_eq!(p.slots.len(), MAX_SLOTS);
+        assert!(p.take("s0").is_none(), "oldest dropped");
+        assert!(p.take("s5").is_some());
+        assert!(p.take("s5").is_none());
+        let round = PendingSlots::decode(&p.encode()).unwrap();
+        assert_eq!(round.slots.len(), MAX_SLOTS - 1);
+    }
+}
