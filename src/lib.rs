@@ -3,6 +3,9 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod axum;
 pub mod client;
 pub mod clock;
 pub mod config;
@@ -19,4 +22,5 @@ pub mod session;
 pub use client::{ApiRequest, DiscordOAuth, DiscordOAuthBuilder};
 pub use config::Config;
 pub use error::{Error, Result};
+pub use scope::{Prompt, Scope, Scopes};
 pub use session::{Callback, DiscordSession, LoginOptions};
