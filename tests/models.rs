@@ -159,7 +159,7 @@ fn default_avatar_index_new_and_legacy() {
     );
     // Legacy: discriminator % 5.
     let legacy = User::from_value(fixture("user.json")).unwrap();
-    assert_eq!(legacy.default_avatar_index(), 1337 % 5);
+    assert_eq!(u16::from(legacy.default_avatar_index()), 1337 % 5);
     assert_eq!(
         legacy.default_avatar_url(&Cdn::default()).as_str(),
         "https://cdn.discordapp.com/embed/avatars/2.png"
