@@ -116,7 +116,7 @@ impl DiscordOAuthBuilder {
     pub fn build(self) -> Result<DiscordOAuth, Error> {
         let limiter = self
             .limiter
-            .unwrap_or_else(|| Arc::new(crate::ratelimit::PassThrough));
+            .unwrap_or_else(|| Arc::new(crate::ratelimit::DiscordLimiter::new()));
         let mut settings = crate::session::SessionSettings::for_config(&self.config);
         if let Some(d) = self.session_lifetime {
             settings.absolute_lifetime = d.as_secs().max(60);

@@ -170,36 +170,52 @@ impl Http {
             method: &call.method,
             path: &path,
             identity: &call.identity,
+            // The dead-token guard keys on a fingerprint, never on the token.
+            token: match auth {
+                Auth::Bearer(t) => Some(crate::ratelimit::token_fingerprint(t.secret())),
+                _ => None,
+            },
         };
         let mut attempt = 0u32;
+        let mut waited_429 = false;
         loop {
             attempt += 1;
+            // The limiter waits only while the deadline allows, else fails with RateLimited.
             self.limiter.acquire(&key, deadline).await?;
-            let outcome =
-                tokio::time::timeout_at(deadline, self.attempt(&call, &url, auth_header.as_ref()))
-                    .await;
-            let can_retry = call.retry == RetryClass::Idempotent && attempt < retry::MAX_ATTEMPTS;
-            let failure = match outcome {
-                Err(_elapsed) => return Err(Error::Timeout),
-                Ok(Err(e)) => e,
+            let attempt_deadline =
+                retry::attempt_deadline(call.retry, attempt, Instant::now(), deadline);
+            let outcome = tokio::time::timeout_at(
+                attempt_deadline,
+                self.attempt(&call, &url, auth_header.as_ref()),
+            )
+            .await;
+            let (failure, kind) = match outcome {
+                Err(_elapsed) if attempt_deadline >= deadline => return Err(Error::Timeout),
+                Err(_elapsed) => (Error::Timeout, retry::FailureKind::MaybeSent),
+                Ok(Err((e, kind))) => (e, kind),
                 Ok(Ok((status, headers, body))) => {
-                    self.limiter.observe(&key, status, &headers);
+                    self.limiter.observe(&key, status, &headers).await;
                     if status.is_success() {
                         return Ok(Response::new(status, headers, body, path));
                     }
                     let err = map_error(&call.target, auth, &path, status, &headers, &body);
-                    if !(can_retry && retry::retryable_status(status)) {
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        // Discord did not process a 429'd request (discord-api.md §5): send it
+                        // once more after the wait, for every method, if the wait fits.
+                        let wait = err.retry_after().unwrap_or_default();
+                        if !waited_429 && Instant::now() + wait < deadline {
+                            waited_429 = true;
+                            attempt -= 1;
+                            tracing::debug!(path = %path, wait_ms = wait.as_millis() as u64, "waiting out a 429");
+                            tokio::time::sleep(wait).await;
+                            continue;
+                        }
                         return Err(err);
                     }
-                    err
+                    (err, retry::FailureKind::Status(status))
                 }
             };
-            if !can_retry
-                || !matches!(
-                    failure,
-                    Error::Timeout | Error::Transport(_) | Error::Api { .. }
-                )
-            {
+            if !retry::may_retry(call.retry, kind, attempt) {
                 return Err(failure);
             }
             let pause = retry::backoff(attempt);
@@ -225,7 +241,8 @@ impl Http {
         call: &Call,
         url: &str,
         auth: Option<&HeaderValue>,
-    ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
+    ) -> Result<(StatusCode, HeaderMap, Bytes), (Error, retry::FailureKind)> {
+        use retry::FailureKind::{MaybeSent, NotSent, Other};
         let mut req = self.client.request(call.method.clone(), url);
         if !call.query.is_empty() {
             req = req.query(&call.query);
@@ -248,21 +265,34 @@ impl Http {
                 req = req.body(form.clone());
             }
         }
-        let resp = req.headers(headers).send().await.map_err(transport_error)?;
+        let resp = req.headers(headers).send().await.map_err(|e| {
+            // A connect error (DNS, TCP, TLS) proves the request never left.
+            let kind = if e.is_connect() { NotSent } else { MaybeSent };
+            (transport_error(e), kind)
+        })?;
         let status = resp.status();
         let headers = resp.headers().clone();
         if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
-            return Err(Error::Decode {
-                route: url_path(url),
-                reason: "answer too large".into(),
-            });
+            return Err((
+                Error::Decode {
+                    route: url_path(url),
+                    reason: "answer too large".into(),
+                },
+                Other,
+            ));
         }
-        let body = resp.bytes().await.map_err(transport_error)?;
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| (transport_error(e), MaybeSent))?;
         if body.len() > MAX_BODY {
-            return Err(Error::Decode {
-                route: url_path(url),
-                reason: "answer too large".into(),
-            });
+            return Err((
+                Error::Decode {
+                    route: url_path(url),
+                    reason: "answer too large".into(),
+                },
+                Other,
+            ));
         }
         Ok((status, headers, body))
     }

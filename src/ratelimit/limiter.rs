@@ -1,0 +1,388 @@
+//! [`DiscordLimiter`]: Discord's rate-limit rules (discord-api.md §5,
+//! `developers/topics/rate-limits.mdx`) on top of a [`RateLimitStore`].
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::{HeaderMap, StatusCode};
+use tokio::time::Instant;
+
+use super::key::route_key;
+use super::store::{
+    BucketUpdate, DenyReason, InvalidBudget, MemoryStore, RateLimitStore, Reservation,
+    StoreRequest, WindowLimit,
+};
+use super::{BoxFuture, Identity, Limiter, RequestKey};
+use crate::error::{Error, RateLimitScope};
+
+/// The default limiter: learns buckets from `X-RateLimit-*` headers, waits before sending into a
+/// spent bucket, holds the bot's global 50 requests/s, honours 429s, refuses tokens Discord
+/// rejected and keeps the per-IP invalid-request budget. All state lives in a
+/// [`RateLimitStore`] ([`MemoryStore`] by default).
+///
+/// ```
+/// use std::sync::Arc;
+/// use discord_oauth::ratelimit::{DiscordLimiter, MemoryStore};
+/// let limiter = DiscordLimiter::builder()
+///     .store(Arc::new(MemoryStore::new()))
+///     .build();
+/// # let _ = limiter;
+/// ```
+#[derive(Debug, Clone)]
+pub struct DiscordLimiter {
+    store: Arc<dyn RateLimitStore>,
+    global: WindowLimit,
+    budget: InvalidBudget,
+    bot_cooldown_ms: u64,
+    dead_token_ttl_ms: u64,
+    /// Wall time and tokio time at construction: `now` is the wall time at construction plus
+    /// tokio's monotonic time since, so waits follow `tokio::time` (and its paused test clock)
+    /// while the store sees Unix milliseconds comparable across processes.
+    anchor: (u64, Instant),
+}
+
+/// Builder for [`DiscordLimiter`].
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `.build()`"]
+pub struct DiscordLimiterBuilder {
+    store: Option<Arc<dyn RateLimitStore>>,
+    global_limit: u32,
+    global_window: Duration,
+    global_margin: Duration,
+    invalid_limit: u32,
+    invalid_window: Duration,
+    invalid_fail_fraction: f64,
+    bot_cooldown: Duration,
+    dead_token_ttl: Duration,
+}
+
+impl Default for DiscordLimiterBuilder {
+    fn default() -> Self {
+        Self {
+            store: None,
+            // discord-api.md §5 "Global limit": 50 requests/second per bot.
+            global_limit: 50,
+            global_window: Duration::from_secs(1),
+            global_margin: Duration::from_millis(100),
+            // discord-api.md §5 "Invalid request limit": 10,000 per 10 minutes per IP.
+            invalid_limit: 10_000,
+            invalid_window: Duration::from_secs(600),
+            invalid_fail_fraction: 0.9,
+            bot_cooldown: Duration::from_secs(60),
+            // Access tokens live 7 days (discord-api.md §1.4); a dead mark need not outlive that.
+            dead_token_ttl: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl DiscordLimiterBuilder {
+    /// The shared state (default: a fresh [`MemoryStore`]).
+    pub fn store(mut self, store: Arc<dyn RateLimitStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The bot's global limit (default 50 per 1 s, discord-api.md §5).
+    pub fn global_limit(mut self, limit: u32, window: Duration) -> Self {
+        self.global_limit = limit.max(1);
+        self.global_window = window;
+        self
+    }
+
+    /// Added to the global window to absorb clock skew and latency jitter between here and
+    /// Discord (default 100 ms: at most 50 calls in any 1.1 s).
+    pub fn global_margin(mut self, margin: Duration) -> Self {
+        self.global_margin = margin;
+        self
+    }
+
+    /// The per-IP invalid-request budget (default 10,000 per 10 minutes) and the fraction of it
+    /// after which calls are refused locally (default 0.9).
+    pub fn invalid_budget(mut self, limit: u32, window: Duration, fail_fraction: f64) -> Self {
+        self.invalid_limit = limit.max(1);
+        self.invalid_window = window;
+        self.invalid_fail_fraction = if fail_fraction.is_finite() {
+            fail_fraction.clamp(0.0, 1.0)
+        } else {
+            0.9
+        };
+        self
+    }
+
+    /// How long bot calls are refused locally after Discord rejected the bot token (default 60 s).
+    pub fn bot_cooldown(mut self, cooldown: Duration) -> Self {
+        self.bot_cooldown = cooldown;
+        self
+    }
+
+    /// Builds the limiter. Call it inside a Tokio runtime when using a paused test clock.
+    #[must_use]
+    pub fn build(self) -> DiscordLimiter {
+        let wall = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, ms);
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
+        let fail_at = ((f64::from(self.invalid_limit) * self.invalid_fail_fraction).floor() as u32)
+            .clamp(1, self.invalid_limit);
+        DiscordLimiter {
+            store: self
+                .store
+                .unwrap_or_else(|| Arc::new(MemoryStore::new()) as Arc<dyn RateLimitStore>),
+            global: WindowLimit {
+                limit: self.global_limit,
+                window_ms: ms(self.global_window + self.global_margin),
+            },
+            budget: InvalidBudget {
+                fail_at,
+                window_ms: ms(self.invalid_window).max(1),
+            },
+            bot_cooldown_ms: ms(self.bot_cooldown),
+            dead_token_ttl_ms: ms(self.dead_token_ttl),
+            anchor: (wall, Instant::now()),
+        }
+    }
+}
+
+impl Default for DiscordLimiter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+fn secs_to_ms(s: f64) -> Option<u64> {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    (s.is_finite() && s >= 0.0).then(|| (s.min(86_400.0) * 1000.0).ceil() as u64)
+}
+
+impl DiscordLimiter {
+    /// A limiter with Discord's documented limits and an in-memory store.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// A builder, to share a store or change the limits.
+    pub fn builder() -> DiscordLimiterBuilder {
+        DiscordLimiterBuilder::default()
+    }
+
+    /// The store holding the state.
+    #[must_use]
+    pub fn store(&self) -> &Arc<dyn RateLimitStore> {
+        &self.store
+    }
+
+    /// The limiter's clock, in Unix milliseconds.
+    #[must_use]
+    pub fn now_ms(&self) -> u64 {
+        self.anchor.0 + ms(Instant::now().saturating_duration_since(self.anchor.1))
+    }
+
+    fn instant_at(&self, at_ms: u64) -> Instant {
+        self.anchor.1 + Duration::from_millis(at_ms.saturating_sub(self.anchor.0))
+    }
+
+    fn request_parts(&self, key: &RequestKey<'_>) -> Parts {
+        let rk = route_key(key.method, key.path);
+        let mut identity = String::with_capacity(20);
+        let class = match key.identity {
+            Identity::Bot => {
+                identity.push('b');
+                'b'
+            }
+            Identity::User(id) => {
+                let _ = write!(identity, "u{id}");
+                'u'
+            }
+            Identity::Token(fp) => {
+                let _ = write!(identity, "t{fp:016x}");
+                'u'
+            }
+            Identity::Anonymous => {
+                identity.push('a');
+                'a'
+            }
+        };
+        let mut route = String::with_capacity(rk.route.len() + 2);
+        route.push(class);
+        route.push('|');
+        route.push_str(&rk.route);
+        let global =
+            (matches!(key.identity, Identity::Bot) && !rk.global_exempt).then_some(self.global);
+        Parts {
+            route,
+            identity,
+            major: rk.major,
+            token: key.token,
+            global,
+            budget: self.budget,
+        }
+    }
+
+    /// Reads an answer's status and headers (discord-api.md §5 "Headers").
+    fn update_for(
+        &self,
+        key: &RequestKey<'_>,
+        status: StatusCode,
+        headers: &HeaderMap,
+        now: u64,
+    ) -> BucketUpdate {
+        let f = |n| header(headers, n).and_then(|v| v.parse::<f64>().ok());
+        let u32h = |n| header(headers, n).and_then(|v| v.parse::<u32>().ok());
+        // Reset-After is relative, so it does not depend on our clock agreeing with Discord's;
+        // Reset (epoch seconds) is the fallback.
+        let reset_at_ms = f("x-ratelimit-reset-after")
+            .and_then(secs_to_ms)
+            .map(|d| now + d)
+            .or_else(|| f("x-ratelimit-reset").and_then(secs_to_ms));
+        let scope = header(headers, "x-ratelimit-scope").and_then(RateLimitScope::parse);
+        let is_429 = status == StatusCode::TOO_MANY_REQUESTS;
+        let global = is_429
+            && header(headers, "x-ratelimit-global")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        // On a 429 the body's `retry_after` is not visible here; `Retry-After` is the same value
+        // rounded up (discord-api.md §5), and Reset-After the route's exact value.
+        let retry_at_ms = is_429.then(|| {
+            let secs = f("retry-after")
+                .into_iter()
+                .chain(f("x-ratelimit-reset-after"))
+                .fold(None::<f64>, |a, b| Some(a.map_or(b, |a| a.max(b))));
+            now + secs.and_then(secs_to_ms).unwrap_or(1_000)
+        });
+        let unauthorized = status == StatusCode::UNAUTHORIZED;
+        // discord-api.md §5 "Invalid request limit": 401, 403 and 429 count, except a 429 with
+        // scope `shared`.
+        let invalid = unauthorized
+            || status == StatusCode::FORBIDDEN
+            || (is_429 && scope != Some(RateLimitScope::Shared));
+        BucketUpdate {
+            status: status.as_u16(),
+            bucket: header(headers, "x-ratelimit-bucket")
+                .filter(|b| !b.is_empty() && b.len() <= 128)
+                .map(str::to_owned),
+            limit: u32h("x-ratelimit-limit"),
+            remaining: u32h("x-ratelimit-remaining"),
+            reset_at_ms,
+            retry_at_ms,
+            global,
+            scope,
+            invalid,
+            dead_token_until_ms: (unauthorized && key.token.is_some())
+                .then(|| now.saturating_add(self.dead_token_ttl_ms)),
+            bot_blocked_until_ms: (unauthorized && matches!(key.identity, Identity::Bot))
+                .then(|| now.saturating_add(self.bot_cooldown_ms)),
+        }
+    }
+
+    async fn acquire_inner(&self, key: &RequestKey<'_>, deadline: Instant) -> Result<(), Error> {
+        let parts = self.request_parts(key);
+        let req = parts.request();
+        loop {
+            let now = self.now_ms();
+            let reservation = self.store.reserve(&req, now).await?;
+            match reservation {
+                Reservation::Go => return Ok(()),
+                Reservation::Deny(d) => {
+                    return Err(match d.reason {
+                        DenyReason::DeadToken => Error::Unauthorized,
+                        DenyReason::BotUnauthorized => Error::BotUnauthorized,
+                        _ => local_limit(
+                            Duration::from_millis(d.retry_after_ms),
+                            true,
+                            "refused locally: the per-IP invalid-request budget is nearly spent",
+                        ),
+                    });
+                }
+                Reservation::WaitUntil { at_ms, global } => {
+                    let until = self.instant_at(at_ms.max(now));
+                    if until >= deadline {
+                        // Never sleep past the deadline: fail now (discord-api.md §5, "never
+                        // retry into an exhausted bucket").
+                        return Err(local_limit(
+                            Duration::from_millis(at_ms.saturating_sub(now)),
+                            global,
+                            "rate limited (enforced locally); the wait does not fit in the deadline",
+                        ));
+                    }
+                    tokio::time::sleep_until(until).await;
+                }
+            }
+        }
+    }
+}
+
+/// The owned strings behind a [`StoreRequest`].
+struct Parts {
+    route: String,
+    identity: String,
+    major: String,
+    token: Option<u64>,
+    global: Option<WindowLimit>,
+    budget: InvalidBudget,
+}
+
+impl Parts {
+    fn request(&self) -> StoreRequest<'_> {
+        StoreRequest {
+            route: &self.route,
+            identity: &self.identity,
+            major: &self.major,
+            token: self.token,
+            global: self.global,
+            invalid_budget: self.budget,
+        }
+    }
+}
+
+fn local_limit(retry_after: Duration, global: bool, message: &str) -> Error {
+    Error::RateLimited {
+        retry_after,
+        global,
+        scope: None,
+        bucket: None,
+        message: message.to_owned(),
+        json: None,
+        headers: Box::default(),
+    }
+}
+
+impl Limiter for DiscordLimiter {
+    fn acquire<'a>(
+        &'a self,
+        key: &'a RequestKey<'a>,
+        deadline: Instant,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(self.acquire_inner(key, deadline))
+    }
+
+    fn observe<'a>(
+        &'a self,
+        key: &'a RequestKey<'a>,
+        status: StatusCode,
+        headers: &'a HeaderMap,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let now = self.now_ms();
+            let update = self.update_for(key, status, headers, now);
+            let parts = self.request_parts(key);
+            let req = parts.request();
+            if let Err(e) = self.store.observe(&req, &update, now).await {
+                tracing::warn!(error = %e, "rate-limit store update failed");
+            }
+        })
+    }
+}
