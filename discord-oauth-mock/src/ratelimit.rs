@@ -1,0 +1,149 @@
+//! Discord-like rate limiting: fixed windows per (bucket, identity, major parameter) and a global
+//! per-bot window (discord-api.md §5).
+
+use crate::state::{State, Window};
+use crate::util::{Resp, json, now_unix_f64, set_header};
+use sha2::{Digest, Sha256};
+use std::time::{Duration, Instant};
+
+/// Headers to add to a successful answer.
+pub(crate) type Headers = Vec<(&'static str, String)>;
+
+/// The opaque bucket id: a hash of the bucket group and its limit, so routes that share a limit
+/// share a bucket id, and the id says nothing about the route (discord-api.md §5).
+pub(crate) fn bucket_hash(group: &str, limit: u32, window: Duration) -> String {
+    let mut h = Sha256::new();
+    h.update(group.as_bytes());
+    h.update(b":");
+    h.update(limit.to_le_bytes());
+    h.update(window.as_millis().to_le_bytes());
+    let d = h.finalize();
+    d.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Applies the global and per-route limits to one request.
+///
+/// `identity` is `bot`, `user:<id>` or `ip:<addr>`; only `bot` is subject to the global limit
+/// (Discord documents 50/s per bot and no number for Bearer tokens). Returns the headers to add,
+/// or a ready 429 answer.
+pub(crate) fn check(
+    st: &mut State,
+    route: &str,
+    group: &str,
+    identity: &str,
+    major: u64,
+) -> Result<Headers, Resp> {
+    if !st.rate.enabled {
+        return Ok(Vec::new());
+    }
+    let now = Instant::now();
+    let now_unix = now_unix_f64();
+    if identity == "bot" && st.rate.global_limit > 0 {
+        let gw = st.rate.global_window;
+        let w = st
+            .global_windows
+            .entry(identity.to_owned())
+            .or_insert(Window {
+                start: now,
+                count: 0,
+            });
+        if now >= w.start + gw {
+            *w = Window {
+                start: now,
+                count: 0,
+            };
+        }
+        if w.count >= st.rate.global_limit {
+            let after = (w.start + gw).saturating_duration_since(now).as_secs_f64();
+            count_429(st, route);
+            return Err(too_many(after, true, "global", None));
+        }
+        w.count += 1;
+    }
+    let (limit, window) = st.rate.limit_for(route);
+    let hash = bucket_hash(group, limit, window);
+    let w = st
+        .windows
+        .entry((hash.clone(), identity.to_owned(), major))
+        .or_insert(Window {
+            start: now,
+            count: 0,
+        });
+    if now >= w.start + window {
+        *w = Window {
+            start: now,
+            count: 0,
+        };
+    }
+    let after = (w.start + window)
+        .saturating_duration_since(now)
+        .as_secs_f64();
+    let reset = format!("{:.3}", now_unix + after);
+    let after_s = format!("{after:.3}");
+    if w.count >= limit {
+        let headers: Headers = vec![
+            ("x-ratelimit-limit", limit.to_string()),
+            ("x-ratelimit-remaining", "0".into()),
+            ("x-ratelimit-reset", reset),
+            ("x-ratelimit-reset-after", after_s),
+            ("x-ratelimit-bucket", hash),
+        ];
+        count_429(st, route);
+        return Err(too_many(after, false, "user", Some(&headers)));
+    }
+    w.count += 1;
+    let remaining = limit - w.count;
+    Ok(vec![
+        ("x-ratelimit-limit", limit.to_string()),
+        ("x-ratelimit-remaining", remaining.to_string()),
+        ("x-ratelimit-reset", reset),
+        ("x-ratelimit-reset-after", after_s),
+        ("x-ratelimit-bucket", hash),
+    ])
+}
+
+fn count_429(st: &mut State, route: &str) {
+    st.stats.total_rate_limited += 1;
+    *st.stats.rate_limited.entry(route.to_owned()).or_default() += 1;
+}
+
+/// A 429 answer as Discord sends it (discord-api.md §5): JSON body with float `retry_after`
+/// seconds and `global`; integer `Retry-After` (rounded up); `X-RateLimit-Scope`;
+/// `X-RateLimit-Global: true` on global limits.
+pub(crate) fn too_many(
+    retry_after: f64,
+    global: bool,
+    scope: &str,
+    headers: Option<&Headers>,
+) -> Resp {
+    let retry_after = (retry_after * 1000.0).round() / 1000.0;
+    let message = if scope == "shared" {
+        "The resource is being rate limited."
+    } else {
+        "You are being rate limited."
+    };
+    let mut r = json(
+        429,
+        &serde_json::json!({ "message": message, "retry_after": retry_after, "global": global }),
+    );
+    if let Some(hs) = headers {
+        add_headers(&mut r, hs);
+    }
+    set_header(
+        &mut r,
+        "retry-after",
+        &(retry_after.ceil() as u64).to_string(),
+    );
+    set_header(&mut r, "x-ratelimit-scope", scope);
+    if global {
+        set_header(&mut r, "x-ratelimit-global", "true");
+    }
+    r
+}
+
+/// Adds rate-limit headers to an answer.
+pub(crate) fn add_headers(r: &mut Resp, hs: &Headers) {
+    for (k, v) in hs {
+        set_header(r, k, v);
+    }
+}

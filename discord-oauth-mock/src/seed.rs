@@ -1,0 +1,636 @@
+//! Seed data: users, guilds, members and connections, some with hostile names.
+//!
+//! Ids are stable, realistic snowflakes. The first user ([`ALICE`]) has a plain name and is the
+//! default user of auto-approve mode and of tests.
+
+use serde_json::{Value, json};
+
+/// Id of the default user, "alice.dev" ("Alice Dev"): migrated username, static avatar, verified email.
+pub const ALICE: u64 = 459_873_214_563_123_201;
+/// Id of "Nelly#1337": legacy discriminator, `global_name` null, animated avatar, unverified email.
+pub const NELLY: u64 = 302_050_872_383_242_240;
+/// Id of "quiet.one": no avatar (default avatar) and `email` null.
+pub const QUIET: u64 = 1_012_345_678_901_234_567;
+/// Id of the user whose display name is `<script>alert(1)</script>`.
+pub const XSS: u64 = 734_567_890_123_456_789;
+/// Id of the user whose display name contains quotes and an `onerror=` attribute.
+pub const QUOTES: u64 = 845_678_901_234_567_890;
+/// Id of the user with a right-to-left display name (U+202E, Hebrew, Arabic).
+pub const RTL: u64 = 956_789_012_345_678_901;
+
+/// Guild owned by Alice; the bot is in it with `CREATE_INSTANT_INVITE`.
+pub const GUILD_WORKSHOP: u64 = 613_425_648_685_547_541;
+/// "1337 Krew": owned by Nelly, animated icon; Alice is a member.
+pub const GUILD_KREW: u64 = 813_847_887_657_123_840;
+/// Guild named `<img src=x onerror=alert(1)>`, no icon.
+pub const GUILD_XSS: u64 = 887_766_554_433_221_100;
+/// Guild with an Arabic/RTL name; the bot is **not** in it (PUT member gives 50001).
+pub const GUILD_RTL: u64 = 923_456_789_012_345_678;
+/// Guild with a 100-character name; the bot lacks `CREATE_INSTANT_INVITE` (PUT member gives 50013).
+pub const GUILD_LONG: u64 = 1_034_567_890_123_456_789;
+/// Small guild owned by Alice with only Alice in it; the bot can add members (PUT member gives 201).
+pub const GUILD_LOBBY: u64 = 1_145_678_901_234_567_890;
+/// Guild owned by quiet.one; Alice is **not** a member (member lookup gives 10004).
+pub const GUILD_QUIET: u64 = 1_198_765_432_109_876_543;
+
+/// A seeded Discord user (discord-api.md §3.1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedUser {
+    /// Snowflake id.
+    pub id: u64,
+    /// Unique username.
+    pub username: String,
+    /// `"0"` for migrated users, a 4-digit string for legacy users and bots.
+    pub discriminator: String,
+    /// Display name, `None` if not set.
+    pub global_name: Option<String>,
+    /// Avatar hash (`a_` prefix = animated), `None` = default avatar.
+    pub avatar: Option<String>,
+    /// Banner hash.
+    pub banner: Option<String>,
+    /// Banner colour.
+    pub accent_color: Option<u32>,
+    /// E-mail (sent only with the `email` scope; may be `None` even then).
+    pub email: Option<String>,
+    /// Whether the e-mail is verified (sent only with the `email` scope).
+    pub verified: bool,
+    /// Locale, e.g. `en-US`.
+    pub locale: String,
+    /// Two-factor enabled.
+    pub mfa_enabled: bool,
+    /// User flags.
+    pub flags: u64,
+    /// Public flags.
+    pub public_flags: u64,
+    /// Nitro type (sent as 0 without `identify.premium`).
+    pub premium_type: u8,
+    /// Whether this is a bot user.
+    pub bot: bool,
+    /// The user's connected accounts.
+    pub connections: Vec<SeedConnection>,
+}
+
+impl SeedUser {
+    /// `global_name` if set, else `username` (Discord's display-name rule, discord-api.md §3.1).
+    pub fn display_name(&self) -> &str {
+        self.global_name.as_deref().unwrap_or(&self.username)
+    }
+}
+
+/// A connected third-party account (discord-api.md §3.3).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedConnection {
+    /// Account id on the service (not a snowflake).
+    pub id: String,
+    /// Account name on the service.
+    pub name: String,
+    /// Service type, e.g. `twitch`.
+    pub kind: String,
+    /// Whether the connection is revoked.
+    pub revoked: bool,
+    /// Whether it is verified.
+    pub verified: bool,
+    /// Friend sync.
+    pub friend_sync: bool,
+    /// Show activity.
+    pub show_activity: bool,
+    /// Two-way link.
+    pub two_way_link: bool,
+    /// 0 = only the user, 1 = everyone.
+    pub visibility: u8,
+    /// Partial integration objects, as Discord sends them.
+    pub integrations: Vec<Value>,
+}
+
+/// A guild role.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedRole {
+    /// Role id (the `@everyone` role has the guild's id).
+    pub id: u64,
+    /// Role name.
+    pub name: String,
+    /// Permission bits.
+    pub permissions: u64,
+    /// Colour.
+    pub color: u32,
+    /// Position.
+    pub position: u32,
+}
+
+/// A guild member (discord-api.md §3.2).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedMember {
+    /// The member's user id.
+    pub user_id: u64,
+    /// Guild nickname.
+    pub nick: Option<String>,
+    /// Role ids (without `@everyone`).
+    pub roles: Vec<u64>,
+    /// ISO8601 join time.
+    pub joined_at: String,
+    /// Guild-level permissions as `GET /users/@me/guilds` reports them.
+    pub permissions: u64,
+    /// Server-deafened.
+    pub deaf: bool,
+    /// Server-muted.
+    pub mute: bool,
+    /// Guild avatar hash.
+    pub avatar: Option<String>,
+    /// Boosting since.
+    pub premium_since: Option<String>,
+    /// Membership screening pending.
+    pub pending: bool,
+    /// Member flags.
+    pub flags: u64,
+}
+
+/// A seeded guild with its members (discord-api.md §2.1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedGuild {
+    /// Snowflake id.
+    pub id: u64,
+    /// Name (some are hostile).
+    pub name: String,
+    /// Icon hash (`a_` = animated).
+    pub icon: Option<String>,
+    /// Banner hash.
+    pub banner: Option<String>,
+    /// Owner's user id.
+    pub owner_id: u64,
+    /// Guild features.
+    pub features: Vec<String>,
+    /// `approximate_member_count` (with `with_counts`).
+    pub approximate_member_count: u64,
+    /// `approximate_presence_count` (with `with_counts`).
+    pub approximate_presence_count: u64,
+    /// Roles, `@everyone` first.
+    pub roles: Vec<SeedRole>,
+    /// Members (the bot excluded).
+    pub members: Vec<SeedMember>,
+    /// The bot's permissions in the guild, `None` if the bot is not in it.
+    pub bot_permissions: Option<u64>,
+    /// A text channel id (used for `webhook.incoming`).
+    pub channel_id: u64,
+}
+
+impl SeedGuild {
+    /// Whether `user` is a member.
+    pub fn has_member(&self, user: u64) -> bool {
+        self.members.iter().any(|m| m.user_id == user)
+    }
+}
+
+fn member(
+    user_id: u64,
+    nick: Option<&str>,
+    roles: Vec<u64>,
+    joined: &str,
+    perms: u64,
+) -> SeedMember {
+    SeedMember {
+        user_id,
+        nick: nick.map(str::to_owned),
+        roles,
+        joined_at: joined.to_owned(),
+        permissions: perms,
+        deaf: false,
+        mute: false,
+        avatar: None,
+        premium_since: None,
+        pending: false,
+        flags: 0,
+    }
+}
+
+fn role(id: u64, name: &str, permissions: u64, color: u32, position: u32) -> SeedRole {
+    SeedRole {
+        id,
+        name: name.to_owned(),
+        permissions,
+        color,
+        position,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn conn(
+    id: &str,
+    name: &str,
+    kind: &str,
+    verified: bool,
+    visibility: u8,
+    revoked: bool,
+    integrations: Vec<Value>,
+) -> SeedConnection {
+    SeedConnection {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        kind: kind.to_owned(),
+        revoked,
+        verified,
+        friend_sync: false,
+        show_activity: true,
+        two_way_link: false,
+        visibility,
+        integrations,
+    }
+}
+
+/// Everyone permission set used in seeded guilds (view, send, read history, connect, speak...).
+const EVERYONE: u64 = 104_324_673;
+/// All bits 0..=50 (above 2^32), what the owner sees.
+const OWNER_PERMS: u64 = 2_251_799_813_685_247;
+
+/// The seeded users (the first one has a normal name and is the default).
+pub fn users() -> Vec<SeedUser> {
+    let base = |id: u64, username: &str, disc: &str, global: Option<&str>| SeedUser {
+        id,
+        username: username.to_owned(),
+        discriminator: disc.to_owned(),
+        global_name: global.map(str::to_owned),
+        avatar: None,
+        banner: None,
+        accent_color: None,
+        email: None,
+        verified: false,
+        locale: "en-US".to_owned(),
+        mfa_enabled: false,
+        flags: 0,
+        public_flags: 0,
+        premium_type: 0,
+        bot: false,
+        connections: vec![],
+    };
+    let alice = SeedUser {
+        avatar: Some("3f5a1c9e8b7d6a5f4e3d2c1b0a998877".into()),
+        banner: Some("06c16474723fe537c283b8efa61a30c8".into()),
+        accent_color: Some(5_793_266),
+        email: Some("alice@example.com".into()),
+        verified: true,
+        mfa_enabled: true,
+        flags: 64,
+        public_flags: 64,
+        premium_type: 2,
+        connections: vec![
+            conn(
+                "41771983423143937",
+                "alice_streams",
+                "twitch",
+                true,
+                1,
+                false,
+                vec![
+                    json!({
+                        "id": "33590653072239123", "name": "alice_streams", "type": "twitch",
+                        "enabled": true, "syncing": false, "role_id": null,
+                        "enable_emoticons": false, "expire_behavior": 0, "expire_grace_period": 7,
+                        "account": { "id": "41771983423143937", "name": "alice_streams" },
+                        "synced_at": "2021-01-23T02:33:17.017000+00:00",
+                        "subscriber_count": 0, "revoked": false
+                    }),
+                    json!({
+                        "id": "290926798626357999", "name": "YouTube", "type": "youtube",
+                        "enabled": true, "role_id": "290926798626357250",
+                        "expire_behavior": 1, "expire_grace_period": 30,
+                        "account": { "id": "UC_x5XG1OV2P6uZZ5FSM9Ttw", "name": "Alice" }
+                    }),
+                ],
+            ),
+            conn("8932173", "alice-dev", "github", true, 1, false, vec![]),
+            conn(
+                "76561198000000001",
+                "alice",
+                "steam",
+                true,
+                0,
+                false,
+                vec![],
+            ),
+            conn(
+                "UCalice0000000000000000",
+                "Alice old",
+                "youtube",
+                false,
+                0,
+                true,
+                vec![],
+            ),
+        ],
+        ..base(ALICE, "alice.dev", "0", Some("Alice Dev"))
+    };
+    let nelly = SeedUser {
+        avatar: Some("a_8342729096ea3675442027381ff50dfe".into()),
+        email: Some("nelly@example.com".into()),
+        verified: false,
+        locale: "en-GB".into(),
+        premium_type: 1,
+        connections: vec![conn(
+            "nellyspot",
+            "Nelly",
+            "spotify",
+            true,
+            1,
+            false,
+            vec![],
+        )],
+        ..base(NELLY, "Nelly", "1337", None)
+    };
+    let quiet = SeedUser {
+        locale: "de".into(),
+        ..base(QUIET, "quiet.one", "0", Some("Quiet One"))
+    };
+    let xss = SeedUser {
+        avatar: Some("b1946ac92492d2347c6235b4d2611184".into()),
+        email: Some("xss@example.com".into()),
+        verified: true,
+        connections: vec![conn(
+            "example.com",
+            "<b>bold</b><img src=x onerror=alert(2)>",
+            "domain",
+            true,
+            1,
+            false,
+            vec![],
+        )],
+        ..base(XSS, "xss.tester", "0", Some("<script>alert(1)</script>"))
+    };
+    let quotes = SeedUser {
+        avatar: Some("591785b794601e212b260e25925636fd".into()),
+        email: Some("quotes@example.com".into()),
+        verified: true,
+        locale: "fr".into(),
+        ..base(QUOTES, "quote.user", "0", Some("\"' onerror=alert(1) x=\""))
+    };
+    let rtl = SeedUser {
+        avatar: Some("e99a18c428cb38d5f260853678922e03".into()),
+        email: Some("rtl@example.com".into()),
+        verified: true,
+        locale: "he".into(),
+        connections: vec![conn(
+            "t2_rtl",
+            &format!("\u{202E}{}", "very-long-reddit-name-".repeat(6)),
+            "reddit",
+            false,
+            1,
+            false,
+            vec![],
+        )],
+        ..base(RTL, "rtl.user", "0", Some("\u{202E}fdp.exe שלום مرحبا"))
+    };
+    vec![alice, nelly, quiet, xss, quotes, rtl]
+}
+
+/// The bot user of the application (its id is the application id, as for new Discord apps).
+pub fn bot_user(client_id: u64) -> SeedUser {
+    SeedUser {
+        id: client_id,
+        username: "Mock Discord Bot".into(),
+        discriminator: "4821".into(),
+        global_name: None,
+        avatar: Some("f03590d3eb764081d154a66340ea7d6d".into()),
+        banner: None,
+        accent_color: None,
+        email: None,
+        verified: true,
+        locale: "en-US".into(),
+        mfa_enabled: true,
+        flags: 0,
+        public_flags: 0,
+        premium_type: 0,
+        bot: true,
+        connections: vec![],
+    }
+}
+
+/// The long (100 character) guild name.
+fn long_name() -> String {
+    let s = "The Extremely Long Guild Name That Goes On And On Forever ".repeat(3);
+    s.chars().take(100).collect()
+}
+
+/// The seeded guilds with their members.
+pub fn guilds() -> Vec<SeedGuild> {
+    let g = |id: u64, name: &str, owner: u64| SeedGuild {
+        id,
+        name: name.to_owned(),
+        icon: None,
+        banner: None,
+        owner_id: owner,
+        features: vec![],
+        approximate_member_count: 2,
+        approximate_presence_count: 1,
+        roles: vec![role(id, "@everyone", EVERYONE, 0, 0)],
+        members: vec![],
+        bot_permissions: Some(EVERYONE | 1 | 134_217_728 | 268_435_456 | 4_194_304 | 8_388_608),
+        channel_id: id + 1,
+    };
+    let mod_role = 613_425_648_685_547_600;
+    let workshop = SeedGuild {
+        icon: Some("a1b2c3d4e5f60718293a4b5c6d7e8f90".into()),
+        banner: Some("bb42bdc37653b7cf58c4c8cc622e76cb".into()),
+        features: vec!["COMMUNITY".into(), "NEWS".into(), "BANNER".into()],
+        approximate_member_count: 3268,
+        approximate_presence_count: 784,
+        roles: vec![
+            role(GUILD_WORKSHOP, "@everyone", EVERYONE, 0, 0),
+            role(
+                mod_role,
+                "Moderator",
+                1_099_511_627_776 | 8192 | 2,
+                3_447_003,
+                1,
+            ),
+        ],
+        members: vec![
+            member(
+                ALICE,
+                Some("Boss"),
+                vec![mod_role],
+                "2019-03-14T15:09:26.535000+00:00",
+                OWNER_PERMS,
+            ),
+            member(
+                NELLY,
+                None,
+                vec![],
+                "2019-05-01T10:00:00.000000+00:00",
+                EVERYONE,
+            ),
+            member(
+                XSS,
+                Some("<svg onload=alert(3)>"),
+                vec![],
+                "2020-01-01T00:00:00.000000+00:00",
+                EVERYONE,
+            ),
+            member(
+                QUOTES,
+                None,
+                vec![],
+                "2020-02-02T02:02:02.000000+00:00",
+                EVERYONE,
+            ),
+            member(
+                RTL,
+                None,
+                vec![],
+                "2021-03-03T03:03:03.000000+00:00",
+                EVERYONE,
+            ),
+        ],
+        ..g(GUILD_WORKSHOP, "Alice's Workshop", ALICE)
+    };
+    let krew = SeedGuild {
+        icon: Some("a_f03590d3eb764081d154a66340ea7d6d".into()),
+        banner: Some("c3d4e5f60718293a4b5c6d7e8f90a1b2".into()),
+        features: vec![
+            "COMMUNITY".into(),
+            "NEWS".into(),
+            "ANIMATED_ICON".into(),
+            "INVITE_SPLASH".into(),
+            "BANNER".into(),
+            "ROLE_ICONS".into(),
+        ],
+        approximate_member_count: 1337,
+        approximate_presence_count: 42,
+        members: vec![
+            member(
+                NELLY,
+                None,
+                vec![],
+                "2016-04-26T06:26:56.936000+00:00",
+                OWNER_PERMS,
+            ),
+            member(
+                ALICE,
+                Some("alice in krew"),
+                vec![],
+                "2018-07-07T07:07:07.000000+00:00",
+                36_953_089,
+            ),
+            member(
+                QUIET,
+                None,
+                vec![],
+                "2022-08-08T08:08:08.000000+00:00",
+                EVERYONE,
+            ),
+        ],
+        ..g(GUILD_KREW, "1337 Krew", NELLY)
+    };
+    let xss = SeedGuild {
+        features: vec!["SOME_FUTURE_FEATURE".into()],
+        members: vec![
+            member(
+                XSS,
+                None,
+                vec![],
+                "2020-01-01T00:00:00.000000+00:00",
+                OWNER_PERMS,
+            ),
+            member(
+                ALICE,
+                None,
+                vec![],
+                "2020-01-02T00:00:00.000000+00:00",
+                EVERYONE,
+            ),
+        ],
+        ..g(GUILD_XSS, "<img src=x onerror=alert(1)>", XSS)
+    };
+    let rtl = SeedGuild {
+        features: vec!["WELCOME_SCREEN_ENABLED".into()],
+        approximate_member_count: 77,
+        approximate_presence_count: 7,
+        bot_permissions: None,
+        members: vec![
+            member(
+                RTL,
+                None,
+                vec![],
+                "2021-03-03T03:03:03.000000+00:00",
+                OWNER_PERMS,
+            ),
+            member(
+                ALICE,
+                None,
+                vec![],
+                "2021-04-04T04:04:04.000000+00:00",
+                1_071_698_660_929,
+            ),
+        ],
+        ..g(GUILD_RTL, "خادم الألعاب العربي \u{202E}lanigiro", RTL)
+    };
+    let long = SeedGuild {
+        icon: Some("9f86d081884c7d659a2feaa0c55ad015".into()),
+        features: vec!["PARTNERED".into(), "VERIFIED".into(), "VANITY_URL".into()],
+        approximate_member_count: 250_000,
+        approximate_presence_count: 31_337,
+        bot_permissions: Some(2048),
+        members: vec![
+            member(
+                QUOTES,
+                None,
+                vec![],
+                "2020-02-02T02:02:02.000000+00:00",
+                OWNER_PERMS,
+            ),
+            member(
+                ALICE,
+                None,
+                vec![],
+                "2020-02-03T02:02:02.000000+00:00",
+                EVERYONE,
+            ),
+        ],
+        ..g(GUILD_LONG, &long_name(), QUOTES)
+    };
+    let lobby = SeedGuild {
+        approximate_member_count: 1,
+        approximate_presence_count: 1,
+        members: vec![member(
+            ALICE,
+            None,
+            vec![],
+            "2023-01-01T00:00:00.000000+00:00",
+            OWNER_PERMS,
+        )],
+        ..g(GUILD_LOBBY, "Empty Lobby", ALICE)
+    };
+    let quiet = SeedGuild {
+        members: vec![member(
+            QUIET,
+            None,
+            vec![],
+            "2022-01-01T00:00:00.000000+00:00",
+            OWNER_PERMS,
+        )],
+        ..g(GUILD_QUIET, "Quiet Corner", QUIET)
+    };
+    vec![workshop, krew, xss, rtl, long, lobby, quiet]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_is_consistent() {
+        let us = users();
+        assert_eq!(us[0].id, ALICE);
+        assert!(
+            us[0]
+                .display_name()
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == ' ')
+        );
+        for g in guilds() {
+            assert!(g.has_member(g.owner_id), "owner of {} is a member", g.id);
+            assert!(g.name.chars().count() >= 2 && g.name.chars().count() <= 100);
+            for m in &g.members {
+                assert!(us.iter().any(|u| u.id == m.user_id));
+            }
+        }
+        assert_eq!(long_name().chars().count(), 100);
+    }
+}

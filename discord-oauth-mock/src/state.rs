@@ -1,0 +1,286 @@
+//! Shared state: configuration, grants, tokens, codes, faults, windows and statistics.
+
+use crate::seed::{SeedGuild, SeedUser};
+use crate::util::random_token;
+use crate::{Fault, RateLimitConfig, Stats};
+use serde_json::Value;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// Immutable configuration plus the mutable [`State`] behind one mutex.
+pub(crate) struct Shared {
+    pub client_id: u64,
+    pub client_secret: String,
+    pub bot_token: String,
+    pub base_url: String,
+    pub app_name: String,
+    pub bot: SeedUser,
+    pub seed_users: Vec<SeedUser>,
+    pub seed_guilds: Vec<SeedGuild>,
+    pub state: Mutex<State>,
+}
+
+impl Shared {
+    /// Locks the state (a poisoned lock is recovered: the state stays usable).
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A seeded user by id (the bot included).
+    pub fn user(&self, id: u64) -> Option<&SeedUser> {
+        if id == self.bot.id {
+            return Some(&self.bot);
+        }
+        self.seed_users.iter().find(|u| u.id == id)
+    }
+}
+
+/// An authorization code waiting to be exchanged.
+pub(crate) struct Code {
+    pub user_id: u64,
+    pub scopes: Vec<String>,
+    /// The redirect URI the code was issued for (the token exchange must repeat it).
+    pub redirect_uri: String,
+    pub challenge: Option<String>,
+    pub created: Instant,
+    /// Bot flow: (guild, permissions).
+    pub bot_guild: Option<(u64, u64)>,
+    /// `webhook.incoming`: (guild, channel).
+    pub webhook: Option<(u64, u64)>,
+}
+
+/// One authorization: what a user granted, and its live tokens.
+pub(crate) struct Grant {
+    pub user_id: u64,
+    pub scopes: Vec<String>,
+    pub access: Vec<String>,
+    pub refresh: Option<String>,
+}
+
+/// A live access token.
+#[derive(Clone)]
+pub(crate) struct Access {
+    pub grant: u64,
+    pub user_id: u64,
+    pub scopes: Vec<String>,
+    pub expires_at: Instant,
+    pub expires_unix_ms: i64,
+}
+
+impl Access {
+    pub fn has(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+    pub fn expired(&self, now: Instant) -> bool {
+        now >= self.expires_at
+    }
+}
+
+/// A fixed rate-limit window.
+#[derive(Clone, Copy)]
+pub(crate) struct Window {
+    pub start: Instant,
+    pub count: u32,
+}
+
+/// All mutable state.
+pub(crate) struct State {
+    pub redirect_uris: Vec<String>,
+    pub auto_approve: Option<u64>,
+    pub token_lifetime: Duration,
+    pub code_lifetime: Duration,
+    pub rate: RateLimitConfig,
+    pub stats: Stats,
+    pub codes: HashMap<String, Code>,
+    pub access: HashMap<String, Access>,
+    pub refresh: HashMap<String, u64>,
+    pub grants: HashMap<u64, Grant>,
+    pub next_grant: u64,
+    pub faults: HashMap<String, VecDeque<(Fault, usize)>>,
+    pub windows: HashMap<(String, String, u64), Window>,
+    pub global_windows: HashMap<String, Window>,
+    pub guilds: Vec<SeedGuild>,
+    pub role_connections: HashMap<u64, Value>,
+    pub role_metadata: Vec<Value>,
+}
+
+impl State {
+    pub fn new(
+        redirect_uris: Vec<String>,
+        auto_approve: Option<u64>,
+        token_lifetime: Duration,
+        code_lifetime: Duration,
+        rate: RateLimitConfig,
+        guilds: Vec<SeedGuild>,
+    ) -> State {
+        State {
+            redirect_uris,
+            auto_approve,
+            token_lifetime,
+            code_lifetime,
+            rate,
+            stats: Stats::default(),
+            codes: HashMap::new(),
+            access: HashMap::new(),
+            refresh: HashMap::new(),
+            grants: HashMap::new(),
+            next_grant: 1,
+            faults: HashMap::new(),
+            windows: HashMap::new(),
+            global_windows: HashMap::new(),
+            guilds,
+            role_connections: HashMap::new(),
+            role_metadata: Vec::new(),
+        }
+    }
+
+    /// Restores everything mutable except the configuration (redirect URIs, lifetimes, limits).
+    pub fn reset(&mut self, seed_guilds: &[SeedGuild]) {
+        self.stats = Stats::default();
+        self.codes.clear();
+        self.access.clear();
+        self.refresh.clear();
+        self.grants.clear();
+        self.faults.clear();
+        self.windows.clear();
+        self.global_windows.clear();
+        self.guilds = seed_guilds.to_vec();
+        self.role_connections.clear();
+        self.role_metadata.clear();
+    }
+
+    /// Creates a grant and issues its first token pair. Returns (access, refresh).
+    pub fn new_grant(
+        &mut self,
+        user_id: u64,
+        scopes: Vec<String>,
+        with_refresh: bool,
+    ) -> (String, Option<String>) {
+        let id = self.next_grant;
+        self.next_grant += 1;
+        self.grants.insert(
+            id,
+            Grant {
+                user_id,
+                scopes,
+                access: vec![],
+                refresh: None,
+            },
+        );
+        self.issue(id, with_refresh)
+    }
+
+    /// Issues a fresh token pair for grant `id`, killing its previous tokens (rotation).
+    pub fn issue(&mut self, id: u64, with_refresh: bool) -> (String, Option<String>) {
+        let now = Instant::now();
+        let lifetime = self.token_lifetime;
+        let unix_ms = (crate::util::now_unix_f64() * 1000.0) as i64 + lifetime.as_millis() as i64;
+        let Some(grant) = self.grants.get_mut(&id) else {
+            return (String::new(), None);
+        };
+        for old in grant.access.drain(..) {
+            self.access.remove(&old);
+        }
+        if let Some(old) = grant.refresh.take() {
+            self.refresh.remove(&old);
+        }
+        let access = random_token(30);
+        let refresh = with_refresh.then(|| random_token(30));
+        grant.access.push(access.clone());
+        grant.refresh = refresh.clone();
+        self.access.insert(
+            access.clone(),
+            Access {
+                grant: id,
+                user_id: grant.user_id,
+                scopes: grant.scopes.clone(),
+                expires_at: now + lifetime,
+                expires_unix_ms: unix_ms,
+            },
+        );
+        if let Some(r) = &refresh {
+            self.refresh.insert(r.clone(), id);
+        }
+        self.stats.tokens_issued += 1;
+        (access, refresh)
+    }
+
+    /// Revokes every grant of `user_id` (Discord: revoking one token kills every access and
+    /// refresh token of the app's authorization for that user, discord-api.md §1.5).
+    /// Returns the number of tokens killed.
+    pub fn revoke_user(&mut self, user_id: u64) -> u64 {
+        let ids: Vec<u64> = self
+            .grants
+            .iter()
+            .filter(|(_, g)| g.user_id == user_id)
+            .map(|(id, _)| *id)
+            .collect();
+        let mut killed = 0;
+        for id in ids {
+            if let Some(g) = self.grants.remove(&id) {
+                for a in g.access {
+                    if self.access.remove(&a).is_some() {
+                        killed += 1;
+                    }
+                }
+                if let Some(r) = g.refresh
+                    && self.refresh.remove(&r).is_some()
+                {
+                    killed += 1;
+                }
+            }
+        }
+        // Codes not yet exchanged die too.
+        self.codes.retain(|_, c| c.user_id != user_id);
+        if killed > 0 {
+            self.stats.revocations += 1;
+            self.stats.tokens_revoked += killed;
+        }
+        killed
+    }
+
+    /// Makes every access token of `user` (or of everyone) expired now; refresh tokens stay valid.
+    pub fn expire_access(&mut self, user: Option<u64>) -> usize {
+        let now = Instant::now();
+        let unix_ms = (crate::util::now_unix_f64() * 1000.0) as i64;
+        let mut n = 0;
+        for a in self.access.values_mut() {
+            if user.is_none_or(|u| u == a.user_id) {
+                a.expires_at = now;
+                a.expires_unix_ms = unix_ms;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Takes one use of a fault registered for `route` (or for `*`).
+    pub fn take_fault(&mut self, route: &str) -> Option<Fault> {
+        for key in [route, "*"] {
+            if let Some(q) = self.faults.get_mut(key) {
+                while let Some((fault, left)) = q.front_mut() {
+                    if *left == 0 {
+                        q.pop_front();
+                        continue;
+                    }
+                    *left -= 1;
+                    let f = fault.clone();
+                    if *left == 0 {
+                        q.pop_front();
+                    }
+                    if q.is_empty() {
+                        self.faults.remove(key);
+                    }
+                    return Some(f);
+                }
+            }
+        }
+        None
+    }
+
+    /// A guild by id.
+    pub fn guild(&self, id: u64) -> Option<&SeedGuild> {
+        self.guilds.iter().find(|g| g.id == id)
+    }
+}
