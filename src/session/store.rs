@@ -54,6 +54,7 @@ pub struct SessionRecord {
     /// The user's refresh token (Discord rotates it on every refresh).
     pub refresh_token: Option<RefreshToken>,
     /// The scopes Discord actually granted (from the token response, not the request).
+    #[serde(with = "scopes_as_str")]
     pub scopes: Scopes,
     /// The Discord user id, once known.
     pub user_id: Option<u64>,
@@ -63,6 +64,23 @@ pub struct SessionRecord {
     pub created_at: u64,
     /// When the session was last seen (Unix seconds, coarse): the idle lifetime counts from here.
     pub seen_at: u64,
+}
+
+/// `Scopes` as one space-separated string, for non-self-describing formats (postcard) whose
+/// deserializers cannot "accept a string or an array".
+mod scopes_as_str {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::scope::Scopes;
+
+    pub(super) fn serialize<S: Serializer>(scopes: &Scopes, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(scopes)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Scopes, D::Error> {
+        let raw = String::deserialize(d)?;
+        raw.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// A store failure.
@@ -253,6 +271,29 @@ impl TokenStore for MemoryTokenStore {
     fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<(), StoreError>> {
         write(&self.records).remove(id);
         Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_round_trips_through_the_binary_encoding() {
+        let record = SessionRecord {
+            id: SessionId::random(),
+            version: 3,
+            access_token: AccessToken::new("at"),
+            refresh_token: Some(RefreshToken::new("rt")),
+            scopes: "identify email guilds".parse().unwrap(),
+            user_id: Some(80_351_110_224_678_912),
+            expires_at: 10,
+            created_at: 1,
+            seen_at: 2,
+        };
+        let bytes = encode_record(&record).unwrap();
+        assert_eq!(decode_record(&bytes).unwrap(), record);
+        assert!(decode_record(&bytes[..bytes.len() - 1]).is_err());
     }
 }
 
