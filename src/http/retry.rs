@@ -177,3 +177,97 @@ mod tests {
         );
     }
 }
+
+/// The pipeline's retry and guard behaviour on paths not public yet (Bearer calls, the token
+/// endpoint), against a local server.
+#[cfg(test)]
+mod pipeline_tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use axum::Router;
+    use axum::response::IntoResponse;
+    use http::Method;
+
+    use crate::config::Config;
+    use crate::error::Error;
+    use crate::http::{Auth, Call, Http, Target};
+    use crate::ratelimit::{DiscordLimiter, Identity};
+    use crate::secret::AccessToken;
+
+    async fn server(hits: Arc<AtomicUsize>, delay: Duration, status: u16) -> String {
+        let router = Router::new().fallback(move || {
+            let hits = hits.clone();
+            async move {
+                hits.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(delay).await;
+                (
+                    http::StatusCode::from_u16(status).unwrap(),
+                    [("content-type", "application/json")],
+                    r#"{"message":"401: Unauthorized","code":0}"#,
+                )
+                    .into_response()
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await.ok() });
+        format!("http://{addr}")
+    }
+
+    fn http(base: &str, timeout: Duration) -> Http {
+        let config = Config::builder()
+            .client_id(1)
+            .client_secret("s")
+            .redirect_uri("http://127.0.0.1/cb")
+            .bot_token("t")
+            .base_url(base)
+            .request_timeout(timeout)
+            .build()
+            .unwrap();
+        Http::new(config, Arc::new(DiscordLimiter::new())).unwrap()
+    }
+
+    #[tokio::test]
+    async fn token_exchange_not_retried_after_a_timeout() {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let base = server(hits.clone(), Duration::from_secs(30), 200).await;
+        let http = http(&base, Duration::from_millis(800));
+        let call = Call::oauth(Target::Token, "grant_type=authorization_code&code=c".into());
+        assert_eq!(call.retry, super::RetryClass::Never);
+        let r = http.send(call, Auth::Client).await;
+        assert!(matches!(r, Err(Error::Timeout)), "{r:?}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            hits.load(Ordering::SeqCst),
+            1,
+            "a code exchange is sent once"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_rejected_bearer_token_is_never_resent() {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let base = server(hits.clone(), Duration::ZERO, 401).await;
+        let http = http(&base, Duration::from_secs(5));
+        let token = AccessToken::new("revoked-token");
+        for _ in 0..5 {
+            let mut call = Call::api(Method::GET, "/users/@me");
+            call.identity = Identity::User(1);
+            let r = http.send(call, Auth::Bearer(&token)).await;
+            assert!(matches!(r, Err(Error::Unauthorized)), "{r:?}");
+        }
+        assert_eq!(
+            hits.load(Ordering::SeqCst),
+            1,
+            "the server saw the dead token once"
+        );
+        // Another token of the same user (after a refresh) is sent.
+        let fresh = AccessToken::new("fresh-token");
+        let mut call = Call::api(Method::GET, "/users/@me");
+        call.identity = Identity::User(1);
+        let _ = http.send(call, Auth::Bearer(&fresh)).await;
+        assert_eq!(hits.load(Ordering::SeqCst), 2);
+    }
+}
