@@ -15,6 +15,8 @@ Differences from the contract that Flask-Discord imposes (the app does what it c
 * With no pending state, Flask-Discord skips the state check (a login CSRF); the callback view
   answers 400 itself in that case, as the contract requires.
 * The users cache is per gunicorn worker process (that is how Flask-Discord works).
+* ``Integration`` crashes on ``"role_id": null`` (Discord's normal payload); a minimal patch below
+  makes ``fetch_connections`` work instead of answering 502.
 
 Configuration: the same environment variables as the demo (CONTRACT.md).
 """
@@ -71,6 +73,28 @@ def _repoint_flask_discord():
 
 
 _repoint_flask_discord()
+
+
+def _patch_integration_role_id():
+    """Flask-Discord bug B15: ``Integration`` does ``int(payload.get("role_id", 0))``, and Discord
+    sends ``"role_id": null`` for most integrations, so ``fetch_connections()`` raises ``TypeError``
+    for any user with such a connection (the fake's seed user alice.dev, from Discord's own example
+    payload). Without this one-line fix the Flask app answers 502 on ``/connections`` for that user;
+    with it, Flask-Discord's connections cache works as designed (the best case for it).
+    """
+    from flask_discord.models import integration
+
+    original = integration.Integration.__init__
+
+    def __init__(self, payload):
+        if isinstance(payload, dict) and payload.get("role_id") is None:
+            payload = {**payload, "role_id": 0}
+        original(self, payload)
+
+    integration.Integration.__init__ = __init__
+
+
+_patch_integration_role_id()
 
 app = Flask(__name__)
 app.secret_key = os.environ.get("SECRET_KEY") or os.urandom(32)

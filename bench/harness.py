@@ -196,6 +196,43 @@ def _last_json(text):
     return {"error": "no JSON output"}
 
 
+def system_busy_seconds():
+    """Busy CPU seconds of the whole machine since boot (all cores), from /proc/stat."""
+    with open("/proc/stat") as f:
+        parts = f.readline().split()[1:]
+    v = [int(x) for x in parts]
+    idle = v[3] + (v[4] if len(v) > 4 else 0)
+    busy = sum(v[:8]) - idle  # user nice system idle iowait irq softirq steal
+    return busy / CLK_TCK
+
+
+class CpuShare:
+    """CPU used (in cores) by the app tree, the fake Discord and the load tools during a workload."""
+
+    def __init__(self, app_pid, fake_pid):
+        import resource
+
+        self.app, self.fake = app_pid, fake_pid
+        self.t0 = time.time()
+        self.a0 = cpu_seconds(app_pid)
+        self.f0 = cpu_seconds(fake_pid) if fake_pid else 0.0
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.l0 = ru.ru_utime + ru.ru_stime
+        self.s0 = system_busy_seconds()
+
+    def done(self):
+        import resource
+
+        wall = time.time() - self.t0
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        app = cpu_seconds(self.app) - self.a0
+        fake = (cpu_seconds(self.fake) - self.f0) if self.fake else None
+        load = ru.ru_utime + ru.ru_stime - self.l0
+        other = system_busy_seconds() - self.s0 - app - (fake or 0) - load
+        r = lambda x: None if x is None else round(x / wall, 2)  # noqa: E731
+        return {"app_cores": r(app), "fake_cores": r(fake), "load_tool_cores": r(load), "other_cores": r(max(other, 0.0)), "wall_s": round(wall, 2)}
+
+
 class RssSampler:
     """Samples sum(VmRSS) of the app's process tree every 50 ms in a thread; keeps the peak."""
 
@@ -226,8 +263,10 @@ def workloads(cfg):
     storm_users, cpu_users, concurrency, burst_users, user_base, loadgen_threads, log.
     """
     pid, app, stats, lg, log = cfg["pid"], cfg["app"], cfg["stats"], cfg["loadgen"], cfg["log"]
+    fake_pid = cfg.get("fake_pid")
     ub = int(cfg["user_base"])
     lgt = str(cfg.get("loadgen_threads", 1))
+    ids = ["--user-ids", cfg["user_ids"]] if cfg.get("user_ids") else []
     res = {"name": cfg["name"]}
     sampler = RssSampler(pid)
 
@@ -243,7 +282,7 @@ def workloads(cfg):
     # (a) and (b) with the fake's rate limits off, (c) with them on (see run.sh).
     set_limits(cfg, False)
     # (a) hot /me with a logged-in cookie, then /health; same wrk settings.
-    p = _run([lg, "login", "--app", app, "--user", str(ub), "--warm", "3", "--threads", lgt, "--max-seconds", "30"], 60, log=log)
+    p = _run([lg, "login", "--app", app, "--user", str(ub), "--warm", "3", "--threads", lgt, "--max-seconds", "30"] + ids, 60, log=log)
     cookie = _last_json(p.stdout).get("cookie", "")
     if not cookie:
         say(f"login for the hot loop failed: {p.stdout.strip()} {p.stderr.strip()[-300:]}")
@@ -251,6 +290,7 @@ def workloads(cfg):
     for key, path, ck in (("hot_me", "/me", cookie), ("health", "/health", "")):
         before = snap()
         say(f"wrk {path} for {cfg['hot_seconds']}s at {cfg['hot_conns']} connections")
+        share = CpuShare(pid, fake_pid)
         p = _run(wrk_base + [app + path], int(cfg["hot_seconds"]) + 60, env={"BENCH_COOKIE": ck}, log=log)
         r = {}
         for line in p.stdout.splitlines():
@@ -258,10 +298,11 @@ def workloads(cfg):
                 r = json.loads(line[8:])
         if not r:
             r = {"error": p.stdout[-300:] + p.stderr[-300:]}
+        r["cpu_share"] = share.done()
         d = mock_delta(before, snap())
         r["upstream_calls"], r["429s"] = d["calls"], d["429s"]
         res[key] = r
-        say(f"  -> {r.get('rps')} req/s, p50 {r.get('p50_ms')} ms, p99 {r.get('p99_ms')} ms, errors {r.get('errors')}")
+        say(f"  -> {r.get('rps')} req/s, p50 {r.get('p50_ms')} ms, p99 {r.get('p99_ms')} ms, errors {r.get('errors')}, cores used {r['cpu_share']}")
     if res["hot_me"].get("rps") and res["health"].get("rps"):
         res["hot_me"]["vs_health"] = res["hot_me"]["rps"] / res["health"]["rps"]
 
@@ -270,10 +311,12 @@ def workloads(cfg):
     for key, n in (("storm", int(cfg["storm_users"])), ("cpu_storm", int(cfg["cpu_users"]))):
         say(f"login storm: {n} users at concurrency {cfg['concurrency']}")
         before, cpu0 = snap(), cpu_seconds(pid)
-        p = _run([lg, "storm", "--app", app, "--users", str(n), "--concurrency", str(cfg["concurrency"]), "--first-user", str(next_user), "--threads", lgt, "--max-seconds", "240"], 300, log=log)
+        share = CpuShare(pid, fake_pid)
+        p = _run([lg, "storm", "--app", app, "--users", str(n), "--concurrency", str(cfg["concurrency"]), "--first-user", str(next_user), "--threads", lgt, "--max-seconds", "240"] + ids, 300, log=log)
         cpu1, after = cpu_seconds(pid), snap()
         next_user += n
         r = _last_json(p.stdout)
+        r["cpu_share"] = share.done()
         d = mock_delta(before, after)
         done = r.get("completed", 0)
         r["cpu_s"] = cpu1 - cpu0
@@ -284,14 +327,14 @@ def workloads(cfg):
         rss, hwm, nproc = rss_kib(pid)
         r["rss_after_mib"], r["hwm_sum_mib"] = rss / 1024, hwm / 1024
         res[key] = r
-        say(f"  -> {done}/{n} ok, {r.get('logins_per_s', 0):.1f} logins/s, CPU {r['cpu_ms_per_login']} ms/login, {d['calls']} upstream calls, RSS {rss / 1024:.1f} MiB")
+        say(f"  -> {done}/{n} ok, {r.get('logins_per_s', 0):.1f} logins/s, CPU {r['cpu_ms_per_login']} ms/login, {d['calls']} upstream calls, RSS {rss / 1024:.1f} MiB, cores used {r['cpu_share']}")
 
     # (c) bot burst: burst_users logged-in users press join at once, Discord's limits on.
     set_limits(cfg, True)
     time.sleep(1.1)  # let any global window opened earlier close
     nb = int(cfg["burst_users"])
     say(f"bot burst: {nb} users join guild {cfg['guild']} at once")
-    p = _run([lg, "burst", "--app", app, "--users", str(nb), "--guild", str(cfg["guild"]), "--first-user", str(next_user), "--stats", stats, "--threads", lgt, "--max-seconds", "120"], 180, log=log)
+    p = _run([lg, "burst", "--app", app, "--users", str(nb), "--guild", str(cfg["guild"]), "--first-user", str(next_user), "--stats", stats, "--threads", lgt, "--max-seconds", "120"] + ids, 180, log=log)
     r = _last_json(p.stdout)
     d = mock_delta(r.pop("stats_before", None), r.pop("stats_after", None))
     r["429s"], r["upstream_calls"], r["upstream_routes"] = d["429s"], d["calls"], d["per_route"]
@@ -385,6 +428,20 @@ def rows(res):
     row("bot burst: upstream calls", ("burst", "upstream_calls"), ratio=False)
     row("bot burst: status codes", ("burst", "codes_s"), ratio=False)
     row("peak RSS, whole run (all processes)", ("peak_rss_mib",), " MiB", hib=False)
+
+    def share(label, key):
+        def fmt(d):
+            c = _get(d, key, "cpu_share")
+            if not c:
+                return "n/a"
+            return f"{_fmt(c.get('app_cores'))} / {_fmt(c.get('fake_cores'))} / {_fmt(c.get('load_tool_cores'))} / {_fmt(c.get('other_cores'))}"
+
+        out.append((label, fmt(o), fmt(f), ""))
+
+    share("cores busy in hot /me: app / fake / wrk / other", "hot_me")
+    share("cores busy in /health: app / fake / wrk / other", "health")
+    share("cores busy in storm: app / fake / loadgen / other", "storm")
+    share("cores busy in CPU storm: app / fake / loadgen / other", "cpu_storm")
     row("processes", ("processes",), ratio=False)
     return out
 

@@ -17,6 +17,7 @@
 #   WRITE_MD=1           write the table into BENCHMARKS.md (0: print only)
 #   BENCH_IGNORE_SMOKE=1 keep going when a smoke check fails (numbers are then marked as not counting)
 #   FAKE_PORT / OURS_PORT / FLASK_PORT   loopback ports (default 18080 / 18081 / 18082)
+#   ONLY=flask           measure the Flask side only (gunicorn sweeps; never writes BENCHMARKS.md)
 #
 # Everything listens on and targets 127.0.0.1 only. Every load is bounded in count and in time.
 # All processes started here are stopped on exit (trap).
@@ -38,6 +39,8 @@ LOADGEN_THREADS="${LOADGEN_THREADS:-1}"
 FLASK_CONFIG="${FLASK_CONFIG:-sync:4}"
 SWEEP="${SWEEP:-}"
 WRITE_MD="${WRITE_MD:-1}"
+ONLY="${ONLY:-}"
+[ "$ONLY" = flask ] && WRITE_MD=0
 FAKE_PORT="${FAKE_PORT:-18080}"
 OURS_PORT="${OURS_PORT:-18081}"
 FLASK_PORT="${FLASK_PORT:-18082}"
@@ -111,13 +114,13 @@ for p in "$FAKE_PORT" "$OURS_PORT" "$FLASK_PORT"; do port_free "$p" || die "port
 # Build (release) and the Python side
 # ------------------------------------------------------------------------------------------------
 log "building the fake Discord and the demo (release)"
-(cd "$ROOT" && cargo build --release -p discord-oauth-mock && cargo build --release -p discord-oauth --example demo) \
+(cd "$ROOT" && cargo build --release -p discord-oauth-mock && { [ "$ONLY" = flask ] || cargo build --release -p discord-oauth --example demo; }) \
   >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log" >&2; die "cargo build failed (full log: $OUT/build.log)"; }
 TARGET_DIR="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps 2>/dev/null | "$PY" -c 'import json,sys;print(json.load(sys.stdin)["target_directory"])')"
 MOCK_BIN="$TARGET_DIR/release/discord-oauth-mock"
 DEMO_BIN="$TARGET_DIR/release/examples/demo"
 [ -x "$MOCK_BIN" ] || die "missing $MOCK_BIN"
-[ -x "$DEMO_BIN" ] || die "missing $DEMO_BIN"
+[ "$ONLY" = flask ] || [ -x "$DEMO_BIN" ] || die "missing $DEMO_BIN"
 
 log "building the load generator (bench/loadgen, release)"
 cargo build --release --manifest-path "$BENCH/loadgen/Cargo.toml" >"$OUT/loadgen-build.log" 2>&1 \
@@ -209,7 +212,7 @@ start_flask() { # config
 SMOKE_NOTE=""
 smoke() { # name url
   log "smoke check of the contract: $1"
-  if "$LOADGEN" smoke --app "$2" --guild "$GUILD" --user "${SMOKE_USER:-0}" --max-seconds 60 >"$OUT/smoke-$1.json" 2>"$OUT/smoke-$1.log"; then
+  if "$LOADGEN" smoke --app "$2" --guild "$GUILD" --user "${SMOKE_USER:-0}" --user-ids "$USER_IDS" --max-seconds 60 >"$OUT/smoke-$1.json" 2>"$OUT/smoke-$1.log"; then
     cat "$OUT/smoke-$1.log" >&2
   else
     cat "$OUT/smoke-$1.log" >&2
@@ -225,32 +228,38 @@ workloads() { # name pid url out user_base
     wrk "$(command -v wrk)" lua "$BENCH/wrk_cookie.lua" guild "$GUILD" hot_seconds "$HOT_SECONDS" \
     hot_conns "$HOT_CONNS" wrk_threads "$WRK_THREADS" storm_users "$STORM_USERS" cpu_users "$CPU_USERS" \
     concurrency "$CONCURRENCY" burst_users "$BURST_USERS" loadgen_threads "$LOADGEN_THREADS" \
-    log "$OUT/workloads-$1.log" limits "$FAKE/_mock/rate-limits")
+    log "$OUT/workloads-$1.log" limits "$FAKE/_mock/rate-limits" user_ids "$USER_IDS" fake_pid "$FAKE_PID")
   "$PY" "$HARNESS" workloads "$cfg"
 }
 
-# User ids: the fake approves `mock_user=<id>`; run.sh gives each app the same id range.
-USER_BASE="${USER_BASE:-}"
-if [ -z "$USER_BASE" ]; then
-  USER_BASE=$(curl -fsS "$FAKE/_mock/users" | "$PY" -c '
+# User ids: the fake approves `mock_user=<id>` for its seeded users only, so the N "users" of a
+# storm are N browser sessions cycling over the seeded Discord accounts (each login is a new
+# authorization with its own tokens). Both apps get the same sequence.
+USER_IDS="${USER_IDS:-$(curl -fsS "$FAKE/_mock/users" | "$PY" -c '
 import json, sys
 us = json.load(sys.stdin)
 us = us.get("users", us) if isinstance(us, dict) else us
-print(min(int(u["id"]) for u in us))')
-fi
-SMOKE_USER="$USER_BASE"
+print(",".join(str(u["id"]) for u in us if not u.get("bot")))')}"
+[ -n "$USER_IDS" ] || die "the fake lists no users"
+USER_BASE=0
+SMOKE_USER=0
 
-start_ours
+log "machine load before the run: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min); other processes' CPU is reported as 'other' cores"
+[ "$ONLY" = flask ] || start_ours
 start_flask "$FLASK_CONFIG"
-smoke ours "$OURS"
+[ "$ONLY" = flask ] || smoke ours "$OURS"
 smoke flask "$FLASK"
 
 # Workloads (a) and (b) run with the fake's rate limits off (harness.py switches them): its token
 # endpoint allows 500 exchanges per 10 s per IP and both apps log in faster than that, so a storm
 # would measure the fake's limit, not the app. Workload (c) runs with Discord's limits on (50
 # requests/s global per bot token), which is the point of it.
-log "workloads against our demo"
-workloads ours "$OURS_PID" "$OURS" "$OUT/ours.json" "$USER_BASE"
+if [ "$ONLY" = flask ]; then
+  echo '{}' >"$OUT/ours.json"
+else
+  log "workloads against our demo"
+  workloads ours "$OURS_PID" "$OURS" "$OUT/ours.json" "$USER_BASE"
+fi
 log "workloads against Flask-Discord ($FLASK_CONFIG)"
 workloads flask "$FLASK_PID" "$FLASK" "$OUT/flask-$FLASK_CONFIG.json" "$USER_BASE"
 

@@ -215,6 +215,31 @@ struct Ctx {
     client: Client,
     app: String,
     mock_param: String,
+    /// Discord user ids the fake knows (`--user-ids a,b,c`): user number `n` logs in as
+    /// `user_ids[n % len]`. Empty: `n` itself is the id.
+    user_ids: Vec<u64>,
+}
+
+impl Ctx {
+    fn new(a: &Args, max_idle: usize) -> Ctx {
+        Ctx {
+            client: client(max_idle),
+            app: a.req("app"),
+            mock_param: a.s("mock-param", "mock_user"),
+            user_ids: a
+                .s("user-ids", "")
+                .split(',')
+                .filter_map(|x| x.trim().parse().ok())
+                .collect(),
+        }
+    }
+    fn discord_user(&self, n: u64) -> u64 {
+        if self.user_ids.is_empty() {
+            n
+        } else {
+            self.user_ids[(n % self.user_ids.len() as u64) as usize]
+        }
+    }
 }
 
 /// Latencies of requests to the app, in microseconds.
@@ -249,7 +274,7 @@ async fn login(ctx: &Ctx, user: u64, lat: &mut Lat) -> Res<Jar> {
     let mut auth = Url::parse(&resolve(&login_url, &loc)?).map_err(|e| e.to_string())?;
     // 2. The fake's authorize endpoint, auto-approving as user `user`.
     auth.query_pairs_mut()
-        .append_pair(&ctx.mock_param, &user.to_string());
+        .append_pair(&ctx.mock_param, &ctx.discord_user(user).to_string());
     let auth_s = auth.to_string();
     let r = send(&ctx.client, Method::GET, &auth_s, &mut jar, &[]).await?;
     if !r.status.is_redirection() {
@@ -318,11 +343,7 @@ async fn storm(a: &Args) -> Res<Value> {
     let conc = a.n("concurrency", 20) as usize;
     let first = a.n("first-user", 1);
     let max_s = a.n("max-seconds", 300);
-    let ctx = Arc::new(Ctx {
-        client: client(conc * 2),
-        app: a.req("app"),
-        mock_param: a.s("mock-param", "mock_user"),
-    });
+    let ctx = Arc::new(Ctx::new(a, conc * 2));
     let next = Arc::new(AtomicUsize::new(0));
     let deadline = Instant::now() + Duration::from_secs(max_s);
     let t0 = Instant::now();
@@ -446,11 +467,7 @@ async fn burst(a: &Args) -> Res<Value> {
     let first = a.n("first-user", 100_000);
     let guild = a.req("guild");
     let stats_url = a.s("stats", "");
-    let ctx = Arc::new(Ctx {
-        client: client(users + 8),
-        app: a.req("app"),
-        mock_param: a.s("mock-param", "mock_user"),
-    });
+    let ctx = Arc::new(Ctx::new(a, users + 8));
     let jars = login_many(&ctx, first, users, a.n("login-concurrency", 20) as usize).await?;
     let before = stats(&ctx.client, &stats_url).await;
     // Everyone waits on one barrier, then presses "join" at the same instant.
@@ -509,11 +526,7 @@ async fn burst(a: &Args) -> Res<Value> {
 // ---------------------------------------------------------------------------------------------
 
 async fn login_cmd(a: &Args) -> Res<Value> {
-    let ctx = Ctx {
-        client: client(4),
-        app: a.req("app"),
-        mock_param: a.s("mock-param", "mock_user"),
-    };
+    let ctx = Ctx::new(a, 4);
     let mut lat = Lat::default();
     let mut jar = login(&ctx, a.n("user", 1), &mut lat).await?;
     // Warm the cache so the hot loop measures the cached path.
@@ -562,11 +575,7 @@ fn has_keys(v: &Value, keys: &[&str]) -> Res<()> {
 }
 
 async fn smoke(a: &Args) -> Res<Value> {
-    let ctx = Ctx {
-        client: client(4),
-        app: a.req("app"),
-        mock_param: a.s("mock-param", "mock_user"),
-    };
+    let ctx = Ctx::new(a, 4);
     let guild = a.req("guild");
     let user = a.n("user", 7);
     let app = ctx.app.clone();
