@@ -1,4 +1,95 @@
-//! discord-oauth (tour written below once the modules land).
+//! # discord-oauth
+//!
+//! "Log in with Discord" for async Rust web apps, and Discord's REST API (v10) on the user's
+//! behalf — what Flask-Discord is for Flask, rebuilt to be correct and secure by default.
+//!
+//! - **The OAuth2 flow** with single-use, expiring, browser-bound `state`, PKCE S256, a safe
+//!   `next`, and a session replaced on every login.
+//! - **Sessions** in an AES-256-GCM encrypted cookie (no server state) or any [`TokenStore`]
+//!   (in memory, or your database), with real logout: the grant is revoked at Discord and the
+//!   old cookie is refused locally.
+//! - **One HTTP pipeline** for every call: User-Agent, an overall deadline, Discord's rate limits
+//!   handled before they are hit, retries only where safe, redirects never followed, and every
+//!   non-2xx answer as a typed [`Error`].
+//! - **Token lifecycle**: refresh ahead of expiry and once on a 401, one refresh at a time per
+//!   authorization, safe with Discord's rotating refresh tokens.
+//! - **Typed models** ([`models`]): users, guilds, members, connections, with CDN helpers and
+//!   the current default-avatar rule; [`Scope`] and [`permissions::Permissions`] cover every
+//!   current value.
+//! - **A thin axum layer** ([`axum`](crate::axum)); the core imports no web framework.
+//! - **A fake Discord** (`discord-oauth-mock`, a separate crate) so that your own tests run the
+//!   whole login offline.
+//!
+//! ## A login in five routes (axum)
+//!
+//! ```no_run
+//! use axum::{Router, routing::{get, post}, response::Redirect, extract::RawQuery, Json};
+//! use discord_oauth::{Config, DiscordOAuth, DiscordSession, Error, LoginOptions, Scope};
+//! use discord_oauth::axum::{Authorized, DiscordLayer, SameOrigin};
+//!
+//! async fn login(session: DiscordSession) -> Result<Redirect, Error> {
+//!     let url = session.create_session(LoginOptions::new().scopes([Scope::Identify, Scope::Guilds]))?;
+//!     Ok(Redirect::to(url.as_str()))
+//! }
+//!
+//! async fn callback(session: DiscordSession, RawQuery(q): RawQuery) -> Result<Redirect, Error> {
+//!     let done = session.callback(q.as_deref().unwrap_or("")).await?;
+//!     Ok(Redirect::to(&done.next))
+//! }
+//!
+//! async fn me(auth: Authorized) -> Result<Json<serde_json::Value>, Error> {
+//!     let user = auth.session.fetch_user().await?;
+//!     Ok(Json(serde_json::json!({ "id": user.id.to_string(), "name": user.display_name() })))
+//! }
+//!
+//! async fn logout(_: SameOrigin, session: DiscordSession) -> Redirect {
+//!     session.revoke().await;
+//!     Redirect::to("/")
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let discord = DiscordOAuth::new(Config::from_env()?)?;
+//! let app: Router = Router::new()
+//!     .route("/login", get(login))
+//!     .route("/callback", get(callback))
+//!     .route("/me", get(me))
+//!     .route("/logout", post(logout))
+//!     .layer(DiscordLayer::new(discord));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:5000").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! `examples/demo.rs` is the complete version (pages, guilds, joining a guild with the bot,
+//! errors as the right statuses), and runs offline against the fake Discord.
+//!
+//! ## Architecture (one module per concern)
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`config`] | configuration, `from_env`, where Discord and its CDN live |
+//! | [`oauth`] | the OAuth2 protocol: authorize URL, PKCE, code exchange, refresh, revoke |
+//! | [`session`] | the per-request handle, encrypted cookies, `TokenStore`, revocation, state |
+//! | [`http`] | the one HTTP pipeline: deadline, retries, error mapping |
+//! | [`ratelimit`] | Discord's rate-limit buckets, global limit, invalid-request guard |
+//! | `cache` | the users cache (`UserCache`, moka by default) |
+//! | [`models`] | plain data: users, guilds, members, connections, CDN URLs (no I/O) |
+//! | [`scope`], [`permissions`], [`secret`], [`clock`], [`error`] | the vocabulary |
+//! | [`axum`](crate::axum) | the axum integration (feature `axum`) |
+//!
+//! ## Feature flags
+//!
+//! | feature | default | what it enables |
+//! |---|---|---|
+//! | `axum` | yes | extractors, guards and error responses for axum 0.8 (via `axum-core`) |
+//! | `rustls` | yes | TLS through rustls |
+//! | `native-tls` | no | TLS through the platform's library instead |
+//! | `cache` | yes | the moka users cache (without it, no caching) |
+//!
+//! ## Coming from Flask-Discord
+//!
+//! The [seed-to-Rust table](docs::seed_map) maps every class, method, property, model field,
+//! exception and config key of Flask-Discord to its counterpart here, with what changed and why.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -6,9 +97,11 @@
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
+pub mod cache;
 pub mod client;
 pub mod clock;
 pub mod config;
+pub mod docs;
 pub mod error;
 pub mod http;
 pub mod models;
@@ -23,4 +116,4 @@ pub use client::{ApiRequest, DiscordOAuth, DiscordOAuthBuilder};
 pub use config::Config;
 pub use error::{Error, Result};
 pub use scope::{Prompt, Scope, Scopes};
-pub use session::{Callback, DiscordSession, LoginOptions};
+pub use session::{Callback, DiscordSession, LoginOptions, TokenStore};
