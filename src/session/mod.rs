@@ -401,8 +401,11 @@ impl DiscordSession {
             self.persist_cookie(&newer).await?;
             return Ok(Some(newer));
         }
-        // Keep the idle clock coarse so the hot path does not re-encrypt on every request.
-        if old_key || now.saturating_sub(record.seen_at) > 3600 {
+        // Keep the idle clock coarse so the hot path does not re-encrypt on every request, but
+        // fine enough for a short idle lifetime: a session used more often than its idle
+        // lifetime must never lapse.
+        let touch_every = (settings.idle_lifetime / 4).min(3600);
+        if old_key || now.saturating_sub(record.seen_at) > touch_every {
             let mut touched = record.clone();
             touched.seen_at = now;
             if !client.token_store.is_stateless() {

@@ -1,0 +1,261 @@
+//! One test suite run against both `TokenStore` implementations (`CookieTokenStore`, the
+//! stateless default, and `MemoryTokenStore`, server-side): save/load round trip,
+//! compare-and-swap, delete, TTL expiry, and a full login + fetch + logout through the store.
+//!
+//! Compare-and-swap semantics differ by design: a server-side store refuses a save whose
+//! expected version is not the stored one (`StoreError::Conflict`); the cookie store keeps no
+//! server state, so it cannot see a concurrent writer and never reports a conflict — the
+//! session layer covers it with its short-lived rotation map (the refresh tests), and the
+//! revocation list makes a deleted (logged-out) cookie dead.
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use discord_oauth::clock::{Clock, ManualClock};
+use discord_oauth::session::{
+    CookieTokenStore, MemoryTokenStore, SessionId, SessionRecord, StoreError, TokenStore,
+};
+use discord_oauth::{DiscordOAuth, Error, LoginOptions, Scope};
+use discord_oauth_mock::MockDiscord;
+
+struct Harness {
+    mock: MockDiscord,
+    clock: ManualClock,
+    store: Arc<dyn TokenStore>,
+    client: DiscordOAuth,
+}
+
+async fn harness(make: fn(Arc<dyn Clock>) -> Arc<dyn TokenStore>) -> Harness {
+    let mock = mock().await;
+    let clock = ManualClock::new();
+    let store = make(Arc::new(clock.clone()));
+    let config = config_for(&mock)
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap();
+    let client = DiscordOAuth::builder(config)
+        .token_store(store.clone())
+        .idle_timeout(Duration::from_secs(3600))
+        .session_lifetime(Duration::from_secs(5 * 3600))
+        .build()
+        .unwrap();
+    Harness {
+        mock,
+        clock,
+        store,
+        client,
+    }
+}
+
+/// A real record, from a login through the store under test.
+async fn record_of(h: &Harness) -> (Browser, SessionRecord) {
+    let mut browser = Browser::default();
+    login(
+        &h.client,
+        &mut browser,
+        h.mock.users()[0].id,
+        LoginOptions::new().scopes([Scope::Identify, Scope::Guilds]),
+    )
+    .await;
+    let record = browser.session(&h.client).record().await.unwrap().unwrap();
+    (browser, record)
+}
+
+fn fresh(mut record: SessionRecord) -> SessionRecord {
+    record.id = SessionId::random();
+    record.version = 1;
+    record
+}
+
+async fn round_trip(h: Harness) {
+    let (_, record) = record_of(&h).await;
+    let record = fresh(record);
+    let payload = h.store.save(&record, None, 3600).await.unwrap();
+    assert_eq!(h.store.load(&payload).await.unwrap(), Some(record.clone()));
+    assert!(h.store.load(b"").await.map(|r| r.is_none()).unwrap_or(true));
+    assert!(
+        h.store
+            .load(&[1, 2, 3])
+            .await
+            .map(|r| r.is_none())
+            .unwrap_or(true)
+    );
+    // Scopes and ids survive.
+    let back = h.store.load(&payload).await.unwrap().unwrap();
+    assert!(back.scopes.contains(&Scope::Guilds));
+    assert_eq!(back.user_id, record.user_id);
+    assert_eq!(back.access_token, record.access_token);
+}
+
+async fn compare_and_swap(h: Harness) {
+    let (_, record) = record_of(&h).await;
+    let v1 = fresh(record);
+    let payload = h.store.save(&v1, None, 3600).await.unwrap();
+    let mut v2 = v1.clone();
+    v2.version = 2;
+    v2.seen_at += 1;
+    if h.store.is_stateless() {
+        // Documented: the cookie store never reports a conflict; each save designates its own
+        // record (the payload is the record itself).
+        let p2 = h.store.save(&v2, Some(1), 3600).await.unwrap();
+        assert_eq!(h.store.load(&p2).await.unwrap(), Some(v2.clone()));
+        let stale = h.store.save(&v2, Some(99), 3600).await.unwrap();
+        assert_eq!(h.store.load(&stale).await.unwrap(), Some(v2));
+        assert_eq!(h.store.load(&payload).await.unwrap(), Some(v1));
+    } else {
+        // A second "new session" with the same id is a conflict.
+        assert_eq!(
+            h.store.save(&v1, None, 3600).await.unwrap_err(),
+            StoreError::Conflict
+        );
+        // Wrong expected version: conflict, nothing changes.
+        assert_eq!(
+            h.store.save(&v2, Some(7), 3600).await.unwrap_err(),
+            StoreError::Conflict
+        );
+        assert_eq!(h.store.load(&payload).await.unwrap(), Some(v1.clone()));
+        // Right expected version: saved.
+        h.store.save(&v2, Some(1), 3600).await.unwrap();
+        assert_eq!(h.store.load(&payload).await.unwrap(), Some(v2.clone()));
+        // The loser of a race (still expecting 1) gets a conflict.
+        let mut loser = v1.clone();
+        loser.version = 2;
+        assert_eq!(
+            h.store.save(&loser, Some(1), 3600).await.unwrap_err(),
+            StoreError::Conflict
+        );
+        assert_eq!(h.store.load(&payload).await.unwrap(), Some(v2));
+    }
+}
+
+async fn delete(h: Harness) {
+    let (browser, record) = record_of(&h).await;
+    let other = fresh(record.clone());
+    let other_payload = h.store.save(&other, None, 3600).await.unwrap();
+    h.store.delete(&record.id).await.unwrap();
+    if !h.store.is_stateless() {
+        assert!(h.store.load(&record.id.0).await.unwrap().is_none());
+        assert!(!browser.session(&h.client).authorized().await);
+    }
+    // Deleting one record leaves the others.
+    assert_eq!(
+        h.store.load(&other_payload).await.unwrap(),
+        Some(other.clone())
+    );
+    // Deleting twice is fine.
+    h.store.delete(&record.id).await.unwrap();
+    h.store.delete(&other.id).await.unwrap();
+}
+
+async fn ttl_expiry(h: Harness) {
+    let (browser, record) = record_of(&h).await;
+    let stolen = browser.clone();
+    // Store-level TTL (server-side stores forget the record).
+    let short = fresh(record);
+    let payload = h.store.save(&short, None, 10).await.unwrap();
+    assert!(h.store.load(&payload).await.unwrap().is_some());
+    h.clock.advance(Duration::from_secs(11));
+    if !h.store.is_stateless() {
+        assert!(h.store.load(&payload).await.unwrap().is_none(), "expired");
+    }
+    // Session-level idle lifetime (both stores): alive within it...
+    h.clock.advance(Duration::from_secs(1800));
+    assert!(browser.session(&h.client).authorized().await);
+    // ...dead after an idle hour, with no call to Discord.
+    h.clock.advance(Duration::from_secs(3601));
+    let before = h.mock.stats().total_requests;
+    let s = stolen.session(&h.client);
+    assert!(!s.authorized().await);
+    assert!(matches!(s.fetch_user().await, Err(Error::Unauthorized)));
+    assert_eq!(h.mock.stats().total_requests, before);
+}
+
+async fn absolute_lifetime(h: Harness) {
+    let (mut browser, _) = record_of(&h).await;
+    // Active every 50 minutes (idle never reached), but the 5-hour absolute lifetime ends it.
+    for _ in 0..5 {
+        h.clock.advance(Duration::from_secs(50 * 60));
+        let s = browser.session(&h.client);
+        assert!(s.authorized().await);
+        browser.absorb(&s);
+    }
+    h.clock.advance(Duration::from_secs(50 * 60 + 1));
+    assert!(!browser.session(&h.client).authorized().await);
+}
+
+async fn full_login_fetch_logout(h: Harness) {
+    let user = h.mock.users()[0].id;
+    let (mut browser, record) = record_of(&h).await;
+    assert_eq!(record.user_id, Some(user));
+    let s = browser.session(&h.client);
+    assert_eq!(s.fetch_user().await.unwrap().id.get(), user);
+    assert!(!s.fetch_guilds().await.unwrap().is_empty());
+    let stolen = browser.clone();
+    assert!(s.revoke().await);
+    browser.absorb(&s);
+    assert!(!browser.session(&h.client).authorized().await);
+    let before = h.mock.stats().total_requests;
+    let s = stolen.session(&h.client);
+    assert!(!s.authorized().await);
+    assert!(matches!(s.fetch_user().await, Err(Error::Unauthorized)));
+    assert_eq!(h.mock.stats().total_requests, before, "no call to Discord");
+    if !h.store.is_stateless() {
+        assert!(h.store.load(&record.id.0).await.unwrap().is_none());
+    }
+}
+
+fn cookie_store(_clock: Arc<dyn Clock>) -> Arc<dyn TokenStore> {
+    Arc::new(CookieTokenStore)
+}
+
+fn memory_store(clock: Arc<dyn Clock>) -> Arc<dyn TokenStore> {
+    Arc::new(MemoryTokenStore::with_clock(clock))
+}
+
+macro_rules! store_suite {
+    ($module:ident, $make:expr) => {
+        mod $module {
+            use super::*;
+
+            #[tokio::test]
+            async fn round_trip() {
+                super::round_trip(harness($make).await).await;
+            }
+            #[tokio::test]
+            async fn compare_and_swap() {
+                super::compare_and_swap(harness($make).await).await;
+            }
+            #[tokio::test]
+            async fn delete() {
+                super::delete(harness($make).await).await;
+            }
+            #[tokio::test]
+            async fn ttl_expiry() {
+                super::ttl_expiry(harness($make).await).await;
+            }
+            #[tokio::test]
+            async fn absolute_lifetime() {
+                super::absolute_lifetime(harness($make).await).await;
+            }
+            #[tokio::test]
+            async fn full_login_fetch_logout() {
+                super::full_login_fetch_logout(harness($make).await).await;
+            }
+        }
+    };
+}
+
+store_suite!(cookie, cookie_store);
+store_suite!(memory, memory_store);
+
+#[tokio::test]
+async fn memory_store_cookie_carries_only_the_id() {
+    let h = harness(memory_store).await;
+    let (browser, record) = record_of(&h).await;
+    let cookie = &browser.cookies["discord_session"];
+    // nonce 12 + id 16 + tag 16, base64url.
+    assert_eq!(cookie.len(), (12 + 16 + 16usize).div_ceil(3) * 4 - 1);
+    assert!(record.user_id.is_some());
+}
