@@ -43,6 +43,8 @@ pub(crate) struct ClientInner {
     pub(crate) revocations: Arc<dyn RevocationList>,
     pub(crate) consumed: Arc<dyn ConsumedStates>,
     pub(crate) refresh: crate::session::RefreshCoordinator,
+    pub(crate) users_cache: Arc<dyn crate::cache::UserCache>,
+    pub(crate) cache_ttls: crate::cache::CacheTtls,
 }
 
 /// Builder for [`DiscordOAuth`]: pick the limiter, stores and cache.
@@ -58,6 +60,8 @@ pub struct DiscordOAuthBuilder {
     idle_timeout: Option<std::time::Duration>,
     refresh_margin: Option<std::time::Duration>,
     revoke_timeout: Option<std::time::Duration>,
+    users_cache: Option<Arc<dyn crate::cache::UserCache>>,
+    cache_ttls: crate::cache::CacheTtls,
 }
 
 impl DiscordOAuthBuilder {
@@ -109,6 +113,34 @@ impl DiscordOAuthBuilder {
         self
     }
 
+    /// The users cache (the seed's `users_cache`). Default: [`MokaUserCache`] bounded by
+    /// `DISCORD_USERS_CACHE_MAX_LIMIT` entries (feature `cache`), else [`NoUserCache`].
+    ///
+    /// [`MokaUserCache`]: crate::cache::MokaUserCache
+    /// [`NoUserCache`]: crate::cache::NoUserCache
+    pub fn users_cache(mut self, cache: Arc<dyn crate::cache::UserCache>) -> Self {
+        self.users_cache = Some(cache);
+        self
+    }
+
+    /// How long a cached user is served (default 5 minutes, at most a day; zero: never served).
+    pub fn user_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.cache_ttls.user = ttl.min(crate::cache::MAX_TTL);
+        self
+    }
+
+    /// How long cached guilds are served (default 60 s, at most a day).
+    pub fn guilds_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.cache_ttls.guilds = ttl.min(crate::cache::MAX_TTL);
+        self
+    }
+
+    /// How long cached connections are served (default 60 s, at most a day).
+    pub fn connections_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.cache_ttls.connections = ttl.min(crate::cache::MAX_TTL);
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -134,6 +166,9 @@ impl DiscordOAuthBuilder {
             self.config.inner.secret_key.as_ref(),
             &self.config.inner.previous_secret_keys,
         );
+        let users_cache = self
+            .users_cache
+            .unwrap_or_else(|| crate::cache::default_cache(self.config.users_cache_max_limit()));
         let http = Http::new(self.config, limiter)?;
         Ok(DiscordOAuth {
             inner: Arc::new(ClientInner {
@@ -150,6 +185,8 @@ impl DiscordOAuthBuilder {
                     .consumed
                     .unwrap_or_else(|| Arc::new(MemoryConsumedStates::default())),
                 refresh: crate::session::RefreshCoordinator::default(),
+                users_cache,
+                cache_ttls: self.cache_ttls,
             }),
         })
     }
@@ -176,6 +213,8 @@ impl DiscordOAuth {
             idle_timeout: None,
             refresh_margin: None,
             revoke_timeout: None,
+            users_cache: None,
+            cache_ttls: crate::cache::CacheTtls::default(),
         }
     }
 

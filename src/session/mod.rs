@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use http::{HeaderMap, HeaderValue, Method};
 use sha2::{Digest, Sha256};
 
-pub use fetch::AddMemberOptions;
+pub use fetch::{AddMemberOptions, FetchedUser};
 pub use origin::check_same_origin;
 pub use pending::is_local_path;
 pub use store::{
@@ -800,7 +800,7 @@ impl DiscordSession {
         if let Err(e) = client.token_store.delete(&record.id).await {
             tracing::warn!(error = %e, "could not delete the session record");
         }
-        self.forget_cached(record);
+        self.forget_cached(record).await;
         self.clear_cookie(&client.settings.session_cookie);
         *self.inner.loaded.lock().await = Loaded::Missing;
     }

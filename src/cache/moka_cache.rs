@@ -1,0 +1,136 @@
+//! [`MokaUserCache`]: the default [`UserCache`](super::UserCache), on `moka::future::Cache`.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use moka::Expiry;
+
+use super::{CacheFuture, CacheKey, CachedValue, MAX_TTL, UserCache};
+use crate::error::Error;
+
+/// The default users cache: bounded (`DISCORD_USERS_CACHE_MAX_LIMIT` entries, TinyLFU
+/// admission and eviction, frequency-aware like the seed's LFU), each entry dropped at its own
+/// expiry, concurrent misses of one key coalesced into a single load.
+#[derive(Clone)]
+pub struct MokaUserCache {
+    cache: moka::future::Cache<CacheKey, CachedValue>,
+}
+
+impl std::fmt::Debug for MokaUserCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MokaUserCache")
+            .field("entries", &self.cache.entry_count())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Expires each entry at its own `expires_at`, measured when it is inserted.
+struct ByValue;
+
+impl Expiry<CacheKey, CachedValue> for ByValue {
+    fn expire_after_create(
+        &self,
+        _key: &CacheKey,
+        value: &CachedValue,
+        _created_at: Instant,
+    ) -> Option<Duration> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        // At least the remaining TTL on the wall clock, never more than MAX_TTL; the library
+        // also checks `expires_at` on its own clock at every read.
+        Some(value.ttl_at(now).max(Duration::from_secs(1)).min(MAX_TTL))
+    }
+
+    fn expire_after_update(
+        &self,
+        key: &CacheKey,
+        value: &CachedValue,
+        updated_at: Instant,
+        _duration_until_expiry: Option<Duration>,
+    ) -> Option<Duration> {
+        self.expire_after_create(key, value, updated_at)
+    }
+}
+
+impl MokaUserCache {
+    /// A cache of at most `max_entries` entries (each user has up to three: user, guilds,
+    /// connections).
+    #[must_use]
+    pub fn new(max_entries: u64) -> Self {
+        Self {
+            cache: moka::future::Cache::builder()
+                .max_capacity(max_entries)
+                .expire_after(ByValue)
+                .build(),
+        }
+    }
+
+    /// Entries currently held (approximate until [`run_pending_tasks`](Self::run_pending_tasks)).
+    #[must_use]
+    pub fn entry_count(&self) -> u64 {
+        self.cache.entry_count()
+    }
+
+    /// Applies pending evictions and expirations now (moka does it lazily).
+    pub async fn run_pending_tasks(&self) {
+        self.cache.run_pending_tasks().await;
+    }
+}
+
+impl UserCache for MokaUserCache {
+    fn get(&self, key: CacheKey) -> CacheFuture<'_, Option<CachedValue>> {
+        Box::pin(async move { self.cache.get(&key).await })
+    }
+
+    fn insert(&self, key: CacheKey, value: CachedValue) -> CacheFuture<'_, ()> {
+        Box::pin(async move { self.cache.insert(key, value).await })
+    }
+
+    fn invalidate(&self, key: CacheKey) -> CacheFuture<'_, ()> {
+        Box::pin(async move { self.cache.invalidate(&key).await })
+    }
+
+    fn get_or_load<'a>(
+        &'a self,
+        key: CacheKey,
+        load: CacheFuture<'a, Result<CachedValue, Error>>,
+    ) -> CacheFuture<'a, Result<CachedValue, Error>> {
+        Box::pin(async move {
+            // Concurrent callers of one key wait for the first one's load (moka's
+            // single-flight). The library's `Error` is not `Clone`, so a failed load hands
+            // its error to its own caller only; the callers that waited load for themselves.
+            let failure: Arc<Mutex<Option<Error>>> = Arc::default();
+            let slot = failure.clone();
+            let got = self
+                .cache
+                .optionally_get_with(key, async move {
+                    match load.await {
+                        Ok(v) => Some(v),
+                        Err(e) => {
+                            *slot
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
+                            None
+                        }
+                    }
+                })
+                .await;
+            if let Some(v) = got {
+                return Ok(v);
+            }
+            if let Some(e) = failure
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take()
+            {
+                return Err(e);
+            }
+            // Another caller's load failed while we waited for it (and ours never ran): the
+            // same upstream failure, answered as a 502.
+            Err(Error::Transport(
+                "a coalesced load of the same data failed".into(),
+            ))
+        })
+    }
+}

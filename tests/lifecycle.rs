@@ -1,0 +1,309 @@
+//! Token lifecycle against the fake Discord: refresh ahead of expiry, on a 401 and on 50025,
+//! one refresh for many concurrent requests, the pre-rotation cookie, invalid_grant, a refresh
+//! timeout, and scopes checked before any refresh.
+mod common;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use discord_oauth::clock::ManualClock;
+use discord_oauth::session::AddMemberOptions;
+use discord_oauth::{DiscordOAuth, Error, LoginOptions, Scope};
+use discord_oauth_mock::Fault;
+
+const ME: &str = "GET /api/v10/users/@me";
+
+fn scopes() -> LoginOptions {
+    LoginOptions::new().scopes([Scope::Identify, Scope::Guilds, Scope::GuildsJoin])
+}
+
+fn refreshes(mock: &discord_oauth_mock::MockDiscord) -> u64 {
+    mock.stats().grants_of("refresh_token")
+}
+
+#[tokio::test]
+async fn refresh_ahead_of_expiry_with_the_clock() {
+    let mock = mock().await;
+    mock.set_token_lifetime(Duration::from_secs(1000));
+    let clock = ManualClock::new();
+    let client = DiscordOAuth::new(
+        config_for(&mock)
+            .clock(Arc::new(clock.clone()))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, user, scopes()).await;
+
+    // Well before the margin (default 300 s): no refresh.
+    clock.advance(Duration::from_secs(600));
+    let s = browser.session(&client);
+    s.fetch_user_fresh().await.unwrap();
+    browser.absorb(&s);
+    assert_eq!(refreshes(&mock), 0);
+
+    // Inside the margin: refreshed before the call, the call succeeds.
+    clock.advance(Duration::from_secs(150));
+    let s = browser.session(&client);
+    assert_eq!(s.fetch_user_fresh().await.unwrap().id.get(), user);
+    browser.absorb(&s);
+    assert_eq!(refreshes(&mock), 1);
+
+    // The new pair is in the cookie: no further refresh.
+    let s = browser.session(&client);
+    s.fetch_user_fresh().await.unwrap();
+    assert_eq!(refreshes(&mock), 1);
+}
+
+#[tokio::test]
+async fn refresh_margin_is_configurable() {
+    let mock = mock().await;
+    mock.set_token_lifetime(Duration::from_secs(1000));
+    let clock = ManualClock::new();
+    let client = DiscordOAuth::builder(
+        config_for(&mock)
+            .clock(Arc::new(clock.clone()))
+            .build()
+            .unwrap(),
+    )
+    .refresh_margin(Duration::from_secs(10))
+    .build()
+    .unwrap();
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, user, scopes()).await;
+    clock.advance(Duration::from_secs(800));
+    browser.session(&client).fetch_user_fresh().await.unwrap();
+    assert_eq!(
+        refreshes(&mock),
+        0,
+        "800 s left of 1000 is outside a 10 s margin"
+    );
+    clock.advance(Duration::from_secs(195));
+    browser.session(&client).fetch_user_fresh().await.unwrap();
+    assert_eq!(refreshes(&mock), 1);
+}
+
+#[tokio::test]
+async fn refresh_once_on_401() {
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, user, scopes()).await;
+    let before = mock.stats().requests_to(ME);
+    mock.expire_access_tokens(Some(user));
+    let s = browser.session(&client);
+    assert_eq!(s.fetch_user_fresh().await.unwrap().id.get(), user);
+    assert_eq!(refreshes(&mock), 1);
+    assert_eq!(
+        mock.stats().requests_to(ME),
+        before + 2,
+        "one 401, one retry"
+    );
+    browser.absorb(&s);
+    assert!(browser.session(&client).authorized().await);
+}
+
+#[tokio::test]
+async fn refresh_once_on_add_member_50025() {
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, user, scopes()).await;
+    mock.expire_access_tokens(Some(user));
+    let guild = mock.guilds()[0].id;
+    let s = browser.session(&client);
+    let result = s.add_to_guild(guild.into(), AddMemberOptions::new()).await;
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(refreshes(&mock), 1);
+    assert_eq!(
+        mock.stats()
+            .requests_to("PUT /api/v10/guilds/{guild_id}/members/{user_id}"),
+        2,
+        "one 403/50025, one retry"
+    );
+}
+
+#[tokio::test]
+async fn sixteen_concurrent_requests_share_one_refresh() {
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, user, scopes()).await;
+    mock.expire_access_tokens(Some(user));
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let client = client.clone();
+        let browser = browser.clone();
+        tasks.push(tokio::spawn(async move {
+            browser.session(&client).fetch_user_fresh().await
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap().id.get(), user);
+    }
+    assert_eq!(refreshes(&mock), 1);
+}
+
+#[tokio::test]
+async fn sixteen_concurrent_requests_refresh_ahead_once() {
+    let mock = mock().await;
+    mock.set_token_lifetime(Duration::from_secs(1000));
+    let clock = ManualClock::new();
+    let client = DiscordOAuth::new(
+        config_for(&mock)
+            .clock(Arc::new(clock.clone()))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, user, scopes()).await;
+    clock.advance(Duration::from_secs(900));
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let client = client.clone();
+        let browser = browser.clone();
+        tasks.push(tokio::spawn(async move {
+            browser.session(&client).fetch_guilds().await
+        }));
+    }
+    for t in tasks {
+        assert!(!t.await.unwrap().unwrap().is_empty());
+    }
+    assert_eq!(refreshes(&mock), 1);
+}
+
+#[tokio::test]
+async fn pre_rotation_cookie_gets_the_new_pair() {
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, user, scopes()).await;
+    let old = browser.clone();
+    mock.expire_access_tokens(Some(user));
+    let s = browser.session(&client);
+    s.fetch_user_fresh().await.unwrap();
+    browser.absorb(&s);
+    assert_eq!(refreshes(&mock), 1);
+    assert_ne!(
+        old.cookies, browser.cookies,
+        "the cookie carries the new pair"
+    );
+
+    // A request sent with the old cookie (before the browser saw the new one) still works,
+    // with no second refresh (which Discord would answer invalid_grant).
+    let s = old.session(&client);
+    assert_eq!(s.fetch_user_fresh().await.unwrap().id.get(), user);
+    assert_eq!(
+        s.fetch_guilds_fresh().await.map(|g| g.is_empty()).ok(),
+        Some(false)
+    );
+    assert_eq!(refreshes(&mock), 1);
+    let mut old = old;
+    old.absorb(&s);
+    assert_eq!(old.cookies.len(), browser.cookies.len());
+    assert!(old.session(&client).authorized().await);
+}
+
+#[tokio::test]
+async fn invalid_grant_ends_the_session() {
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, user, scopes()).await;
+    assert!(!browser.cookies.is_empty());
+    mock.revoke_user_grants(user);
+    let s = browser.session(&client);
+    let err = s.fetch_user_fresh().await.unwrap_err();
+    assert!(matches!(err, Error::Unauthorized), "{err:?}");
+    assert_eq!(err.status(), 401);
+    let cleared = s
+        .take_set_cookies()
+        .iter()
+        .any(|c| c.to_str().unwrap().contains("Max-Age=0"));
+    assert!(cleared, "the session cookie is cleared");
+    browser.absorb(&s);
+    assert!(!browser.session(&client).authorized().await);
+}
+
+#[tokio::test]
+async fn refresh_timeout_keeps_the_session() {
+    let mock = mock().await;
+    let client = DiscordOAuth::new(
+        config_for(&mock)
+            .request_timeout(Duration::from_millis(500))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, user, scopes()).await;
+    mock.expire_access_tokens(Some(user));
+    mock.inject_fault(
+        "POST /api/v10/oauth2/token",
+        Fault::Delay(Duration::from_secs(3)),
+        1,
+    );
+    let s = browser.session(&client);
+    let err = s.fetch_user_fresh().await.unwrap_err();
+    assert!(
+        matches!(err, Error::Timeout | Error::Transport(_)),
+        "{err:?}"
+    );
+    assert_eq!(err.status(), 502);
+    let cleared = s
+        .take_set_cookies()
+        .iter()
+        .any(|c| c.to_str().unwrap().contains("Max-Age=0"));
+    assert!(!cleared, "a timeout does not end the session");
+    let s = browser.session(&client);
+    assert!(s.authorized().await);
+    assert_eq!(s.fetch_user_fresh().await.unwrap().id.get(), user);
+}
+
+#[tokio::test]
+async fn missing_scope_causes_no_refresh_and_no_call() {
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(
+        &client,
+        &mut browser,
+        user,
+        LoginOptions::new().scopes([Scope::Identify]),
+    )
+    .await;
+    mock.expire_access_tokens(Some(user));
+    let s = browser.session(&client);
+    let err = s.fetch_guilds().await.unwrap_err();
+    assert!(matches!(err, Error::MissingScope(Scope::Guilds)), "{err:?}");
+    let err = s.fetch_connections_fresh().await.unwrap_err();
+    assert!(
+        matches!(err, Error::MissingScope(Scope::Connections)),
+        "{err:?}"
+    );
+    let err = s
+        .add_to_guild(mock.guilds()[0].id.into(), AddMemberOptions::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::MissingScope(Scope::GuildsJoin)),
+        "{err:?}"
+    );
+    assert_eq!(refreshes(&mock), 0);
+    let stats = mock.stats();
+    assert_eq!(stats.requests_to("GET /api/v10/users/@me/guilds"), 0);
+    assert_eq!(stats.requests_to("GET /api/v10/users/@me/connections"), 0);
+    assert!(s.authorized().await);
+}
