@@ -562,6 +562,27 @@ def publish(results, md_path, write, date, machine, cmd, flask_cfg, sweep, out_d
         return
     text = open(md_path).read() if os.path.exists(md_path) else "# Benchmarks\n"
     text = _replace_block(text, "e2e", body)
+    import subprocess
+
+    def ver(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=20).stdout.strip().splitlines()[0]
+        except Exception:  # noqa: BLE001
+            return "n/a"
+
+    text = _replace_block(
+        text,
+        "machine",
+        "\n".join(
+            [
+                f"* Machine of the latest end-to-end run ({date}): {machine}.",
+                f"* Toolchain: `{ver(['rustc', '-V'])}`; Python `{ver([sys.executable, '-V'])}` (Flask side in `bench/.venv`, pins in `bench/requirements.txt`); {wrk_desc}.",
+                f"* End-to-end command: `{cmd}` (raw results: `bench/out/results.json`, logs: `bench/out/`).",
+                "* Gunicorn sweep: `SWEEP=\"sync:2 sync:4 gthread:2x8 gthread:4x4 gevent:2x100\" bash bench/run.sh`.",
+                "* Flask side only (no demo needed): `ONLY=flask bash bench/run.sh` (prints, never writes this file).",
+            ]
+        ),
+    )
     if sw:
         text = _replace_block(
             text,
