@@ -108,6 +108,16 @@ pub struct CachedValue {
 }
 
 impl CachedValue {
+    /// An entry (for cache implementations and tests; the library builds its own).
+    #[must_use]
+    pub fn new(data: CachedData, json: Bytes, expires_at: u64) -> Self {
+        Self {
+            data,
+            json,
+            expires_at,
+        }
+    }
+
     /// The decoded data.
     #[must_use]
     pub fn data(&self) -> &CachedData {

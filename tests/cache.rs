@@ -1,0 +1,369 @@
+//! The users cache against the fake Discord: hits after login, a user-supplied cache, bound
+//! and TTLs, coalescing, the fresh bypass, seed parity, and never a stale or foreign user.
+mod common;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use discord_oauth::cache::{
+    CacheFuture, CacheKey, CacheKind, CachedData, CachedValue, MokaUserCache, UserCache,
+};
+use discord_oauth::clock::ManualClock;
+use discord_oauth::session::SessionId;
+use discord_oauth::{DiscordOAuth, Error, LoginOptions, Scope};
+
+const ME: &str = "GET /api/v10/users/@me";
+const GUILDS: &str = "GET /api/v10/users/@me/guilds";
+const CONNECTIONS: &str = "GET /api/v10/users/@me/connections";
+
+fn all_scopes() -> LoginOptions {
+    LoginOptions::new().scopes([Scope::Identify, Scope::Guilds, Scope::Connections])
+}
+
+#[tokio::test]
+async fn ten_sequential_fetch_user_cost_no_call_after_login() {
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, user, all_scopes()).await;
+    assert_eq!(mock.stats().requests_to(ME), 1, "the login's own fetch");
+    for _ in 0..10 {
+        let s = browser.session(&client);
+        assert_eq!(s.fetch_user().await.unwrap().id.get(), user);
+        let bytes = s.fetch_user_json_bytes().await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(v["id"], user.to_string());
+    }
+    assert_eq!(mock.stats().requests_to(ME), 1);
+    // The explicit bypass calls Discord every time.
+    let s = browser.session(&client);
+    s.fetch_user_fresh().await.unwrap();
+    s.fetch_user_fresh().await.unwrap();
+    assert_eq!(mock.stats().requests_to(ME), 3);
+}
+
+#[tokio::test]
+async fn twenty_parallel_fetch_guilds_on_a_cold_cache_cost_one_call() {
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, user, all_scopes()).await;
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let client = client.clone();
+        let browser = browser.clone();
+        tasks.push(tokio::spawn(async move {
+            browser.session(&client).fetch_guilds().await
+        }));
+    }
+    let mut lens = Vec::new();
+    for t in tasks {
+        lens.push(t.await.unwrap().unwrap().len());
+    }
+    assert!(lens.iter().all(|l| *l == lens[0] && *l > 0));
+    assert_eq!(mock.stats().requests_to(GUILDS), 1);
+}
+
+/// A user-supplied cache: a plain map that counts its calls.
+#[derive(Debug, Default)]
+struct CountingCache {
+    map: Mutex<HashMap<CacheKey, CachedValue>>,
+    gets: AtomicUsize,
+    inserts: AtomicUsize,
+    invalidations: AtomicUsize,
+}
+
+impl UserCache for CountingCache {
+    fn get(&self, key: CacheKey) -> CacheFuture<'_, Option<CachedValue>> {
+        self.gets.fetch_add(1, Ordering::SeqCst);
+        let v = self.map.lock().unwrap().get(&key).cloned();
+        Box::pin(async move { v })
+    }
+    fn insert(&self, key: CacheKey, value: CachedValue) -> CacheFuture<'_, ()> {
+        self.inserts.fetch_add(1, Ordering::SeqCst);
+        self.map.lock().unwrap().insert(key, value);
+        Box::pin(async {})
+    }
+    fn invalidate(&self, key: CacheKey) -> CacheFuture<'_, ()> {
+        self.invalidations.fetch_add(1, Ordering::SeqCst);
+        self.map.lock().unwrap().remove(&key);
+        Box::pin(async {})
+    }
+}
+
+#[tokio::test]
+async fn a_user_supplied_cache_is_used() {
+    let mock = mock().await;
+    let cache = Arc::new(CountingCache::default());
+    let client = DiscordOAuth::builder(config_for(&mock).build().unwrap())
+        .users_cache(cache.clone())
+        .build()
+        .unwrap();
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, user, all_scopes()).await;
+    assert_eq!(cache.inserts.load(Ordering::SeqCst), 1, "seeded at login");
+    let s = browser.session(&client);
+    assert_eq!(s.fetch_user().await.unwrap().id.get(), user);
+    assert!(cache.gets.load(Ordering::SeqCst) >= 1);
+    assert_eq!(mock.stats().requests_to(ME), 1);
+    s.fetch_guilds().await.unwrap();
+    s.fetch_guilds().await.unwrap();
+    assert_eq!(mock.stats().requests_to(GUILDS), 1);
+    assert_eq!(cache.inserts.load(Ordering::SeqCst), 2);
+    assert!(cache.map.lock().unwrap().keys().all(|k| k.user_id == user));
+    s.logout_local().await;
+    assert_eq!(cache.invalidations.load(Ordering::SeqCst), 3);
+    assert!(cache.map.lock().unwrap().is_empty());
+}
+
+fn entry(n: u64) -> CachedValue {
+    CachedValue::new(
+        CachedData::Guilds(Arc::new(Vec::new())),
+        bytes::Bytes::from(format!("[{n}]")),
+        u64::MAX / 2,
+    )
+}
+
+#[tokio::test]
+async fn moka_cache_is_bounded_and_frequency_aware() {
+    let cache = MokaUserCache::new(10);
+    let hot = CacheKey::new(SessionId::random(), 1, CacheKind::User);
+    cache.insert(hot, entry(0)).await;
+    for _ in 0..50 {
+        assert!(cache.get(hot).await.is_some());
+    }
+    for n in 1..=200 {
+        let key = CacheKey::new(SessionId::random(), n, CacheKind::Guilds);
+        cache.insert(key, entry(n)).await;
+        cache.run_pending_tasks().await;
+    }
+    cache.run_pending_tasks().await;
+    assert!(cache.entry_count() <= 10, "{}", cache.entry_count());
+    assert!(
+        cache.get(hot).await.is_some(),
+        "a frequently read entry survives a stream of one-off entries"
+    );
+}
+
+#[tokio::test]
+async fn a_small_bound_never_serves_another_user() {
+    let mock = mock().await;
+    let client =
+        DiscordOAuth::new(config_for(&mock).users_cache_max_limit(2).build().unwrap()).unwrap();
+    assert_eq!(client.config().users_cache_max_limit(), 2);
+    // Three logins into a two-entry cache: every user gets their own data.
+    let users: Vec<u64> = mock.users().iter().take(3).map(|u| u.id).collect();
+    let mut browsers = Vec::new();
+    for &u in &users {
+        let mut b = Browser::default();
+        login(&client, &mut b, u, all_scopes()).await;
+        browsers.push(b);
+    }
+    for (b, &u) in browsers.iter().zip(&users) {
+        assert_eq!(b.session(&client).fetch_user().await.unwrap().id.get(), u);
+    }
+    // (The bound itself is enforced lazily by moka: see moka_cache_is_bounded_and_frequency_aware.)
+    for (b, &u) in browsers.iter().zip(&users) {
+        assert_eq!(
+            b.session(&client)
+                .fetch_user_fresh()
+                .await
+                .unwrap()
+                .id
+                .get(),
+            u
+        );
+    }
+}
+
+#[tokio::test]
+async fn ttls_expire_entries_on_the_clock() {
+    let mock = mock().await;
+    let clock = ManualClock::new();
+    let client = DiscordOAuth::builder(
+        config_for(&mock)
+            .clock(Arc::new(clock.clone()))
+            .build()
+            .unwrap(),
+    )
+    .connections_ttl(Duration::from_secs(10))
+    .build()
+    .unwrap();
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, user, all_scopes()).await;
+    let s = || browser.session(&client);
+
+    s().fetch_guilds().await.unwrap();
+    s().fetch_connections().await.unwrap();
+    clock.advance(Duration::from_secs(9));
+    s().fetch_guilds().await.unwrap();
+    s().fetch_connections().await.unwrap();
+    assert_eq!(mock.stats().requests_to(GUILDS), 1);
+    assert_eq!(mock.stats().requests_to(CONNECTIONS), 1);
+
+    // Connections (10 s configured) expired; guilds (60 s default) not yet.
+    clock.advance(Duration::from_secs(2));
+    assert!(s().cached_connections().await.is_none());
+    assert!(s().cached_guilds().await.is_some());
+    s().fetch_guilds().await.unwrap();
+    s().fetch_connections().await.unwrap();
+    assert_eq!(mock.stats().requests_to(GUILDS), 1);
+    assert_eq!(mock.stats().requests_to(CONNECTIONS), 2);
+
+    // Guilds after 60 s, the user after 5 minutes.
+    clock.advance(Duration::from_secs(50));
+    s().fetch_guilds().await.unwrap();
+    assert_eq!(mock.stats().requests_to(GUILDS), 2);
+    assert!(s().get_user_from_cache().await.is_some());
+    assert_eq!(mock.stats().requests_to(ME), 1);
+    clock.advance(Duration::from_secs(240));
+    assert!(s().get_user_from_cache().await.is_none());
+    s().fetch_user().await.unwrap();
+    assert_eq!(mock.stats().requests_to(ME), 2);
+}
+
+#[tokio::test]
+async fn seed_parity_methods() {
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, user, all_scopes()).await;
+    let s = browser.session(&client);
+    // User.get_from_cache: seeded by the login.
+    assert_eq!(s.get_user_from_cache().await.unwrap().id.get(), user);
+    // User.guilds / User.connections: nothing cached yet, no call.
+    assert!(s.cached_guilds().await.is_none());
+    assert!(s.cached_connections().await.is_none());
+    // Guild.fetch_from_api(cache=False) / UserConnection.fetch_from_api(cache=False).
+    s.fetch_guilds_with_cache(false).await.unwrap();
+    s.fetch_connections_with_cache(false).await.unwrap();
+    assert!(s.cached_guilds().await.is_none());
+    assert!(s.cached_connections().await.is_none());
+    // User.fetch_from_api(guilds=True, connections=True): fresh, and cached.
+    let f = s.fetch_user_with(true, true).await.unwrap();
+    assert_eq!(f.user.id.get(), user);
+    assert_eq!(f.guilds.as_ref(), s.cached_guilds().await.as_ref());
+    assert_eq!(
+        f.connections.as_ref(),
+        s.cached_connections().await.as_ref()
+    );
+    let stats = mock.stats();
+    assert_eq!(stats.requests_to(ME), 2);
+    assert_eq!(stats.requests_to(GUILDS), 2);
+    assert_eq!(stats.requests_to(CONNECTIONS), 2);
+    // User.fetch_guilds / User.fetch_connections: fresh.
+    s.fetch_guilds_fresh().await.unwrap();
+    s.fetch_connections_fresh().await.unwrap();
+    assert_eq!(mock.stats().requests_to(GUILDS), 3);
+    assert_eq!(mock.stats().requests_to(CONNECTIONS), 3);
+    // Without the scope: no cached data handed out, a typed error for fetches.
+    let mut other = Browser::default();
+    login(
+        &client,
+        &mut other,
+        user,
+        LoginOptions::new().scopes([Scope::Identify]),
+    )
+    .await;
+    let o = other.session(&client);
+    assert!(o.cached_guilds().await.is_none());
+    assert!(matches!(
+        o.fetch_user_with(true, false).await,
+        Err(Error::MissingScope(Scope::Guilds))
+    ));
+}
+
+#[tokio::test]
+async fn no_stale_or_foreign_user_after_logout_or_relogin() {
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let alice = mock.users()[0].id;
+    let bob = mock.users()[1].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, alice, all_scopes()).await;
+    let s = browser.session(&client);
+    assert_eq!(s.fetch_user().await.unwrap().id.get(), alice);
+    s.fetch_guilds().await.unwrap();
+    let alice_cookie = browser.clone();
+
+    // Logout: nothing of Alice is served any more, to this browser or to her old cookie.
+    assert!(s.revoke().await);
+    browser.absorb(&s);
+    for b in [&browser, &alice_cookie] {
+        let s = b.session(&client);
+        assert!(matches!(s.fetch_user().await, Err(Error::Unauthorized)));
+        assert!(s.get_user_from_cache().await.is_none());
+        assert!(s.cached_guilds().await.is_none());
+    }
+
+    // Re-login in the same browser as Bob: Bob, never Alice.
+    login(&client, &mut browser, bob, all_scopes()).await;
+    let s = browser.session(&client);
+    assert_eq!(s.fetch_user().await.unwrap().id.get(), bob);
+    assert_eq!(s.get_user_from_cache().await.unwrap().id.get(), bob);
+    assert!(
+        s.cached_guilds().await.is_none(),
+        "Alice's guilds are not Bob's"
+    );
+    s.fetch_guilds().await.unwrap();
+    assert!(matches!(
+        alice_cookie.session(&client).fetch_user().await,
+        Err(Error::Unauthorized)
+    ));
+
+    // Re-login as Bob without logging out first (the login replaces the session).
+    login(&client, &mut browser, alice, all_scopes()).await;
+    let s = browser.session(&client);
+    assert_eq!(s.fetch_user().await.unwrap().id.get(), alice);
+    assert!(s.cached_guilds().await.is_none());
+}
+
+#[tokio::test]
+async fn no_stale_user_after_revocation_at_discord() {
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let alice = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, alice, all_scopes()).await;
+    let s = browser.session(&client);
+    assert!(s.fetch_user().await.is_ok());
+
+    // The user removes the app at Discord. The next call to Discord (a cold guilds read) gets
+    // a 401, the refresh gets invalid_grant: the session and its cached data are gone.
+    mock.revoke_user_grants(alice);
+    let s = browser.session(&client);
+    assert!(matches!(s.fetch_guilds().await, Err(Error::Unauthorized)));
+    assert!(s.get_user_from_cache().await.is_none());
+    browser.absorb(&s);
+    let s = browser.session(&client);
+    assert!(matches!(s.fetch_user().await, Err(Error::Unauthorized)));
+    // The old cookie, replayed, does not bring the cached user back either.
+    assert!(!s.authorized().await);
+}
+
+#[tokio::test]
+async fn revocation_invalidates_entries_of_replayed_cookie() {
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let alice = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, alice, all_scopes()).await;
+    let replay = browser.clone();
+    mock.revoke_user_grants(alice);
+    let s = browser.session(&client);
+    assert!(matches!(
+        s.fetch_user_fresh().await,
+        Err(Error::Unauthorized)
+    ));
+    // The cached user (seeded at login) is not served to a replay of the same cookie.
+    let r = replay.session(&client);
+    assert!(r.get_user_from_cache().await.is_none());
+    assert!(matches!(r.fetch_user().await, Err(Error::Unauthorized)));
+}
