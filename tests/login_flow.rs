@@ -529,3 +529,42 @@ async fn pkce_is_on_by_default_and_off_with_role_connections_write() {
     .await;
     assert!(browser.session(&client).authorized().await);
 }
+
+#[tokio::test]
+async fn login_start_grows_no_server_state_and_data_is_bounded() {
+    let mock = mock().await;
+    let store = Arc::new(discord_oauth::session::MemoryTokenStore::new());
+    let client = DiscordOAuth::builder(config_for(&mock).build().unwrap())
+        .token_store(store.clone())
+        .build()
+        .unwrap();
+    let mut browser = Browser::default();
+    for _ in 0..10 {
+        let s = browser.session(&client);
+        let url = s
+            .create_session(LoginOptions::new().data(serde_json::json!({"cart": [1, 2, 3]})))
+            .unwrap();
+        browser.absorb(&s);
+        // Nothing but the state travels through the URL: no data, no verifier.
+        assert!(!url.as_str().contains("cart"));
+    }
+    assert!(store.is_empty(), "an unauthenticated /login stores nothing");
+    assert_eq!(mock.stats().total_requests, 0);
+    // Oversized data is refused.
+    let s = browser.session(&client);
+    let big = serde_json::json!({ "x": "y".repeat(2000) });
+    assert!(matches!(
+        s.create_session(LoginOptions::new().data(big)),
+        Err(Error::InvalidRequest(_))
+    ));
+    // The data comes back from the callback.
+    let cb = login(
+        &client,
+        &mut browser,
+        mock.users()[0].id,
+        LoginOptions::new().data(serde_json::json!({"cart": [1, 2, 3]})),
+    )
+    .await;
+    assert_eq!(cb.data, Some(serde_json::json!({"cart": [1, 2, 3]})));
+    assert_eq!(store.len(), 1);
+}
