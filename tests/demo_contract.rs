@@ -1,0 +1,569 @@
+//! The demo app (examples/demo.rs) against `shared/CONTRACT.md`: every route and status, on
+//! loopback, with the fake Discord. Each test starts its own demo and fake Discord.
+
+#[path = "../examples/demo.rs"]
+mod demo;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use discord_oauth_mock::{Fault, MockDiscord, seed};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+const KEY: &str = "demo-contract-test-secret-key-0123456789abcdef";
+
+/// The demo on a free loopback port, offline (it starts its own fake Discord).
+async fn offline() -> demo::Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    demo::start(|k| (k == "SECRET_KEY").then(|| KEY.to_owned()), listener)
+        .await
+        .expect("the demo starts offline")
+}
+
+/// The demo with explicit credentials (the "real Discord" path) pointed at `fake`, without a
+/// bot token.
+async fn with_credentials(fake: &MockDiscord) -> demo::Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let redirect = format!("http://{}/callback", listener.local_addr().unwrap());
+    fake.add_redirect_uri(&redirect);
+    let env: HashMap<&str, String> = HashMap::from([
+        ("DISCORD_CLIENT_ID", fake.client_id().to_string()),
+        ("DISCORD_CLIENT_SECRET", fake.client_secret()),
+        ("DISCORD_REDIRECT_URI", redirect),
+        ("DISCORD_BASE_URL", fake.base_url()),
+        ("DISCORD_CDN_URL", fake.cdn_url()),
+        ("SECRET_KEY", KEY.to_owned()),
+    ]);
+    demo::start(|k| env.get(k).cloned(), listener)
+        .await
+        .expect("the demo starts with credentials")
+}
+
+fn fake(running: &demo::Running) -> &MockDiscord {
+    running.fake.as_ref().expect("offline demo has a fake")
+}
+
+/// A browser stand-in: a cookie jar, no automatic redirects, bounded waits.
+struct Browser {
+    base: String,
+    http: reqwest::Client,
+    cookies: HashMap<String, String>,
+}
+
+impl Browser {
+    fn new(running: &demo::Running) -> Self {
+        Self {
+            base: running.url(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(20))
+                .build()
+                .unwrap(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> Option<String> {
+        (!self.cookies.is_empty()).then(|| {
+            self.cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+
+    fn absorb(&mut self, resp: &reqwest::Response) {
+        for c in resp.headers().get_all("set-cookie") {
+            let c = c.to_str().unwrap();
+            let (k, v) = c.split(';').next().unwrap().split_once('=').unwrap();
+            if v.is_empty() || c.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+    }
+
+    async fn send(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut h = HeaderMap::new();
+        if let Some(c) = self.cookie_header() {
+            h.insert("cookie", HeaderValue::from_str(&c).unwrap());
+        }
+        for (k, v) in headers {
+            h.insert(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        let resp = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .headers(h)
+            .send()
+            .await
+            .unwrap();
+        self.absorb(&resp);
+        resp
+    }
+
+    async fn get(&mut self, path: &str) -> reqwest::Response {
+        self.send(reqwest::Method::GET, path, &[]).await
+    }
+
+    async fn post(&mut self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        self.send(reqwest::Method::POST, path, headers).await
+    }
+
+    /// `GET /login?next=...`, approve on the fake as `user`, return the callback's answer.
+    async fn login_as(&mut self, user: u64, next: &str) -> reqwest::Response {
+        let query = self.authorize(user, next).await;
+        self.get(&format!("/callback?{query}")).await
+    }
+
+    /// `GET /login`, then approve on the fake; returns the callback query string.
+    async fn authorize(&mut self, user: u64, next: &str) -> String {
+        let resp = self.get(&format!("/login?next={next}")).await;
+        assert_eq!(resp.status(), 302);
+        let mut url = url::Url::parse(location(&resp)).unwrap();
+        url.query_pairs_mut()
+            .append_pair("mock_user", &user.to_string());
+        let approved = self.http.get(url).send().await.unwrap();
+        assert_eq!(approved.status(), 302, "the fake approves");
+        let back = url::Url::parse(location(&approved)).unwrap();
+        assert_eq!(back.path(), "/callback");
+        back.query().unwrap().to_owned()
+    }
+}
+
+fn location(resp: &reqwest::Response) -> &str {
+    resp.headers()["location"].to_str().unwrap()
+}
+
+async fn json(resp: reqwest::Response) -> serde_json::Value {
+    let ct = resp.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(ct.starts_with("application/json"), "JSON answer, got {ct}");
+    resp.json().await.unwrap()
+}
+
+async fn assert_401_json(resp: reqwest::Response) {
+    assert_eq!(resp.status(), 401);
+    let body = json(resp).await;
+    assert!(body["error"].is_string(), "401 body has an error: {body}");
+}
+
+#[tokio::test]
+async fn health_is_ok_through_the_middleware_without_session_work() {
+    let demo = offline().await;
+    let mut b = Browser::new(&demo);
+    let resp = b.get("/health").await;
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers().contains_key("content-security-policy"));
+    assert!(resp.headers().get("set-cookie").is_none());
+    assert_eq!(resp.text().await.unwrap(), "ok");
+}
+
+#[tokio::test]
+async fn logged_out_routes() {
+    let demo = offline().await;
+    let mut b = Browser::new(&demo);
+
+    let page = b.get("/").await;
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Login with Discord"));
+    assert!(html.contains("href=\"/login\""));
+    assert!(!html.contains("action=\"/logout\""));
+
+    assert_401_json(b.get("/me").await).await;
+    assert_401_json(b.get("/guilds").await).await;
+    assert_401_json(b.get("/connections").await).await;
+    let join = format!("/guilds/{}/join", seed::GUILD_QUIET);
+    assert_401_json(b.post(&join, &[]).await).await;
+
+    let out = b.post("/logout", &[]).await;
+    assert_eq!(out.status(), 302);
+    assert_eq!(location(&out), "/");
+}
+
+#[tokio::test]
+async fn login_redirects_to_authorize_with_the_contract_scopes() {
+    let demo = offline().await;
+    let mut b = Browser::new(&demo);
+    let resp = b.get("/login").await;
+    assert_eq!(resp.status(), 302);
+    let url = url::Url::parse(location(&resp)).unwrap();
+    assert_eq!(
+        url.as_str().split('?').next().unwrap(),
+        format!("{}/oauth2/authorize", fake(&demo).base_url())
+    );
+    let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
+    assert_eq!(q["response_type"], "code");
+    assert_eq!(q["client_id"], fake(&demo).client_id().to_string());
+    assert_eq!(q["redirect_uri"], format!("{}/callback", demo.url()));
+    assert_eq!(q["scope"], "identify email guilds connections guilds.join");
+    assert!(q["state"].len() >= 16);
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert!(q.contains_key("prompt"));
+    assert!(b.cookies.len() == 1, "the pending login is in a cookie");
+}
+
+#[tokio::test]
+async fn full_login_me_guilds_connections_join_logout() {
+    let demo = offline().await;
+    let fake = fake(&demo);
+    let mut b = Browser::new(&demo);
+
+    let cb = b.login_as(seed::ALICE, "/me").await;
+    assert_eq!(cb.status(), 302);
+    assert_eq!(location(&cb), "/me");
+
+    let me = b.get("/me").await;
+    assert_eq!(me.status(), 200);
+    let me = json(me).await;
+    let alice = &fake.users()[0];
+    assert_eq!(me["id"], seed::ALICE.to_string(), "id is a string");
+    assert_eq!(me["username"], alice.username.as_str());
+    assert_eq!(me["discriminator"], alice.discriminator.as_str());
+    assert_eq!(me["global_name"].as_str(), alice.global_name.as_deref());
+    assert_eq!(me["email"].as_str(), alice.email.as_deref());
+    let avatar = me["avatar_url"].as_str().unwrap();
+    assert!(avatar.starts_with(&fake.cdn_url()), "{avatar}");
+
+    let guilds = json(b.get("/guilds").await).await;
+    let guilds = guilds.as_array().unwrap();
+    let expected: Vec<u64> = fake
+        .guilds()
+        .iter()
+        .filter(|g| g.has_member(seed::ALICE))
+        .map(|g| g.id)
+        .collect();
+    assert_eq!(guilds.len(), expected.len());
+    for g in guilds {
+        assert!(g["id"].is_string() && g["name"].is_string());
+        assert!(g["owner"].is_boolean());
+        assert!(g["permissions"].is_string() || g["permissions"].is_u64());
+        assert!(g["icon_url"].is_null() || g["icon_url"].is_string());
+        assert!(expected.contains(&g["id"].as_str().unwrap().parse().unwrap()));
+    }
+    let workshop = guilds
+        .iter()
+        .find(|g| g["id"] == seed::GUILD_WORKSHOP.to_string())
+        .unwrap();
+    assert_eq!(workshop["owner"], true);
+
+    let conns = json(b.get("/connections").await).await;
+    for c in conns.as_array().unwrap() {
+        assert!(c["id"].is_string() && c["name"].is_string() && c["type"].is_string());
+        assert!(c["verified"].is_boolean());
+        assert!(c["visibility"].is_u64());
+    }
+
+    // Joining: cross-site refused, a non-browser POST (no Origin) served: 201, then 200 {}.
+    let join = format!("/guilds/{}/join", seed::GUILD_QUIET);
+    let refused = b.post(&join, &[("origin", "http://evil.example")]).await;
+    assert_eq!(refused.status(), 403);
+    let refused = b.post(&join, &[("sec-fetch-site", "cross-site")]).await;
+    assert_eq!(refused.status(), 403);
+    assert!(
+        !fake
+            .guilds()
+            .iter()
+            .any(|g| g.id == seed::GUILD_QUIET && g.has_member(seed::ALICE)),
+        "a refused POST did nothing"
+    );
+    let joined = b.post(&join, &[]).await;
+    assert_eq!(joined.status(), 201);
+    let member = json(joined).await;
+    assert_eq!(member["user"]["id"], seed::ALICE.to_string());
+    let again = b.post(&join, &[]).await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(json(again).await, serde_json::json!({}));
+    let bad = b.post("/guilds/not-a-snowflake/join", &[]).await;
+    assert_eq!(bad.status(), 400);
+
+    // The page shows the user and the guilds.
+    let html = b.get("/").await.text().await.unwrap();
+    assert!(html.contains(alice.global_name.as_deref().unwrap()));
+    assert!(html.contains("Alice&#39;s Workshop") || html.contains("Alice&#x27;s Workshop"));
+    assert!(html.contains("action=\"/logout\""));
+
+    // Logout: a cross-site POST is refused and the session survives.
+    let refused = b
+        .post("/logout", &[("origin", "https://evil.example")])
+        .await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(b.get("/me").await.status(), 200);
+    // A same-origin POST logs out: 302 to /, token revoked at the fake, /me 401.
+    let origin = demo.url();
+    let out = b
+        .post(
+            "/logout",
+            &[("origin", &origin), ("sec-fetch-site", "same-origin")],
+        )
+        .await;
+    assert_eq!(out.status(), 302);
+    assert_eq!(location(&out), "/");
+    assert!(fake.stats().revocations >= 1, "Discord was asked to revoke");
+    assert_401_json(b.get("/me").await).await;
+    assert!(
+        b.get("/")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("Login with Discord")
+    );
+}
+
+#[tokio::test]
+async fn next_is_local_only() {
+    let demo = offline().await;
+    let mut b = Browser::new(&demo);
+    let cb = b.login_as(seed::ALICE, "https://evil.example/").await;
+    assert_eq!(cb.status(), 302);
+    assert_eq!(location(&cb), "/");
+    let cb = b.login_as(seed::ALICE, "//evil.example/x").await;
+    assert_eq!(location(&cb), "/");
+}
+
+#[tokio::test]
+async fn callback_statuses() {
+    let demo = offline().await;
+    let fake = fake(&demo);
+    let mut b = Browser::new(&demo);
+
+    // Missing or mismatched state: 400, and no token request reaches Discord.
+    assert_eq!(b.get("/callback?code=abc").await.status(), 400);
+    assert_eq!(b.get("/callback?code=abc&state=forged").await.status(), 400);
+    let query = b.authorize(seed::ALICE, "/").await;
+    let forged = query
+        .split('&')
+        .map(|p| {
+            if p.starts_with("state=") {
+                "state=forged".to_owned()
+            } else {
+                p.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    assert_eq!(b.get(&format!("/callback?{forged}")).await.status(), 400);
+    assert_eq!(fake.stats().grants_of("authorization_code"), 0);
+
+    // The user pressed Cancel: 403.
+    let resp = b.get("/login").await;
+    let url = url::Url::parse(location(&resp)).unwrap();
+    let state = url
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let denied = b
+        .get(&format!("/callback?error=access_denied&state={state}"))
+        .await;
+    assert_eq!(denied.status(), 403);
+    assert!(json(denied).await["error"].is_string());
+
+    // The token endpoint fails: 502 JSON.
+    fake.inject_fault("POST /api/v10/oauth2/token", Fault::Status(500), 2);
+    let query = b.authorize(seed::ALICE, "/").await;
+    let failed = b.get(&format!("/callback?{query}")).await;
+    assert_eq!(failed.status(), 502);
+    assert!(json(failed).await["error"].is_string());
+    fake.clear_faults();
+
+    // A used state cannot be replayed: 400.
+    let query = b.authorize(seed::ALICE, "/").await;
+    assert_eq!(b.get(&format!("/callback?{query}")).await.status(), 302);
+    assert_eq!(b.get(&format!("/callback?{query}")).await.status(), 400);
+    // ... and the session it made is still there.
+    assert_eq!(b.get("/me").await.status(), 200);
+}
+
+#[tokio::test]
+async fn join_without_bot_token_is_503() {
+    let fake = MockDiscord::builder().start().await;
+    let demo = with_credentials(&fake).await;
+    assert!(demo.fake.is_none(), "credentials given: no built-in fake");
+    let mut b = Browser::new(&demo);
+    assert_eq!(b.login_as(seed::ALICE, "/").await.status(), 302);
+    assert_eq!(b.get("/me").await.status(), 200);
+    let resp = b
+        .post(&format!("/guilds/{}/join", seed::GUILD_QUIET), &[])
+        .await;
+    assert_eq!(resp.status(), 503);
+    assert!(json(resp).await["error"].is_string());
+}
+
+#[tokio::test]
+async fn upstream_failures_are_502_or_503_and_keep_the_session() {
+    let demo = offline().await;
+    let fake = fake(&demo);
+    let route = "GET /api/v10/users/@me/connections";
+    let too_long = Fault::RateLimited {
+        retry_after: 60.0,
+        global: false,
+        scope: "user".into(),
+    };
+    // One user per fault: connections are cached after a success.
+    for (user, fault, status) in [
+        (seed::NELLY, Fault::Status(500), 502),
+        (seed::QUIET, Fault::MalformedBody, 502),
+        (seed::RTL, Fault::Status(503), 502),
+        (seed::QUOTES, too_long, 503),
+    ] {
+        let mut b = Browser::new(&demo);
+        assert_eq!(b.login_as(user, "/").await.status(), 302);
+        fake.inject_fault(route, fault.clone(), 4);
+        let resp = b.get("/connections").await;
+        assert_eq!(resp.status(), status, "{fault:?}");
+        if status == 503 {
+            // A 429 too long to wait out: 503 with Retry-After.
+            let retry: u64 = resp.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(retry >= 1);
+        }
+        assert!(json(resp).await["error"].is_string());
+        fake.clear_faults();
+        assert_eq!(
+            b.get("/me").await.status(),
+            200,
+            "session kept after {fault:?}"
+        );
+        if status == 502 {
+            assert_eq!(b.get("/connections").await.status(), 200, "{fault:?}");
+        }
+        // The page reports the outage without logging the user out.
+        if status == 502 {
+            fake.inject_fault("GET /api/v10/users/@me/guilds", fault.clone(), 4);
+            let page = b.get("/").await;
+            assert_eq!(page.status(), 502);
+            assert!(page.text().await.unwrap().contains("id=\"error\""));
+            fake.clear_faults();
+            assert_eq!(b.get("/me").await.status(), 200);
+        }
+    }
+}
+
+#[tokio::test]
+async fn logout_answers_302_even_when_discord_revoke_fails() {
+    let demo = offline().await;
+    let fake = fake(&demo);
+    let mut b = Browser::new(&demo);
+    assert_eq!(b.login_as(seed::ALICE, "/").await.status(), 302);
+    fake.inject_fault("POST /api/v10/oauth2/token/revoke", Fault::Status(500), 10);
+    let out = b.post("/logout", &[]).await;
+    assert_eq!(out.status(), 302);
+    assert_eq!(location(&out), "/");
+    assert_401_json(b.get("/me").await).await;
+}
+
+#[tokio::test]
+async fn hostile_names_are_text() {
+    let demo = offline().await;
+    for user in [seed::XSS, seed::QUOTES, seed::RTL, seed::ALICE] {
+        let mut b = Browser::new(&demo);
+        assert_eq!(b.login_as(user, "/").await.status(), 302);
+        let resp = b.get("/").await;
+        assert_eq!(resp.status(), 200);
+        let csp = resp.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(csp.contains("default-src 'none'"));
+        assert!(!csp.contains("unsafe-inline"));
+        let html = resp.text().await.unwrap();
+        assert!(html.contains("action=\"/logout\""), "logged in as {user}");
+        assert!(!html.contains("<script"), "no script element for {user}");
+        assert!(
+            !html.contains("<img src=x"),
+            "guild name escaped for {user}"
+        );
+        assert!(!html.contains("\" onerror"), "no live attribute for {user}");
+        assert!(!html.contains("' onerror"), "no live attribute for {user}");
+        // The names are there, as text.
+        let text = unescape(&html);
+        let name = fake_user(&demo, user).global_name.unwrap();
+        assert!(text.contains(&name), "{name} shown as text");
+        if user == seed::XSS || user == seed::ALICE {
+            // Both are members of the guild named `<img src=x onerror=alert(1)>`.
+            assert!(text.contains("<img src=x onerror=alert(1)>"));
+        }
+        if user == seed::RTL {
+            // Isolated so that U+202E cannot flip the text around it.
+            assert!(html.contains("<bdi>\u{202E}fdp.exe"));
+        }
+    }
+}
+
+fn fake_user(demo: &demo::Running, id: u64) -> discord_oauth_mock::SeedUser {
+    fake(demo).users().into_iter().find(|u| u.id == id).unwrap()
+}
+
+/// Decodes the HTML escapes an auto-escaping engine emits.
+fn unescape(html: &str) -> String {
+    html.replace("&#60;", "<")
+        .replace("&lt;", "<")
+        .replace("&#62;", ">")
+        .replace("&gt;", ">")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}
+
+/// Every URL the logged-in page references points at the demo or at the fake Discord.
+#[tokio::test]
+async fn the_page_references_only_the_demo_and_the_fake() {
+    let demo = offline().await;
+    let fake_base = fake(&demo).base_url();
+    let mut b = Browser::new(&demo);
+    assert_eq!(b.login_as(seed::ALICE, "/").await.status(), 302);
+    let html = b.get("/").await.text().await.unwrap();
+    let mut urls = Vec::new();
+    for attr in ["src=\"", "href=\"", "action=\""] {
+        for (i, _) in html.match_indices(attr) {
+            let rest = &html[i + attr.len()..];
+            urls.push(rest[..rest.find('"').unwrap()].to_owned());
+        }
+    }
+    assert!(
+        urls.iter().any(|u| u.starts_with(&fake_base)),
+        "images from the fake: {urls:?}"
+    );
+    assert!(urls.len() >= 4, "{urls:?}");
+    for u in &urls {
+        let local = u.starts_with('/') && !u.starts_with("//");
+        assert!(
+            local || u.starts_with(&format!("{fake_base}/")) || u.starts_with(&demo.url()),
+            "{u} leaves the demo and the fake"
+        );
+    }
+    assert!(!html.contains("discord.com") && !html.contains("discordapp"));
+}
+
+#[test]
+fn the_request_log_redacts_code_and_state() {
+    let line = demo::redact_query("code=SECRETCODE&state=SECRETSTATE&next=%2Fme&%63ode=x");
+    assert!(!line.contains("SECRET"), "{line}");
+    assert!(!line.contains("=x"), "{line}");
+    assert!(line.contains("next=%2Fme"));
+}
