@@ -39,7 +39,9 @@ pub(crate) fn html(status: u16, body: String) -> Resp {
     r.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self'",
+            // No `form-action`: browsers apply it to the redirect that follows the consent form,
+            // which goes to the app's origin.
+            "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
         ),
     );
     r.headers_mut()
