@@ -316,13 +316,35 @@ pub trait RevocationList: Send + Sync + fmt::Debug + 'static {
 #[derive(Debug, Default)]
 pub struct MemoryRevocationList {
     revoked: RwLock<HashMap<SessionId, u64>>,
+    clock: Option<std::sync::Arc<dyn crate::clock::Clock>>,
 }
 
 impl MemoryRevocationList {
-    /// An empty list.
+    /// An empty list on the system clock.
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty list whose pruning follows `clock` (for tests).
+    #[must_use]
+    pub fn with_clock(clock: std::sync::Arc<dyn crate::clock::Clock>) -> Self {
+        Self {
+            revoked: RwLock::default(),
+            clock: Some(clock),
+        }
+    }
+
+    /// Number of entries held (live or not yet pruned).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        read(&self.revoked).len()
+    }
+
+    /// Whether the list is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -334,7 +356,11 @@ impl RevocationList for MemoryRevocationList {
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         let mut map = write(&self.revoked);
         if map.len() >= 4096 && map.len().is_power_of_two() {
-            let now = crate::clock::Clock::unix_now(&crate::clock::SystemClock);
+            use crate::clock::Clock as _;
+            let now = self
+                .clock
+                .as_ref()
+                .map_or_else(|| crate::clock::SystemClock.unix_now(), |c| c.unix_now());
             map.retain(|_, exp| *exp > now);
         }
         map.insert(*id, until);
