@@ -34,6 +34,15 @@ async fn consent_page_lists_users_scopes_and_buttons() {
             .unwrap()
             .starts_with("text/html")
     );
+    // No form-action CSP: browsers would block the redirect to the app after the form POST.
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("form-action"),
+        "{csp}"
+    );
     let page = r.text().await.unwrap();
     for u in m.users() {
         assert!(
