@@ -256,6 +256,32 @@ class RssSampler:
         return self.peak
 
 
+def ceiling(cfg):
+    """wrk against a bare hyper "ok" server (bench-loadgen serve-ok), same wrk settings as (a)."""
+    import subprocess
+
+    port = str(cfg.get("port", 18089))
+    secs = int(cfg["hot_seconds"])
+    srv = subprocess.Popen([cfg["loadgen"], "serve-ok", "--port", port, "--seconds", str(secs + 30)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        share = CpuShare(srv.pid, None)
+        p = _run([cfg["wrk"], "-t", str(cfg["wrk_threads"]), "-c", str(cfg["hot_conns"]), "-d", f"{secs}s", "--timeout", "5s", "-s", cfg["lua"], f"http://127.0.0.1:{port}/"], secs + 60, env={"BENCH_COOKIE": ""}, log=cfg.get("log"))
+        r = {}
+        for line in p.stdout.splitlines():
+            if line.startswith("WRKJSON "):
+                r = json.loads(line[8:])
+        r["cpu_share"] = share.done()
+    finally:
+        srv.terminate()
+        try:
+            srv.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+    print(f"[ceiling] bare hyper ok: {r.get('rps')} req/s, cores used {r.get('cpu_share')}", file=sys.stderr)
+    return r
+
+
 def workloads(cfg):
     """Run (a) hot /me + /health, (b) login storm + CPU storm, (c) bot burst against one app.
 
@@ -489,10 +515,26 @@ def targets(res):
     return "\n".join(t)
 
 
+def ceiling_note(res):
+    c = _get(res, "ceiling", "rps")
+    if not c:
+        return ""
+    me_f, me_o = _get(res, "flask", "hot_me", "rps"), _get(res, "ours", "hot_me", "rps")
+    parts = [f"Ceiling of the hot loop on this machine in this run: a bare hyper server answering `ok` (`bench-loadgen serve-ok`) reaches {_fmt(c)} req/s with the same wrk settings"]
+    if me_f:
+        parts.append(f"= {c / me_f:.1f}x Flask-Discord's hot /me")
+    if me_o:
+        parts.append(f"; our hot /me is {me_o / c:.2f} of that ceiling")
+    return " ".join(parts) + "."
+
+
 def report(path):
     with open(path) as f:
         res = json.load(f)
     md = table(res)
+    note = ceiling_note(res)
+    if note:
+        md += "\n\n" + note
     print(md)
     print()
     print(targets(res))
@@ -616,10 +658,17 @@ if __name__ == "__main__":
         out = workloads(cfg)
         with open(cfg["out"], "w") as f:
             json.dump(out, f, indent=1)
+    elif cmd == "ceiling":
+        cfg = json.loads(sys.argv[2])
+        with open(cfg["out"], "w") as f:
+            json.dump(ceiling(cfg), f, indent=1)
     elif cmd == "merge":
-        # merge OUT ours.json flask.json [label]
+        # merge OUT ours.json flask.json [ceiling.json]
         with open(sys.argv[3]) as f1, open(sys.argv[4]) as f2:
             merged = {"ours": json.load(f1), "flask": json.load(f2)}
+        if len(sys.argv) > 5 and os.path.exists(sys.argv[5]):
+            with open(sys.argv[5]) as f3:
+                merged["ceiling"] = json.load(f3)
         with open(sys.argv[2], "w") as f:
             json.dump(merged, f, indent=1)
     elif cmd == "report":

@@ -27,6 +27,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 OUT="$BENCH/out"
 mkdir -p "$OUT"
+rm -f "$OUT"/flask-*.json "$OUT"/ours.json "$OUT"/results.json "$OUT"/ceiling.json "$OUT"/workloads-*.log
 
 STORM_USERS="${STORM_USERS:-200}"
 CPU_USERS="${CPU_USERS:-500}"
@@ -108,7 +109,7 @@ if ! command -v wrk >/dev/null; then
   fi
   command -v wrk >/dev/null || die "wrk not found: apt-get install -y wrk"
 fi
-for p in "$FAKE_PORT" "$OURS_PORT" "$FLASK_PORT"; do port_free "$p" || die "port $p is in use"; done
+for p in "$FAKE_PORT" "$OURS_PORT" "$FLASK_PORT" "${CEILING_PORT:-18089}"; do port_free "$p" || die "port $p is in use"; done
 
 # ------------------------------------------------------------------------------------------------
 # Build (release) and the Python side
@@ -254,6 +255,12 @@ smoke flask "$FLASK"
 # endpoint allows 500 exchanges per 10 s per IP and both apps log in faster than that, so a storm
 # would measure the fake's limit, not the app. Workload (c) runs with Discord's limits on (50
 # requests/s global per bot token), which is the point of it.
+log "ceiling of the hot loop: wrk against a bare hyper 'ok' server"
+"$PY" "$HARNESS" ceiling "$("$PY" -c 'import json,sys; print(json.dumps(dict(zip(sys.argv[1::2], sys.argv[2::2]))))' \
+  loadgen "$LOADGEN" wrk "$(command -v wrk)" lua "$BENCH/wrk_cookie.lua" hot_seconds "$HOT_SECONDS" \
+  hot_conns "$HOT_CONNS" wrk_threads "$WRK_THREADS" port "${CEILING_PORT:-18089}" out "$OUT/ceiling.json" log "$OUT/ceiling.log")" \
+  || echo '{}' >"$OUT/ceiling.json"
+
 if [ "$ONLY" = flask ]; then
   echo '{}' >"$OUT/ours.json"
 else
@@ -275,7 +282,7 @@ done
 # ------------------------------------------------------------------------------------------------
 # Report
 # ------------------------------------------------------------------------------------------------
-"$PY" "$HARNESS" merge "$OUT/results.json" "$OUT/ours.json" "$OUT/flask-$FLASK_CONFIG.json"
+"$PY" "$HARNESS" merge "$OUT/results.json" "$OUT/ours.json" "$OUT/flask-$FLASK_CONFIG.json" "$OUT/ceiling.json"
 MACHINE="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(awk '/MemTotal/ {printf "%.1f GiB RAM", $2/1048576}' /proc/meminfo), $(uname -sr)"
 CMD="$CMDLINE"
 [ "$STORM_USERS$CPU_USERS$CONCURRENCY$BURST_USERS$HOT_SECONDS$HOT_CONNS$WRK_THREADS$FLASK_CONFIG" != "2005002010010641gthread:2x8" ] && \

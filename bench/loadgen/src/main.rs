@@ -7,6 +7,7 @@
 //! * `storm`  — N users at concurrency C, each: GET /login -> fake authorize (auto-approve with
 //!   `mock_user=<id>`) -> GET /callback -> GET /me, /guilds, /connections.
 //! * `burst`  — log N users in, then release N simultaneous `POST /guilds/{id}/join` at once.
+//! * `serve-ok` — a bare hyper server answering `ok` (the ceiling of the hot loop for wrk).
 //!
 //! Redirects are never followed automatically: every hop is driven here, and cookies are kept per
 //! user and per origin (host:port), so the app's and the fake's cookies never mix.
@@ -728,10 +729,55 @@ async fn smoke(a: &Args) -> Res<Value> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// serve-ok: the ceiling of the hot loop (a bare hyper server answering "ok"), bounded in time.
+// ---------------------------------------------------------------------------------------------
+
+async fn serve_ok(a: &Args) -> Res<Value> {
+    use http_body_util::Full;
+    use hyper::server::conn::http1;
+    use hyper::service::service_fn;
+    use hyper_util::rt::TokioIo;
+
+    let port = a.n("port", 18089);
+    let secs = a.n("seconds", 60);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port as u16))
+        .await
+        .map_err(|e| format!("bind 127.0.0.1:{port}: {e}"))?;
+    eprintln!("serve-ok listening on 127.0.0.1:{port} for at most {secs}s");
+    let served = Arc::new(AtomicUsize::new(0));
+    let s2 = served.clone();
+    let accept = async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let served = s2.clone();
+            tokio::spawn(async move {
+                let svc = service_fn(move |_req| {
+                    served.fetch_add(1, Ordering::Relaxed);
+                    async {
+                        Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
+                            bytes::Bytes::from_static(b"ok"),
+                        )))
+                    }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(secs), accept).await;
+    Ok(json!({"served": served.load(Ordering::Relaxed)}))
+}
+
+// ---------------------------------------------------------------------------------------------
 
 fn main() {
     let a = Args::parse();
-    let threads = a.n("threads", 1).max(1) as usize;
+    let default_threads = if a.cmd == "serve-ok" { 2 } else { 1 };
+    let threads = a.n("threads", default_threads).max(1) as usize;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .enable_all()
@@ -745,6 +791,7 @@ fn main() {
                 "burst" => burst(&a).await,
                 "login" => login_cmd(&a).await,
                 "smoke" => smoke(&a).await,
+                "serve-ok" => serve_ok(&a).await,
                 other => Err(format!("unknown command {other:?}: use storm|burst|login|smoke")),
             }
         };
