@@ -825,3 +825,45 @@ async fn the_deadline_covers_retries_and_waits() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(hits.total.load(Ordering::SeqCst), n);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bot_burst_against_the_fake_discord_collects_no_429() {
+    // 100 "join the guild" calls at once against the fake Discord's 50 per 1 s global limit.
+    let mock = discord_oauth_mock::MockDiscord::start().await;
+    let config = Config::builder()
+        .client_id(mock.client_id())
+        .client_secret(mock.client_secret())
+        .redirect_uri("http://127.0.0.1/cb")
+        .bot_token(mock.bot_token())
+        .base_url(mock.base_url())
+        .request_timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let limiter = DiscordLimiter::builder()
+        .global_margin(Duration::from_millis(400))
+        .build();
+    let discord = DiscordOAuth::builder(config)
+        .limiter(Arc::new(limiter))
+        .build()
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..100u64 {
+        let d = discord.clone();
+        tasks.push(tokio::spawn(async move {
+            d.bot_request(
+                Method::PUT,
+                format!("/guilds/613425648685547541/members/{}", 1_000 + i),
+            )
+            .json(&serde_json::json!({"access_token": "not-a-real-token"}))
+            .send()
+            .await
+        }));
+    }
+    for t in tasks {
+        let r = t.await.unwrap();
+        assert!(!matches!(r, Err(Error::RateLimited { .. })), "{r:?}");
+    }
+    let stats = mock.stats();
+    assert_eq!(stats.total_rate_limited, 0, "{stats:?}");
+    assert_eq!(stats.total_requests, 100);
+}
