@@ -230,7 +230,10 @@ async fn frame(State(state): State<AppState>, req: Request, next: Next) -> Respo
     );
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        // Not `no-referrer`: with it, browsers send `Origin: null` on the page's own form
+        // POSTs, which the same-origin check must refuse. `same-origin` keeps the referrer
+        // from leaving the site (Discord included) and the Origin of same-site forms intact.
+        HeaderValue::from_static("same-origin"),
     );
     if let Some(line) = line {
         tracing::info!(

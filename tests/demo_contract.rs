@@ -165,6 +165,9 @@ async fn health_is_ok_through_the_middleware_without_session_work() {
     assert_eq!(resp.status(), 200);
     assert!(resp.headers().contains_key("content-security-policy"));
     assert!(resp.headers().get("set-cookie").is_none());
+    // `no-referrer` would make browsers send `Origin: null` on the page's own logout form,
+    // which the same-origin check refuses (found by tests/browser.rs).
+    assert_eq!(resp.headers()["referrer-policy"], "same-origin");
     assert_eq!(resp.text().await.unwrap(), "ok");
 }
 
