@@ -106,7 +106,6 @@ pub(crate) struct ConfigInner {
 
 impl Config {
     /// Starts a builder.
-    #[must_use]
     pub fn builder() -> ConfigBuilder {
         ConfigBuilder::default()
     }

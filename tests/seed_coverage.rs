@@ -17,7 +17,7 @@ fn seed_items(seed: &str) -> Vec<String> {
     let lines: Vec<&str> = seed.lines().map(str::trim).collect();
     let mut items: Vec<String> = Vec::new();
     let mut ctx: Option<String> = None;
-    let mut push = |items: &mut Vec<String>, s: String| {
+    let push = |items: &mut Vec<String>, s: String| {
         if !items.contains(&s) {
             items.push(s);
         }

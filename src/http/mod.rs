@@ -155,10 +155,6 @@ impl Http {
         &self.config
     }
 
-    pub(crate) fn limiter(&self) -> &Arc<dyn Limiter> {
-        &self.limiter
-    }
-
     /// Sends `call`, mapping every non-2xx answer to an [`Error`].
     pub(crate) async fn send(&self, call: Call, auth: Auth<'_>) -> Result<Response, Error> {
         let deadline = call
