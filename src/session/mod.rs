@@ -208,9 +208,9 @@ pub(crate) fn fingerprint(secret: &str) -> [u8; 16] {
     out
 }
 
+/// The limiter's fingerprint of a token (the same one the pipeline uses for dead-token marks).
 fn fingerprint_u64(secret: &str) -> u64 {
-    let f = fingerprint(secret);
-    u64::from_le_bytes([f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]])
+    crate::ratelimit::token_fingerprint(secret)
 }
 
 #[derive(Debug)]
