@@ -262,7 +262,7 @@ async fn full_login_me_guilds_connections_join_logout() {
     }
     let workshop = guilds
         .iter()
-        .find(|g| g["id"] == seed::GUILD_WORKSHOP.to_string())
+        .find(|g| g["id"].as_str() == Some(seed::GUILD_WORKSHOP.to_string().as_str()))
         .unwrap();
     assert_eq!(workshop["owner"], true);
 
