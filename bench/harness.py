@@ -361,6 +361,7 @@ def workloads(cfg):
     nb = int(cfg["burst_users"])
     say(f"bot burst: {nb} users join guild {cfg['guild']} at once")
     p = _run([lg, "burst", "--app", app, "--users", str(nb), "--guild", str(cfg["guild"]), "--first-user", str(next_user), "--stats", stats, "--threads", lgt, "--max-seconds", "120"] + ids, 180, log=log)
+    set_limits(cfg, False)
     r = _last_json(p.stdout)
     d = mock_delta(r.pop("stats_before", None), r.pop("stats_after", None))
     r["429s"], r["upstream_calls"], r["upstream_routes"] = d["429s"], d["calls"], d["per_route"]

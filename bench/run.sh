@@ -156,6 +156,13 @@ def pick(*names):
 print(pick("client_id"), pick("client_secret"), pick("bot_token"))
 EOF
 )
+# The fake's rate limits are off except during the bot burst (harness.py switches them on for it):
+# its token endpoint allows 500 code exchanges per 10 s per IP, and both apps log in faster than
+# that, so with limits on a storm would measure the fake's limit (or, for a library that learns the
+# limit from the headers, its own proactive waiting), not the app. Off from the start, so that
+# neither app learns a token-endpoint bucket during the smoke checks.
+curl -fsS -X POST -H 'Content-Type: application/json' -d '{"enabled":false}' "$FAKE/_mock/rate-limits" >/dev/null \
+  || die "could not switch the fake's rate limits off"
 for cb in "$OURS/callback" "$FLASK/callback"; do
   curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"uri\":\"$cb\"}" "$FAKE/_mock/redirect-uris" >/dev/null \
     || die "could not register redirect URI $cb at the fake"
@@ -251,10 +258,6 @@ start_flask "$FLASK_CONFIG"
 [ "$ONLY" = flask ] || smoke ours "$OURS"
 smoke flask "$FLASK"
 
-# Workloads (a) and (b) run with the fake's rate limits off (harness.py switches them): its token
-# endpoint allows 500 exchanges per 10 s per IP and both apps log in faster than that, so a storm
-# would measure the fake's limit, not the app. Workload (c) runs with Discord's limits on (50
-# requests/s global per bot token), which is the point of it.
 log "ceiling of the hot loop: wrk against a bare hyper 'ok' server"
 "$PY" "$HARNESS" ceiling "$("$PY" -c 'import json,sys; print(json.dumps(dict(zip(sys.argv[1::2], sys.argv[2::2]))))' \
   loadgen "$LOADGEN" wrk "$(command -v wrk)" lua "$BENCH/wrk_cookie.lua" hot_seconds "$HOT_SECONDS" \
