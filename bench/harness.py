@@ -329,6 +329,10 @@ def workloads(cfg):
         r["upstream_calls"], r["429s"] = d["calls"], d["429s"]
         res[key] = r
         say(f"  -> {r.get('rps')} req/s, p50 {r.get('p50_ms')} ms, p99 {r.get('p99_ms')} ms, errors {r.get('errors')}, cores used {r['cpu_share']}")
+    for key in ("hot_me", "health"):
+        c, rps = res[key].get("cpu_share", {}).get("app_cores"), res[key].get("rps")
+        if c is not None and rps:
+            res[key]["cpu_us_per_req"] = c * 1e6 / rps
     if res["hot_me"].get("rps") and res["health"].get("rps"):
         res["hot_me"]["vs_health"] = res["hot_me"]["rps"] / res["health"]["rps"]
 
@@ -431,11 +435,13 @@ def rows(res):
     row("hot GET /me: requests/s", ("hot_me", "rps"))
     row("hot GET /me: p50 latency", ("hot_me", "p50_ms"), " ms", hib=False)
     row("hot GET /me: p99 latency", ("hot_me", "p99_ms"), " ms", hib=False)
+    row("hot GET /me: app CPU per request", ("hot_me", "cpu_us_per_req"), " µs", hib=False)
     row("hot GET /me: errors (non-2xx + socket)", ("hot_me", "errors"), ratio=False)
     row("hot GET /me: upstream calls", ("hot_me", "upstream_calls"), ratio=False)
     row("GET /health: requests/s", ("health", "rps"))
     row("GET /health: p50 latency", ("health", "p50_ms"), " ms", hib=False)
     row("GET /health: p99 latency", ("health", "p99_ms"), " ms", hib=False)
+    row("GET /health: app CPU per request", ("health", "cpu_us_per_req"), " µs", hib=False)
     row("hot /me as a fraction of own /health", ("hot_me", "vs_health"), ratio=False)
     row("login storm: logins/s", ("storm", "logins_per_s"))
     row("login storm: app requests/s", ("storm", "app_rps"))
@@ -659,7 +665,18 @@ if __name__ == "__main__":
         out = workloads(cfg)
         with open(cfg["out"], "w") as f:
             json.dump(out, f, indent=1)
-    elif cmd == "ceiling":
+    elif cmd == "wait-quiet":
+        # wait-quiet MAX_SECONDS [CORES]: wait until other processes use < CORES cores (2 s samples)
+        limit, cores = float(sys.argv[2]), float(sys.argv[3]) if len(sys.argv) > 3 else 0.3
+        t_end = time.time() + limit
+        while True:
+            b0 = system_busy_seconds()
+            time.sleep(2)
+            busy = (system_busy_seconds() - b0) / 2
+            if busy < cores or time.time() >= t_end:
+                print(f"{busy:.2f}")
+                break
+            print(f"machine busy ({busy:.2f} cores used by other processes); waiting", file=sys.stderr)
         cfg = json.loads(sys.argv[2])
         with open(cfg["out"], "w") as f:
             json.dump(ceiling(cfg), f, indent=1)

@@ -17,6 +17,7 @@
 #   WRITE_MD=1           write the table into BENCHMARKS.md (0: print only)
 #   BENCH_IGNORE_SMOKE=1 keep going when a smoke check fails (numbers are then marked as not counting)
 #   FAKE_PORT / OURS_PORT / FLASK_PORT   loopback ports (default 18080 / 18081 / 18082)
+#   WAIT_QUIET=180      wait up to this many seconds for other processes to go below 0.3 busy cores
 #   ONLY=flask           measure the Flask side only (gunicorn sweeps; never writes BENCHMARKS.md)
 #
 # Everything listens on and targets 127.0.0.1 only. Every load is bounded in count and in time.
@@ -252,7 +253,9 @@ print(",".join(str(u["id"]) for u in us if not u.get("bot")))')}"
 USER_BASE=0
 SMOKE_USER=0
 
-log "machine load before the run: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min); other processes' CPU is reported as 'other' cores"
+log "waiting (at most ${WAIT_QUIET:-180}s) for the machine to be quiet"
+BUSY_BEFORE=$("$PY" "$HARNESS" wait-quiet "${WAIT_QUIET:-180}" 0.3)
+log "machine load before the run: $BUSY_BEFORE cores busy, loadavg $(cut -d' ' -f1-3 /proc/loadavg); other processes' CPU is reported as 'other' cores"
 [ "$ONLY" = flask ] || start_ours
 start_flask "$FLASK_CONFIG"
 [ "$ONLY" = flask ] || smoke ours "$OURS"
