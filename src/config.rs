@@ -663,8 +663,8 @@ mod tests {
             ("DISCORD_REQUEST_TIMEOUT_MS", "soon"),
             ("DISCORD_REQUEST_TIMEOUT_MS", "0"),
             ("DISCORD_BOT_TOKEN", "has space"),
-            ("SECRET_KEY", "short"),
-            ("SECRET_KEY_FALLBACKS", "also-short"),
+            ("SECRET_KEY", "tiny-key"),
+            ("SECRET_KEY_FALLBACKS", "tiny-old-key"),
         ];
         for (key, value) in cases {
             let mut pairs = OK.to_vec();

@@ -70,8 +70,9 @@ impl RateLimitScope {
     }
 }
 
-/// The crate's error.
-#[derive(Debug, thiserror::Error)]
+/// The crate's error. `Clone`, so that one failed upstream call shared by coalesced waiters
+/// (the cache's single flight) gives every waiter the same typed error.
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The user has no session, or their Discord authorization is no longer good (expired,
@@ -203,6 +204,8 @@ impl Error {
             }
             Self::Api { status, .. } => match status.as_u16() {
                 400 | 403 | 404 => *status,
+                // A 401 that survived a successful refresh: logged in, but not allowed.
+                401 => StatusCode::FORBIDDEN,
                 _ => StatusCode::BAD_GATEWAY,
             },
             // A bad or used code presented at the callback is the browser's input: 400.

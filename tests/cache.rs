@@ -367,3 +367,36 @@ async fn revocation_invalidates_entries_of_replayed_cookie() {
     assert!(r.get_user_from_cache().await.is_none());
     assert!(matches!(r.fetch_user().await, Err(Error::Unauthorized)));
 }
+
+#[tokio::test]
+async fn a_failed_coalesced_load_gives_every_waiter_the_typed_error() {
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, user, all_scopes()).await;
+    mock.inject_fault(GUILDS, discord_oauth_mock::Fault::Status(500), 1);
+    let before = mock.stats().requests_to(GUILDS);
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let client = client.clone();
+        let browser = browser.clone();
+        tasks.push(tokio::spawn(async move {
+            browser.session(&client).fetch_guilds().await
+        }));
+    }
+    let mut failures = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Err(Error::Api { status, .. }) => {
+                assert_eq!(status.as_u16(), 500);
+                failures += 1;
+            }
+            Err(other) => panic!("untyped or wrong error: {other:?}"),
+            Ok(_) => {} // a waiter that arrived after the failure loads again
+        }
+    }
+    assert!(failures >= 1);
+    let calls = mock.stats().requests_to(GUILDS) - before;
+    assert!(calls <= 2, "coalesced: {calls} upstream calls");
+}

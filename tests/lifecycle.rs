@@ -307,3 +307,57 @@ async fn missing_scope_causes_no_refresh_and_no_call() {
     assert_eq!(stats.requests_to("GET /api/v10/users/@me/connections"), 0);
     assert!(s.authorized().await);
 }
+
+#[tokio::test]
+async fn generic_request_checks_known_route_scopes_locally() {
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(
+        &client,
+        &mut browser,
+        user,
+        LoginOptions::new().scopes([Scope::Identify]),
+    )
+    .await;
+    let s = browser.session(&client);
+    for route in [
+        "/users/@me/guilds",
+        "/users/@me/connections?x=1",
+        "users/@me/guilds/1/member",
+    ] {
+        let err = s
+            .request(http::Method::GET, route)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::MissingScope(_)), "{route}: {err:?}");
+    }
+    let stats = mock.stats();
+    assert_eq!(stats.requests_to("GET /api/v10/users/@me/guilds"), 0);
+    assert_eq!(stats.requests_to("GET /api/v10/users/@me/connections"), 0);
+    assert_eq!(refreshes(&mock), 0);
+    assert!(s.authorized().await);
+}
+
+#[tokio::test]
+async fn a_401_that_survives_a_refresh_keeps_the_session() {
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, user, scopes()).await;
+    // Discord refuses this route twice: the first 401 refreshes, the second cannot be a dead
+    // grant (the refresh just succeeded), so the session stays.
+    mock.inject_fault("GET /api/v10/oauth2/@me", Fault::Status(401), 2);
+    let s = browser.session(&client);
+    let err = s.fetch_authorization_info().await.unwrap_err();
+    assert!(matches!(err, Error::Api { code: 0, .. }), "{err:?}");
+    assert_eq!(err.status(), http::StatusCode::FORBIDDEN);
+    assert_eq!(refreshes(&mock), 1);
+    browser.absorb(&s);
+    let s = browser.session(&client);
+    assert!(s.authorized().await, "the session survived");
+    assert_eq!(s.fetch_authorization_info().await.unwrap().scopes.len(), 3);
+}

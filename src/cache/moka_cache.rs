@@ -1,6 +1,6 @@
 //! [`MokaUserCache`]: the default [`UserCache`](super::UserCache), on `moka::future::Cache`.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use moka::Expiry;
@@ -97,40 +97,12 @@ impl UserCache for MokaUserCache {
         load: CacheFuture<'a, Result<CachedValue, Error>>,
     ) -> CacheFuture<'a, Result<CachedValue, Error>> {
         Box::pin(async move {
-            // Concurrent callers of one key wait for the first one's load (moka's
-            // single-flight). The library's `Error` is not `Clone`, so a failed load hands
-            // its error to its own caller only; the callers that waited load for themselves.
-            let failure: Arc<Mutex<Option<Error>>> = Arc::default();
-            let slot = failure.clone();
-            let got = self
-                .cache
-                .optionally_get_with(key, async move {
-                    match load.await {
-                        Ok(v) => Some(v),
-                        Err(e) => {
-                            *slot
-                                .lock()
-                                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
-                            None
-                        }
-                    }
-                })
-                .await;
-            if let Some(v) = got {
-                return Ok(v);
-            }
-            if let Some(e) = failure
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .take()
-            {
-                return Err(e);
-            }
-            // Another caller's load failed while we waited for it (and ours never ran): the
-            // same upstream failure, answered as a 502.
-            Err(Error::Transport(
-                "a coalesced load of the same data failed".into(),
-            ))
+            // Concurrent callers of one key wait for the first one's load (moka's single
+            // flight); a failed load is not cached, and every waiter gets its typed error.
+            self.cache
+                .try_get_with(key, load)
+                .await
+                .map_err(|shared: Arc<Error>| (*shared).clone())
         })
     }
 }

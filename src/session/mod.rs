@@ -825,6 +825,13 @@ impl DiscordSession {
     /// Sends a Bearer call: refresh ahead of expiry, once more on a 401, and the session ends
     /// only when Discord says the grant is gone (`invalid_grant`).
     pub(crate) async fn send_call(&self, call: Call) -> Result<Response, Error> {
+        // Scopes first: a Bearer call to a route whose scope was not granted would get a 401
+        // that looks like an expired token (discord-api.md §6.3) and burn a refresh.
+        if let crate::http::Target::Api(route) = &call.target
+            && let Some(scope) = required_scope(route)
+        {
+            self.require_scope(&scope).await?;
+        }
         self.with_fresh_token(call, |c, e| matches!(e, Error::Unauthorized) && c.is_some())
             .await
     }
@@ -857,8 +864,20 @@ impl DiscordSession {
                     record = self.refresh(&record).await?;
                     refreshed = true;
                 }
+                Err(Error::Unauthorized) if refreshed => {
+                    // The refresh just succeeded, so the grant is alive: this route needs a
+                    // scope or access the authorization does not have. Keep the session.
+                    return Err(Error::Api {
+                        status: http::StatusCode::UNAUTHORIZED,
+                        code: 0,
+                        message: "Discord refused the call with a freshly refreshed token: \
+                                  the authorization lacks a scope or access this route needs"
+                            .into(),
+                        errors: None,
+                    });
+                }
                 Err(Error::Unauthorized) => {
-                    // A fresh token rejected: the grant is gone (revoked at Discord).
+                    // Rejected and not refreshable: the grant is gone.
                     self.end_locally(&record).await;
                     return Err(Error::Unauthorized);
                 }
@@ -935,6 +954,20 @@ impl DiscordSession {
             .load(&stale.id.0)
             .await
             .map_err(|e| Error::Store(e.to_string()))
+    }
+}
+
+/// The scope a Bearer route needs (discord-api.md §2), so that it is checked locally.
+fn required_scope(route: &str) -> Option<Scope> {
+    let path = route.split('?').next().unwrap_or(route);
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["users", "@me"] => Some(Scope::Identify),
+        ["users", "@me", "guilds"] => Some(Scope::Guilds),
+        ["users", "@me", "connections"] => Some(Scope::Connections),
+        ["users", "@me", "guilds", _, "member"] => Some(Scope::GuildsMembersRead),
+        ["users", "@me", "applications", _, "role-connection"] => Some(Scope::RoleConnectionsWrite),
+        _ => None,
     }
 }
 
