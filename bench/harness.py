@@ -677,6 +677,7 @@ if __name__ == "__main__":
                 print(f"{busy:.2f}")
                 break
             print(f"machine busy ({busy:.2f} cores used by other processes); waiting", file=sys.stderr)
+    elif cmd == "ceiling":
         cfg = json.loads(sys.argv[2])
         with open(cfg["out"], "w") as f:
             json.dump(ceiling(cfg), f, indent=1)
