@@ -360,4 +360,100 @@ async fn a_401_that_survives_a_refresh_keeps_the_session() {
     let s = browser.session(&client);
     assert!(s.authorized().await, "the session survived");
     assert_eq!(s.fetch_authorization_info().await.unwrap().scopes.len(), 3);
+    // The refreshed token was not marked dead by that 401: no second refresh.
+    browser.session(&client).fetch_user_fresh().await.unwrap();
+    assert_eq!(refreshes(&mock), 1);
+}
+
+#[tokio::test]
+async fn an_idle_touch_during_a_refresh_does_not_lose_the_rotated_pair() {
+    // Server-side store: request A refreshes (slowly) while request B, arriving after the idle
+    // "touch" interval, bumps the record's version. A's new pair must still reach the store.
+    let mock = mock().await;
+    let clock = ManualClock::new();
+    let store = Arc::new(discord_oauth::session::MemoryTokenStore::with_clock(
+        Arc::new(clock.clone()),
+    ));
+    let client = DiscordOAuth::builder(
+        config_for(&mock)
+            .clock(Arc::new(clock.clone()))
+            .build()
+            .unwrap(),
+    )
+    .token_store(store)
+    .idle_timeout(Duration::from_secs(4 * 3600))
+    .build()
+    .unwrap();
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(
+        &client,
+        &mut browser,
+        user,
+        LoginOptions::new().scopes([Scope::Identify]),
+    )
+    .await;
+    clock.advance(Duration::from_secs(3500));
+    mock.expire_access_tokens(Some(user));
+    mock.inject_fault(
+        "POST /api/v10/oauth2/token",
+        Fault::Delay(Duration::from_millis(500)),
+        1,
+    );
+    let a = browser.session(&client);
+    let task = tokio::spawn(async move { (a.fetch_user_fresh().await, a) });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    clock.advance(Duration::from_secs(200));
+    let b = browser.session(&client);
+    assert!(b.authorized().await);
+    let (result, a) = task.await.unwrap();
+    browser.absorb(&a);
+    assert!(result.is_ok(), "request A: {result:?}");
+    clock.advance(Duration::from_secs(130)); // past the rotation map's grace
+    let later = browser.session(&client).fetch_user_fresh().await;
+    assert!(later.is_ok(), "the session was lost: {later:?}");
+    assert_eq!(refreshes(&mock), 1);
+}
+
+#[tokio::test]
+async fn one_user_spamming_refused_joins_is_stopped_alone() {
+    use discord_oauth::ratelimit::PER_USER_INVALID_LIMIT;
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let users = mock.users();
+    let (spammer, other) = (users[0].id, users[1].id);
+    let guild = mock.guilds()[0].id;
+    let mut a = Browser::default();
+    login(&client, &mut a, spammer, scopes()).await;
+    let mut b = Browser::default();
+    login(&client, &mut b, other, scopes()).await;
+    const PUT_MEMBER: &str = "PUT /api/v10/guilds/{guild_id}/members/{user_id}";
+    // Exactly the spammer's share: the other user's join later finds no fault left.
+    mock.inject_fault(
+        PUT_MEMBER,
+        Fault::Status(403),
+        PER_USER_INVALID_LIMIT as usize,
+    );
+    let s = a.session(&client);
+    for _ in 0..PER_USER_INVALID_LIMIT {
+        let err = s
+            .add_to_guild(guild.into(), AddMemberOptions::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Api { .. }), "{err:?}");
+    }
+    let sent = mock.stats().requests_to(PUT_MEMBER);
+    assert_eq!(sent, u64::from(PER_USER_INVALID_LIMIT));
+    let err = s
+        .add_to_guild(guild.into(), AddMemberOptions::new())
+        .await
+        .unwrap_err();
+    assert!(err.is_rate_limited(), "refused locally: {err:?}");
+    assert_eq!(mock.stats().requests_to(PUT_MEMBER), sent, "not sent");
+    // Everyone else is unaffected.
+    let res = b
+        .session(&client)
+        .add_to_guild(guild.into(), AddMemberOptions::new())
+        .await;
+    assert!(res.is_ok(), "{res:?}");
 }

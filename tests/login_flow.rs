@@ -568,3 +568,43 @@ async fn login_start_grows_no_server_state_and_data_is_bounded() {
     assert_eq!(cb.data, Some(serde_json::json!({"cart": [1, 2, 3]})));
     assert_eq!(store.len(), 1);
 }
+
+#[tokio::test]
+async fn big_pending_logins_never_outgrow_the_cookie() {
+    let mock = MockDiscord::builder().redirect_uri(REDIRECT).start().await;
+    let client = client_for(&mock);
+    let user = mock.users()[0].id;
+    let next = format!("/{}", "a".repeat(500));
+    let data = serde_json::json!({ "blob": "x".repeat(900) });
+    let mut browser = Browser::default();
+    let mut last = None;
+    for _ in 0..4 {
+        let s = browser.session(&client);
+        last = Some(
+            s.create_session(LoginOptions::new().next(next.clone()).data(data.clone()))
+                .unwrap(),
+        );
+        for c in s.take_set_cookies() {
+            let c = c.to_str().unwrap().to_owned();
+            assert!(
+                c.split(';').next().unwrap().len() <= 3800,
+                "cookie of {} bytes",
+                c.len()
+            );
+            browser.absorb_header(&c);
+        }
+    }
+    let query = authorize(&last.unwrap(), user).await;
+    let s = browser.session(&client);
+    let done = s.callback(&query).await.unwrap();
+    assert_eq!(done.next, next, "the newest login completes");
+    // A `next` too long to keep is dropped rather than growing the cookie.
+    let s = browser.session(&client);
+    let url = s
+        .create_session(LoginOptions::new().next(format!("/{}", "b".repeat(2000))))
+        .unwrap();
+    browser.absorb(&s);
+    let query = authorize(&url, user).await;
+    let s = browser.session(&client);
+    assert_eq!(s.callback(&query).await.unwrap().next, "/");
+}

@@ -75,6 +75,12 @@ pub(crate) struct Call {
     pub(crate) identity: Identity,
     pub(crate) retry: RetryClass,
     pub(crate) deadline: Option<Instant>,
+    /// The Bearer token was issued by a refresh during this very call: a 401 on it means the
+    /// route needs a scope or access the grant lacks, not that the token is dead.
+    pub(crate) fresh_token: bool,
+    /// The Discord user on whose behalf the call is made (Bearer calls, and bot calls such as
+    /// add-member made for a user), for the per-user invalid-request budget.
+    pub(crate) actor: Option<u64>,
 }
 
 impl Call {
@@ -89,6 +95,8 @@ impl Call {
             identity: Identity::Anonymous,
             retry,
             deadline: None,
+            fresh_token: false,
+            actor: None,
         }
     }
 
@@ -102,6 +110,8 @@ impl Call {
             identity: Identity::Anonymous,
             retry: RetryClass::Never,
             deadline: None,
+            fresh_token: false,
+            actor: None,
         }
     }
 }
@@ -112,6 +122,7 @@ pub(crate) struct Http {
     client: reqwest::Client,
     config: Config,
     limiter: Arc<dyn Limiter>,
+    actors: Arc<crate::ratelimit::actor::ActorBudget>,
 }
 
 impl Http {
@@ -148,6 +159,7 @@ impl Http {
             client,
             config,
             limiter,
+            actors: Arc::default(),
         })
     }
 
@@ -171,7 +183,11 @@ impl Http {
                 Auth::Bearer(t) => Some(crate::ratelimit::token_fingerprint(t.secret())),
                 _ => None,
             },
+            fresh_token: call.fresh_token,
         };
+        if let Some(actor) = call.actor {
+            self.actors.check(actor)?;
+        }
         let mut attempt = 0u32;
         let mut waited_429 = false;
         loop {
@@ -191,6 +207,11 @@ impl Http {
                 Ok(Err((e, kind))) => (e, kind),
                 Ok(Ok((status, headers, body))) => {
                     self.limiter.observe(&key, status, &headers).await;
+                    if let Some(actor) = call.actor {
+                        let scope = header_str(&headers, "x-ratelimit-scope")
+                            .and_then(RateLimitScope::parse);
+                        self.actors.observe(actor, status, scope);
+                    }
                     if status.is_success() {
                         return Ok(Response::new(status, headers, body, path));
                     }
@@ -202,7 +223,7 @@ impl Http {
                         if !waited_429 && Instant::now() + wait < deadline {
                             waited_429 = true;
                             attempt -= 1;
-                            tracing::debug!(path = %path, wait_ms = wait.as_millis() as u64, "waiting out a 429");
+                            tracing::debug!(path = %crate::ratelimit::redact_path(&path), wait_ms = wait.as_millis() as u64, "waiting out a 429");
                             tokio::time::sleep(wait).await;
                             continue;
                         }
@@ -218,7 +239,7 @@ impl Http {
             if Instant::now() + pause >= deadline {
                 return Err(failure);
             }
-            tracing::debug!(path = %path, attempt, error = %failure, "retrying Discord call");
+            tracing::debug!(path = %crate::ratelimit::redact_path(&path), attempt, error = %failure, "retrying Discord call");
             tokio::time::sleep(pause).await;
         }
     }
@@ -352,7 +373,10 @@ impl Http {
 }
 
 fn url_path(url: &str) -> String {
-    url::Url::parse(url).map_or_else(|_| String::new(), |u| u.path().to_owned())
+    url::Url::parse(url).map_or_else(
+        |_| String::new(),
+        |u| crate::ratelimit::redact_path(u.path()),
+    )
 }
 
 fn transport_error(e: reqwest::Error) -> Error {
@@ -456,7 +480,7 @@ fn map_error(
             (0, what, None)
         }
     };
-    tracing::debug!(path, status = status.as_u16(), code, "Discord error answer");
+    tracing::debug!(path = %crate::ratelimit::redact_path(path), status = status.as_u16(), code, "Discord error answer");
     Error::Api {
         status,
         code,

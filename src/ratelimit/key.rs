@@ -24,6 +24,23 @@ fn is_id(segment: &str) -> bool {
     !segment.is_empty() && segment.len() <= 20 && segment.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// A path safe to log or to put in an error: webhook and interaction tokens become `{token}`
+/// (ids stay, they are not secrets).
+pub(crate) fn redact_path(path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').collect();
+    let mut out = String::with_capacity(path.len());
+    for (i, segment) in segments.iter().enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        let is_token = i >= 2
+            && matches!(segments[i - 2], "webhooks" | "interactions")
+            && is_id(segments[i - 1]);
+        out.push_str(if is_token { "{token}" } else { segment });
+    }
+    out
+}
+
 /// Splits `path` (no query) into its template and major parameter.
 pub(crate) fn route_key(method: &http::Method, path: &str) -> RouteKey {
     let mut route = String::with_capacity(path.len() + 8);
@@ -84,8 +101,21 @@ pub(crate) fn route_key(method: &http::Method, path: &str) -> RouteKey {
 
 #[cfg(test)]
 mod tests {
-    use super::route_key;
+    use super::{redact_path, route_key};
     use http::Method;
+
+    #[test]
+    fn tokens_are_redacted_from_paths() {
+        assert_eq!(
+            redact_path("/webhooks/123/s3cr3t-token/messages/9"),
+            "/webhooks/123/{token}/messages/9"
+        );
+        assert_eq!(
+            redact_path("/interactions/55/itoken/callback"),
+            "/interactions/55/{token}/callback"
+        );
+        assert_eq!(redact_path("/users/@me/guilds"), "/users/@me/guilds");
+    }
 
     #[test]
     fn majors_and_placeholders() {

@@ -168,6 +168,13 @@ fn secs_to_ms(s: f64) -> Option<u64> {
     (s.is_finite() && s >= 0.0).then(|| (s.min(86_400.0) * 1000.0).ceil() as u64)
 }
 
+/// `X-RateLimit-Reset` is an absolute epoch time in seconds (with millisecond decimals), so it
+/// must not be capped like a duration.
+fn epoch_secs_to_ms(s: f64) -> Option<u64> {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    (0.0..1.0e11).contains(&s).then(|| (s * 1000.0).ceil() as u64)
+}
+
 impl DiscordLimiter {
     /// A limiter with Discord's documented limits and an in-memory store.
     #[must_use]
@@ -248,7 +255,7 @@ impl DiscordLimiter {
         let reset_at_ms = f("x-ratelimit-reset-after")
             .and_then(secs_to_ms)
             .map(|d| now + d)
-            .or_else(|| f("x-ratelimit-reset").and_then(secs_to_ms));
+            .or_else(|| f("x-ratelimit-reset").and_then(epoch_secs_to_ms));
         let scope = header(headers, "x-ratelimit-scope").and_then(RateLimitScope::parse);
         let is_429 = status == StatusCode::TOO_MANY_REQUESTS;
         let global = is_429
@@ -281,7 +288,7 @@ impl DiscordLimiter {
             global,
             scope,
             invalid,
-            dead_token_until_ms: (unauthorized && key.token.is_some())
+            dead_token_until_ms: (unauthorized && key.token.is_some() && !key.fresh_token)
                 .then(|| now.saturating_add(self.dead_token_ttl_ms)),
             bot_blocked_until_ms: (unauthorized && matches!(key.identity, Identity::Bot))
                 .then(|| now.saturating_add(self.bot_cooldown_ms)),

@@ -36,10 +36,13 @@
 //! idle buckets. [`PassThrough`] does nothing and exists for tests that want Discord's raw
 //! answers.
 
+pub(crate) mod actor;
 mod key;
 mod limiter;
 mod store;
 
+pub use actor::{PER_USER_INVALID_LIMIT, PER_USER_INVALID_WINDOW};
+pub(crate) use key::redact_path;
 pub use limiter::{DiscordLimiter, DiscordLimiterBuilder};
 pub use store::{
     BucketUpdate, Denial, DenyReason, InvalidBudget, MemoryStore, RateLimitStore, Reservation,
@@ -86,6 +89,9 @@ pub struct RequestKey<'a> {
     pub identity: &'a Identity,
     /// The [fingerprint](token_fingerprint) of the Bearer token, for the dead-token guard.
     pub token: Option<u64>,
+    /// The token was issued by a refresh during this call: a 401 on it does not mean the token
+    /// is dead (the grant is alive; the route needs a scope or access the grant lacks).
+    pub fresh_token: bool,
 }
 
 impl<'a> RequestKey<'a> {
@@ -97,6 +103,7 @@ impl<'a> RequestKey<'a> {
             path,
             identity,
             token: None,
+            fresh_token: false,
         }
     }
 

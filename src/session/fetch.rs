@@ -393,6 +393,8 @@ impl DiscordSession {
         .map_err(|e| Error::InvalidRequest(e.to_string()))?;
         let mut call = Call::api(Method::PUT, format!("/guilds/{guild_id}/members/{user_id}"));
         call.identity = crate::ratelimit::Identity::Bot;
+        // Refused joins count against this user's share of the invalid-request budget.
+        call.actor = Some(user_id);
         call.body = crate::http::Body::Json(body.into());
         self.client().inner.http.send(call, Auth::Bot).await
     }

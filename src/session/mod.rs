@@ -456,21 +456,38 @@ impl DiscordSession {
         record: &SessionRecord,
         expected: Option<u64>,
     ) -> Result<(), Error> {
+        if self.try_save_record(record, expected).await? {
+            Ok(())
+        } else {
+            Err(Error::Store(
+                "the session record was changed concurrently".into(),
+            ))
+        }
+    }
+
+    /// Saves through the [`TokenStore`] with compare-and-swap on `expected`; `Ok(false)` when
+    /// the stored version moved on. On success the cookie and this handle are updated.
+    async fn try_save_record(
+        &self,
+        record: &SessionRecord,
+        expected: Option<u64>,
+    ) -> Result<bool, Error> {
         let client = &self.client().inner;
-        let payload = client
+        let payload = match client
             .token_store
             .save(record, expected, self.ttl(record))
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict => Error::Store("conflict".into()),
-                other => Error::Store(other.to_string()),
-            })?;
+        {
+            Ok(payload) => payload,
+            Err(StoreError::Conflict) => return Ok(false),
+            Err(other) => return Err(Error::Store(other.to_string())),
+        };
         let sealed = client
             .keys
             .seal(Purpose::Session, &client.settings.session_cookie, &payload);
         self.push_cookie(&client.settings.session_cookie, &sealed, self.ttl(record));
         *self.inner.loaded.lock().await = Loaded::Present(record.clone());
-        Ok(())
+        Ok(true)
     }
 
     async fn require_record(&self) -> Result<SessionRecord, Error> {
@@ -582,11 +599,22 @@ impl DiscordSession {
             now,
             PENDING_LIFETIME_SECS,
         );
-        let sealed = client.keys.seal(
-            Purpose::Pending,
-            &client.settings.pending_cookie,
-            &slots.encode(),
-        );
+        // Browsers drop a cookie over 4 KiB (and `open` refuses one): older pending logins
+        // give way to the new one until it fits.
+        let mut sealed;
+        loop {
+            sealed = client.keys.seal(
+                Purpose::Pending,
+                &client.settings.pending_cookie,
+                &slots.encode(),
+            );
+            if sealed.len() + client.settings.pending_cookie.len() <= pending::MAX_COOKIE_BYTES
+                || slots.slots.len() <= 1
+            {
+                break;
+            }
+            slots.slots.remove(0);
+        }
         self.push_cookie(
             &client.settings.pending_cookie,
             &sealed,
@@ -677,6 +705,9 @@ impl DiscordSession {
         if pending.created_at + PENDING_LIFETIME_SECS <= now || pending.created_at > now + 60 {
             return Err(Error::InvalidState(StateError::Expired));
         }
+        let Some(code) = code.filter(|c| !c.is_empty()) else {
+            return Err(Error::InvalidRequest("the callback has no code".into()));
+        };
         let fresh = client
             .consumed
             .consume(
@@ -689,9 +720,6 @@ impl DiscordSession {
         if !fresh {
             return Err(Error::InvalidState(StateError::Reused));
         }
-        let Some(code) = code.filter(|c| !c.is_empty()) else {
-            return Err(Error::InvalidRequest("the callback has no code".into()));
-        };
 
         let token = oauth::exchange_code(&client.http, &code, pending.verifier.as_deref()).await?;
         let scopes = token.scopes();
@@ -853,6 +881,8 @@ impl DiscordSession {
         loop {
             let mut attempt = call.clone();
             attempt.identity = identity_of(&record);
+            attempt.actor = record.user_id;
+            attempt.fresh_token = refreshed;
             let result = self
                 .client()
                 .inner
@@ -903,40 +933,63 @@ impl DiscordSession {
             *self.inner.loaded.lock().await = Loaded::Present(newer.clone());
             return Ok(newer);
         }
-        if !client.token_store.is_stateless()
-            && let Some(current) = self.reload_by_id(stale).await?
-            && current.version > stale.version
-        {
-            *self.inner.loaded.lock().await = Loaded::Present(current.clone());
-            return Ok(current);
+        // With a server-side store another request (or process) may have refreshed while we
+        // waited. The refresh token tells, not the version: an idle touch bumps the version too.
+        let mut base = stale.clone();
+        if !client.token_store.is_stateless() {
+            match self.reload_by_id(stale).await? {
+                Some(current) if current.refresh_token != stale.refresh_token => {
+                    *self.inner.loaded.lock().await = Loaded::Present(current.clone());
+                    return Ok(current);
+                }
+                Some(current) => base = current,
+                None => {
+                    // Logged out meanwhile.
+                    self.end_locally(stale).await;
+                    return Err(Error::Unauthorized);
+                }
+            }
         }
         match oauth::refresh(&client.http, &rt).await {
             Ok(token) => {
                 let scopes = token.scopes();
-                let record = SessionRecord {
-                    id: stale.id,
-                    version: stale.version + 1,
+                let mut record = SessionRecord {
+                    id: base.id,
+                    version: base.version + 1,
                     access_token: token.access_token,
                     refresh_token: token.refresh_token.or(Some(rt)),
                     scopes: if scopes.is_empty() {
-                        stale.scopes.clone()
+                        base.scopes.clone()
                     } else {
                         scopes
                     },
-                    user_id: stale.user_id,
+                    user_id: base.user_id,
                     expires_at: now + token.expires_in.unwrap_or(604_800),
-                    created_at: stale.created_at,
+                    created_at: base.created_at,
                     seen_at: now,
                 };
                 client.refresh.remember(fp, record.clone(), now);
-                match self.save_record(&record, Some(stale.version)).await {
-                    Ok(()) => Ok(record),
-                    Err(_) if !client.token_store.is_stateless() => {
-                        // Lost a compare-and-swap race: take what the winner saved.
-                        self.reload_by_id(stale).await?.ok_or(Error::Unauthorized)
+                // Discord already rotated the pair: it must reach the store whatever raced us
+                // (an idle touch), so apply it on top of the latest version until it sticks.
+                for _ in 0..8 {
+                    if self.try_save_record(&record, Some(base.version)).await? {
+                        return Ok(record);
                     }
-                    Err(e) => Err(e),
+                    match self.reload_by_id(stale).await? {
+                        Some(current) if current.refresh_token != stale.refresh_token => {
+                            *self.inner.loaded.lock().await = Loaded::Present(current.clone());
+                            return Ok(current);
+                        }
+                        Some(current) => {
+                            record.version = current.version + 1;
+                            base = current;
+                        }
+                        None => return Err(Error::Unauthorized),
+                    }
                 }
+                Err(Error::Store(
+                    "could not save the refreshed session (too much contention)".into(),
+                ))
             }
             Err(Error::OAuth { error, .. }) if error == "invalid_grant" => {
                 // The only answer that ends the session: the grant is gone.

@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 pub(crate) const MAX_SLOTS: usize = 4;
 /// Largest `data` payload (serialized JSON) a login may carry through the cookie.
 pub(crate) const MAX_DATA_LEN: usize = 1024;
+/// Longest `next` kept; a longer one is ignored (the user lands on `/`).
+pub(crate) const MAX_NEXT_LEN: usize = 512;
+/// Budget of the whole `Set-Cookie` name and value, below the 4 KiB browsers keep.
+pub(crate) const MAX_COOKIE_BYTES: usize = 3800;
 
 /// One login in progress.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -64,7 +68,7 @@ pub fn is_local_path(next: &str) -> bool {
     next.starts_with('/')
         && !next.starts_with("//")
         && !next.starts_with("/\\")
-        && next.len() <= 2048
+        && next.len() <= MAX_NEXT_LEN
         && !next.chars().any(|c| c.is_control() || c == '\\')
 }
 

@@ -299,6 +299,13 @@ mod tests {
 
 /// Sessions that logged out: a cookie naming one gets 401 without asking Discord, even if the
 /// browser (or a thief) replays it.
+///
+/// The default, [`MemoryRevocationList`], lives in one process: with the stateless cookie store
+/// and several processes (or after a restart), a cookie ended by
+/// [`logout_local`](super::DiscordSession::logout_local) is accepted again elsewhere until it
+/// expires. [`revoke`](super::DiscordSession::revoke) also ends the grant at Discord, which
+/// bounds that to a cached page; deployments with more than one process should share a
+/// `RevocationList` (a database or Redis set with a TTL).
 pub trait RevocationList: Send + Sync + fmt::Debug + 'static {
     /// Marks `id` revoked until `until` (Unix seconds; the session's absolute expiry).
     fn revoke<'a>(&'a self, id: &'a SessionId, until: u64)
