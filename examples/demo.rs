@@ -41,7 +41,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
 use discord_oauth::axum::{DiscordLayer, SameOrigin};
-use discord_oauth::models::{Cdn, Guild, GuildId, User};
+use discord_oauth::models::{Cdn, Guild, GuildId};
 use discord_oauth::{Config, DiscordOAuth, DiscordSession, Error, LoginOptions, Scope};
 use discord_oauth_mock::MockDiscord;
 use serde::Serialize;
@@ -282,6 +282,24 @@ fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response {
     }
 }
 
+/// Serializes a view; the views are plain structs of strings and numbers, which always
+/// serialize.
+fn to_json_bytes<T: Serialize>(value: &T) -> bytes::Bytes {
+    serde_json::to_vec(value)
+        .map(bytes::Bytes::from)
+        .unwrap_or_default()
+}
+
+/// `200` with ready JSON bytes.
+fn json_bytes_response(body: bytes::Bytes) -> Response {
+    let mut r = Response::new(Body::from(body));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
 fn redirect(location: &str) -> Response {
     let mut r = StatusCode::FOUND.into_response();
     match HeaderValue::from_str(location) {
@@ -348,44 +366,55 @@ async fn health() -> &'static str {
 
 /// `GET /me`: one session decrypt, a cache hit, a JSON write.
 async fn me(State(state): State<AppState>, session: DiscordSession) -> Result<Response, Error> {
-    let user = session.fetch_user().await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &MeView {
-            id: user.id.get().to_string(),
-            username: &user.username,
-            discriminator: &user.discriminator,
-            global_name: user.global_name.as_deref(),
-            avatar_url: user.avatar_url_or_default(&state.inner.cdn).into(),
-            email: user.email.as_deref(),
-        },
-    ))
+    // Rendered once per fetch from Discord and memoized with the cached user: the hot path is
+    // one cookie decrypt, one cache hit and a write of ready bytes.
+    let body = session
+        .fetch_user_rendered("demo/me", |user| {
+            to_json_bytes(&MeView {
+                id: user.id.get().to_string(),
+                username: &user.username,
+                discriminator: &user.discriminator,
+                global_name: user.global_name.as_deref(),
+                avatar_url: user.avatar_url_or_default(&state.inner.cdn).into(),
+                email: user.email.as_deref(),
+            })
+        })
+        .await?;
+    Ok(json_bytes_response(body))
 }
 
 /// `GET /guilds`.
 async fn guilds(State(state): State<AppState>, session: DiscordSession) -> Result<Response, Error> {
-    let guilds = session.fetch_guilds().await?;
-    let views: Vec<GuildView<'_>> = guilds
-        .iter()
-        .map(|g| GuildView::new(g, &state.inner.cdn))
-        .collect();
-    Ok(json_response(StatusCode::OK, &views))
+    let body = session
+        .fetch_guilds_rendered("demo/guilds", |guilds| {
+            let views: Vec<GuildView<'_>> = guilds
+                .iter()
+                .map(|g| GuildView::new(g, &state.inner.cdn))
+                .collect();
+            to_json_bytes(&views)
+        })
+        .await?;
+    Ok(json_bytes_response(body))
 }
 
 /// `GET /connections`.
 async fn connections(session: DiscordSession) -> Result<Response, Error> {
-    let connections = session.fetch_connections().await?;
-    let views: Vec<ConnectionView<'_>> = connections
-        .iter()
-        .map(|c| ConnectionView {
-            id: &c.id,
-            name: &c.name,
-            kind: &c.kind,
-            verified: c.verified,
-            visibility: c.visibility.value(),
+    let body = session
+        .fetch_connections_rendered("demo/connections", |connections| {
+            let views: Vec<ConnectionView<'_>> = connections
+                .iter()
+                .map(|c| ConnectionView {
+                    id: &c.id,
+                    name: &c.name,
+                    kind: &c.kind,
+                    verified: c.verified,
+                    visibility: c.visibility.value(),
+                })
+                .collect();
+            to_json_bytes(&views)
         })
-        .collect();
-    Ok(json_response(StatusCode::OK, &views))
+        .await?;
+    Ok(json_bytes_response(body))
 }
 
 /// `GET /login[?next=/local/path]`: 302 to Discord's authorize page.
@@ -503,7 +532,7 @@ async fn index(State(state): State<AppState>, session: DiscordSession) -> Respon
         Err(e) => return error_page(&state, e),
     }
     let (user, guilds) = tokio::join!(session.fetch_user(), session.fetch_guilds());
-    let user: User = match user {
+    let user = match user {
         Ok(u) => u,
         Err(Error::Unauthorized) => return page(&state, StatusCode::OK, empty_page(None)),
         Err(e) => return error_page(&state, e),

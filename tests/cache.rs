@@ -400,3 +400,55 @@ async fn a_failed_coalesced_load_gives_every_waiter_the_typed_error() {
     let calls = mock.stats().requests_to(GUILDS) - before;
     assert!(calls <= 2, "coalesced: {calls} upstream calls");
 }
+
+#[tokio::test]
+async fn rendered_views_are_built_once_per_fetch_from_discord() {
+    let mock = mock().await;
+    let clock = ManualClock::new();
+    let client = DiscordOAuth::new(
+        config_for(&mock)
+            .clock(Arc::new(clock.clone()))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, user, all_scopes()).await;
+    let renders = Arc::new(AtomicUsize::new(0));
+    let render = |renders: Arc<AtomicUsize>| {
+        move |u: &discord_oauth::models::User| {
+            renders.fetch_add(1, Ordering::SeqCst);
+            bytes::Bytes::from(format!("{{\"id\":\"{}\"}}", u.id))
+        }
+    };
+    for _ in 0..5 {
+        let body = browser
+            .session(&client)
+            .fetch_user_rendered("test/me", render(renders.clone()))
+            .await
+            .unwrap();
+        assert_eq!(body, format!("{{\"id\":\"{user}\"}}"));
+    }
+    assert_eq!(
+        renders.load(Ordering::SeqCst),
+        1,
+        "memoized with the cache entry"
+    );
+    // Another view of the same entry renders separately.
+    let other = browser
+        .session(&client)
+        .fetch_user_rendered("test/other", |_| bytes::Bytes::from_static(b"x"))
+        .await
+        .unwrap();
+    assert_eq!(other, "x");
+    // Past the user TTL the entry is fetched again, and rendered again.
+    clock.advance(Duration::from_secs(301));
+    browser
+        .session(&client)
+        .fetch_user_rendered("test/me", render(renders.clone()))
+        .await
+        .unwrap();
+    assert_eq!(renders.load(Ordering::SeqCst), 2);
+    assert_eq!(mock.stats().requests_to(ME), 2);
+}

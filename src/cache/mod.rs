@@ -105,7 +105,12 @@ pub struct CachedValue {
     pub(crate) data: CachedData,
     pub(crate) json: Bytes,
     pub(crate) expires_at: u64,
+    /// Renderings of the data memoized with the entry (see [`CachedValue::rendered`]).
+    views: Arc<std::sync::Mutex<Vec<(&'static str, Bytes)>>>,
 }
+
+/// Most renderings memoized per entry; beyond it `rendered` still works, without memoizing.
+const MAX_VIEWS: usize = 8;
 
 impl CachedValue {
     /// An entry (for cache implementations and tests; the library builds its own).
@@ -115,7 +120,28 @@ impl CachedValue {
             data,
             json,
             expires_at,
+            views: Arc::default(),
         }
+    }
+
+    /// The rendering `view` of the data, computed by `render` the first time and memoized with
+    /// the entry (shared by every clone): a response body for a hot route is built once per
+    /// fetch from Discord, not once per request. `render` must depend only on the data.
+    pub fn rendered(&self, view: &'static str, render: impl FnOnce(&CachedData) -> Bytes) -> Bytes {
+        let lock = || {
+            self.views
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some((_, bytes)) = lock().iter().find(|(name, _)| *name == view) {
+            return bytes.clone();
+        }
+        let bytes = render(&self.data);
+        let mut views = lock();
+        if views.len() < MAX_VIEWS && !views.iter().any(|(name, _)| *name == view) {
+            views.push((view, bytes.clone()));
+        }
+        bytes
     }
 
     /// The decoded data.

@@ -172,7 +172,9 @@ fn secs_to_ms(s: f64) -> Option<u64> {
 /// must not be capped like a duration.
 fn epoch_secs_to_ms(s: f64) -> Option<u64> {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    (0.0..1.0e11).contains(&s).then(|| (s * 1000.0).ceil() as u64)
+    (0.0..1.0e11)
+        .contains(&s)
+        .then(|| (s * 1000.0).ceil() as u64)
 }
 
 impl DiscordLimiter {

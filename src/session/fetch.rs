@@ -87,7 +87,7 @@ impl DiscordSession {
     /// # Errors
     /// [`Error::Unauthorized`], [`Error::MissingScope`] (checked first: no call, no refresh),
     /// upstream errors.
-    pub async fn fetch_user(&self) -> Result<User, Error> {
+    pub async fn fetch_user(&self) -> Result<Arc<User>, Error> {
         let v = self.cached(CacheKind::User, Fetch::Cached).await?;
         user_of(&v)
     }
@@ -96,7 +96,7 @@ impl DiscordSession {
     ///
     /// # Errors
     /// As [`fetch_user`](Self::fetch_user).
-    pub async fn fetch_user_fresh(&self) -> Result<User, Error> {
+    pub async fn fetch_user_fresh(&self) -> Result<Arc<User>, Error> {
         let v = self
             .cached(CacheKind::User, Fetch::Fresh { store: true })
             .await?;
@@ -112,9 +112,55 @@ impl DiscordSession {
         Ok(self.cached(CacheKind::User, Fetch::Cached).await?.json)
     }
 
+    /// The logged-in user rendered by `render` (e.g. a `/me` response body), memoized with the
+    /// cache entry under the name `view`: `render` runs once per fetch from Discord, and every
+    /// later request costs one cookie decrypt, one cache hit and a reference-count increment.
+    ///
+    /// # Errors
+    /// As [`fetch_user`](Self::fetch_user).
+    pub async fn fetch_user_rendered(
+        &self,
+        view: &'static str,
+        render: impl FnOnce(&User) -> Bytes,
+    ) -> Result<Bytes, Error> {
+        let v = self.cached(CacheKind::User, Fetch::Cached).await?;
+        let user = user_of(&v)?;
+        Ok(v.rendered(view, |_| render(&user)))
+    }
+
+    /// The user's guilds rendered by `render`, memoized like
+    /// [`fetch_user_rendered`](Self::fetch_user_rendered).
+    ///
+    /// # Errors
+    /// As [`fetch_guilds`](Self::fetch_guilds).
+    pub async fn fetch_guilds_rendered(
+        &self,
+        view: &'static str,
+        render: impl FnOnce(&[Guild]) -> Bytes,
+    ) -> Result<Bytes, Error> {
+        let v = self.cached(CacheKind::Guilds, Fetch::Cached).await?;
+        let guilds = guilds_of(&v)?;
+        Ok(v.rendered(view, |_| render(&guilds)))
+    }
+
+    /// The user's connections rendered by `render`, memoized like
+    /// [`fetch_user_rendered`](Self::fetch_user_rendered).
+    ///
+    /// # Errors
+    /// As [`fetch_connections`](Self::fetch_connections).
+    pub async fn fetch_connections_rendered(
+        &self,
+        view: &'static str,
+        render: impl FnOnce(&[UserConnection]) -> Bytes,
+    ) -> Result<Bytes, Error> {
+        let v = self.cached(CacheKind::Connections, Fetch::Cached).await?;
+        let connections = connections_of(&v)?;
+        Ok(v.rendered(view, |_| render(&connections)))
+    }
+
     /// The seed's `User.get_from_cache()`: the cached user of this session, if any and still
     /// fresh. Never calls Discord; `None` without a session or without a cached user.
-    pub async fn get_user_from_cache(&self) -> Option<User> {
+    pub async fn get_user_from_cache(&self) -> Option<Arc<User>> {
         let v = self.peek(CacheKind::User).await?;
         user_of(&v).ok()
     }
@@ -160,7 +206,7 @@ impl DiscordSession {
     ///
     /// # Errors
     /// As [`fetch_user`](Self::fetch_user).
-    pub async fn fetch_guilds(&self) -> Result<Vec<Guild>, Error> {
+    pub async fn fetch_guilds(&self) -> Result<Arc<Vec<Guild>>, Error> {
         let v = self.cached(CacheKind::Guilds, Fetch::Cached).await?;
         guilds_of(&v)
     }
@@ -169,7 +215,7 @@ impl DiscordSession {
     ///
     /// # Errors
     /// As [`fetch_user`](Self::fetch_user).
-    pub async fn fetch_guilds_fresh(&self) -> Result<Vec<Guild>, Error> {
+    pub async fn fetch_guilds_fresh(&self) -> Result<Arc<Vec<Guild>>, Error> {
         self.fetch_guilds_with_cache(true).await
     }
 
@@ -178,7 +224,7 @@ impl DiscordSession {
     ///
     /// # Errors
     /// As [`fetch_user`](Self::fetch_user).
-    pub async fn fetch_guilds_with_cache(&self, cache: bool) -> Result<Vec<Guild>, Error> {
+    pub async fn fetch_guilds_with_cache(&self, cache: bool) -> Result<Arc<Vec<Guild>>, Error> {
         let v = self
             .cached(CacheKind::Guilds, Fetch::Fresh { store: cache })
             .await?;
@@ -186,7 +232,7 @@ impl DiscordSession {
     }
 
     /// The seed's `User.guilds` property: the cached guilds, if fresh. Never calls Discord.
-    pub async fn cached_guilds(&self) -> Option<Vec<Guild>> {
+    pub async fn cached_guilds(&self) -> Option<Arc<Vec<Guild>>> {
         guilds_of(&self.peek(CacheKind::Guilds).await?).ok()
     }
 
@@ -195,7 +241,7 @@ impl DiscordSession {
     ///
     /// # Errors
     /// As [`fetch_user`](Self::fetch_user).
-    pub async fn fetch_connections(&self) -> Result<Vec<UserConnection>, Error> {
+    pub async fn fetch_connections(&self) -> Result<Arc<Vec<UserConnection>>, Error> {
         let v = self.cached(CacheKind::Connections, Fetch::Cached).await?;
         connections_of(&v)
     }
@@ -205,7 +251,7 @@ impl DiscordSession {
     ///
     /// # Errors
     /// As [`fetch_user`](Self::fetch_user).
-    pub async fn fetch_connections_fresh(&self) -> Result<Vec<UserConnection>, Error> {
+    pub async fn fetch_connections_fresh(&self) -> Result<Arc<Vec<UserConnection>>, Error> {
         self.fetch_connections_with_cache(true).await
     }
 
@@ -217,7 +263,7 @@ impl DiscordSession {
     pub async fn fetch_connections_with_cache(
         &self,
         cache: bool,
-    ) -> Result<Vec<UserConnection>, Error> {
+    ) -> Result<Arc<Vec<UserConnection>>, Error> {
         let v = self
             .cached(CacheKind::Connections, Fetch::Fresh { store: cache })
             .await?;
@@ -226,7 +272,7 @@ impl DiscordSession {
 
     /// The seed's `User.connections` property: the cached connections, if fresh. Never calls
     /// Discord.
-    pub async fn cached_connections(&self) -> Option<Vec<UserConnection>> {
+    pub async fn cached_connections(&self) -> Option<Arc<Vec<UserConnection>>> {
         connections_of(&self.peek(CacheKind::Connections).await?).ok()
     }
 
@@ -300,11 +346,7 @@ impl DiscordSession {
         }
         .map_err(|e| Error::InvalidRequest(e.to_string()))?;
         let ttl = self.client().inner.cache_ttls.of(kind).as_secs();
-        Ok(CachedValue {
-            data,
-            json: Bytes::from(json),
-            expires_at: self.now() + ttl,
-        })
+        Ok(CachedValue::new(data, Bytes::from(json), self.now() + ttl))
     }
 
     /// The user's member object in a guild (`GET /users/@me/guilds/{guild}/member`, scope
@@ -425,11 +467,11 @@ impl DiscordSession {
 #[non_exhaustive]
 pub struct FetchedUser {
     /// The user.
-    pub user: User,
+    pub user: Arc<User>,
     /// The guilds, when asked for.
-    pub guilds: Option<Vec<Guild>>,
+    pub guilds: Option<Arc<Vec<Guild>>>,
     /// The connections, when asked for.
-    pub connections: Option<Vec<UserConnection>>,
+    pub connections: Option<Arc<Vec<UserConnection>>>,
 }
 
 /// How a read uses the cache.
@@ -457,23 +499,23 @@ fn mismatch() -> Error {
     Error::InvalidRequest("the users cache returned data of another kind".into())
 }
 
-fn user_of(v: &CachedValue) -> Result<User, Error> {
+fn user_of(v: &CachedValue) -> Result<Arc<User>, Error> {
     match &v.data {
-        CachedData::User(u) => Ok((**u).clone()),
+        CachedData::User(u) => Ok(Arc::clone(u)),
         _ => Err(mismatch()),
     }
 }
 
-fn guilds_of(v: &CachedValue) -> Result<Vec<Guild>, Error> {
+fn guilds_of(v: &CachedValue) -> Result<Arc<Vec<Guild>>, Error> {
     match &v.data {
-        CachedData::Guilds(g) => Ok((**g).clone()),
+        CachedData::Guilds(g) => Ok(Arc::clone(g)),
         _ => Err(mismatch()),
     }
 }
 
-fn connections_of(v: &CachedValue) -> Result<Vec<UserConnection>, Error> {
+fn connections_of(v: &CachedValue) -> Result<Arc<Vec<UserConnection>>, Error> {
     match &v.data {
-        CachedData::Connections(c) => Ok((**c).clone()),
+        CachedData::Connections(c) => Ok(Arc::clone(c)),
         _ => Err(mismatch()),
     }
 }

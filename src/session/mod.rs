@@ -181,12 +181,17 @@ impl RefreshCoordinator {
         map.entry(id).or_default().clone()
     }
 
-    fn rotated(&self, old_refresh: &[u8; 16], now: u64) -> Option<SessionRecord> {
+    /// The record that replaced the refresh token `old_refresh`, within the grace period.
+    /// The map is empty but right after refreshes, so the common case costs one lock and no hash.
+    fn rotated(&self, old_refresh: &str, now: u64) -> Option<SessionRecord> {
         let map = self
             .rotations
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.get(old_refresh)
+        if map.is_empty() {
+            return None;
+        }
+        map.get(&fingerprint(old_refresh))
             .filter(|(_, exp)| *exp > now)
             .map(|(r, _)| r.clone())
     }
@@ -396,7 +401,7 @@ impl DiscordSession {
         }
         // A request that still carries the pre-rotation cookie gets the rotated pair.
         if let Some(rt) = &record.refresh_token
-            && let Some(newer) = client.refresh.rotated(&fingerprint(rt.secret()), now)
+            && let Some(newer) = client.refresh.rotated(rt.secret(), now)
         {
             self.persist_cookie(&newer).await?;
             return Ok(Some(newer));
@@ -928,7 +933,7 @@ impl DiscordSession {
         let _guard = lock.lock().await;
         let now = self.now();
         let fp = fingerprint(rt.secret());
-        if let Some(newer) = client.refresh.rotated(&fp, now) {
+        if let Some(newer) = client.refresh.rotated(rt.secret(), now) {
             self.persist_cookie(&newer).await?;
             *self.inner.loaded.lock().await = Loaded::Present(newer.clone());
             return Ok(newer);
