@@ -456,7 +456,7 @@ def rows(res):
     row("CPU storm: upstream calls (per login)", ("cpu_storm", "upstream_per_login"), ratio=False)
     row("RSS after the CPU storm (all processes)", ("cpu_storm", "rss_after_mib"), " MiB", hib=False)
     row("bot burst: succeeded / 100", ("burst", "succeeded"), ratio=False)
-    row("bot burst: wall time", ("burst", "wall_s"), " s", hib=False)
+    row("bot burst: wall time (first press to last answer)", ("burst", "wall_s"), " s", hib=False, ratio=False)
     row("bot burst: 429s received from the fake", ("burst", "429s"), ratio=False)
     row("bot burst: upstream calls", ("burst", "upstream_calls"), ratio=False)
     row("bot burst: status codes", ("burst", "codes_s"), ratio=False)
@@ -535,13 +535,29 @@ def ceiling_note(res):
     return " ".join(parts) + "."
 
 
+def noise_note(res):
+    worst = 0.0
+    for side in ("ours", "flask"):
+        for key in ("hot_me", "health", "storm", "cpu_storm"):
+            o = _get(res, side, key, "cpu_share", "other_cores")
+            if isinstance(o, (int, float)):
+                worst = max(worst, o)
+    if worst >= 0.3:
+        return (
+            f"**Noise:** other processes on this shared machine used up to {worst:.2f} of its 2 cores during a workload "
+            "(\"other\" in the rows above); throughput and latency figures of that workload are lower bounds. "
+            "CPU per request / per login is measured per process and is less affected."
+        )
+    return ""
+
+
 def report(path):
     with open(path) as f:
         res = json.load(f)
     md = table(res)
-    note = ceiling_note(res)
-    if note:
-        md += "\n\n" + note
+    for note in (ceiling_note(res), noise_note(res)):
+        if note:
+            md += "\n\n" + note
     print(md)
     print()
     print(targets(res))
