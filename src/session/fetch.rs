@@ -293,7 +293,7 @@ impl DiscordSession {
 
     /// Reads `kind` through the cache (scope checked first).
     async fn cached(&self, kind: CacheKind, fetch: Fetch) -> Result<CachedValue, Error> {
-        let record = self.require_scope(&scope_of(kind)).await?;
+        let record = self.require_scope_shared(&scope_of(kind)).await?;
         let client = self.client().inner.clone();
         let key = key_of(&record, kind);
         match fetch {
@@ -305,6 +305,12 @@ impl DiscordSession {
                 Ok(v)
             }
             Fetch::Cached => {
+                // A hit needs no load future (a large allocation): look first.
+                if let Some(v) = client.users_cache.get(key).await
+                    && v.expires_at > self.now()
+                {
+                    return Ok(v);
+                }
                 let v = client
                     .users_cache
                     .get_or_load(key, Box::pin(self.load_value(kind)))

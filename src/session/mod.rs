@@ -222,7 +222,7 @@ fn fingerprint_u64(secret: &str) -> u64 {
 enum Loaded {
     NotYet,
     Missing,
-    Present(SessionRecord),
+    Present(Arc<SessionRecord>),
 }
 
 /// The session of one request: cheap to create (nothing is decrypted until used), cheap to
@@ -350,15 +350,20 @@ impl DiscordSession {
     /// # Errors
     /// [`Error::Store`] when a server-side store fails.
     pub async fn record(&self) -> Result<Option<SessionRecord>, Error> {
+        Ok(self.shared_record().await?.map(|r| (*r).clone()))
+    }
+
+    /// [`record`](Self::record) without copying it: loaded once per request, then shared.
+    pub(crate) async fn shared_record(&self) -> Result<Option<Arc<SessionRecord>>, Error> {
         let mut loaded = self.inner.loaded.lock().await;
         if let Loaded::NotYet = *loaded {
             *loaded = match self.load_record().await? {
-                Some(r) => Loaded::Present(r),
+                Some(r) => Loaded::Present(Arc::new(r)),
                 None => Loaded::Missing,
             };
         }
         Ok(match &*loaded {
-            Loaded::Present(r) => Some(r.clone()),
+            Loaded::Present(r) => Some(Arc::clone(r)),
             _ => None,
         })
     }
@@ -491,7 +496,7 @@ impl DiscordSession {
             .keys
             .seal(Purpose::Session, &client.settings.session_cookie, &payload);
         self.push_cookie(&client.settings.session_cookie, &sealed, self.ttl(record));
-        *self.inner.loaded.lock().await = Loaded::Present(record.clone());
+        *self.inner.loaded.lock().await = Loaded::Present(Arc::new(record.clone()));
         Ok(true)
     }
 
@@ -502,31 +507,47 @@ impl DiscordSession {
     /// Whether this request has a live session (the seed's `authorized`). Unlike the seed's,
     /// an expired, revoked or forged session is not authorized.
     pub async fn authorized(&self) -> bool {
-        matches!(self.record().await, Ok(Some(_)))
+        matches!(self.shared_record().await, Ok(Some(_)))
     }
 
     /// The Discord user id of the session (the seed's `user_id`), known from the login on.
     pub async fn user_id(&self) -> Option<u64> {
-        self.record().await.ok().flatten().and_then(|r| r.user_id)
+        self.shared_record()
+            .await
+            .ok()
+            .flatten()
+            .and_then(|r| r.user_id)
     }
 
     /// The scopes Discord granted to this session.
     pub async fn scopes(&self) -> Option<Scopes> {
-        self.record().await.ok().flatten().map(|r| r.scopes)
+        self.shared_record()
+            .await
+            .ok()
+            .flatten()
+            .map(|r| r.scopes.clone())
     }
 
-    /// Fails with [`Error::MissingScope`] unless the session was granted `scope`, without
-    /// calling Discord.
-    ///
-    /// # Errors
-    /// [`Error::Unauthorized`] without a session, [`Error::MissingScope`].
-    pub async fn require_scope(&self, scope: &Scope) -> Result<SessionRecord, Error> {
-        let record = self.require_record().await?;
+    /// [`require_scope`](Self::require_scope) without copying the record.
+    pub(crate) async fn require_scope_shared(
+        &self,
+        scope: &Scope,
+    ) -> Result<Arc<SessionRecord>, Error> {
+        let record = self.shared_record().await?.ok_or(Error::Unauthorized)?;
         if record.scopes.contains(scope) {
             Ok(record)
         } else {
             Err(Error::MissingScope(scope.clone()))
         }
+    }
+
+    /// Fails with [`Error::MissingScope`] unless the session was granted `scope`, without
+    /// calling Discord; returns the record.
+    ///
+    /// # Errors
+    /// [`Error::Unauthorized`] without a session, [`Error::MissingScope`].
+    pub async fn require_scope(&self, scope: &Scope) -> Result<SessionRecord, Error> {
+        self.require_scope_shared(scope).await.map(|r| (*r).clone())
     }
 
     // ----- login ---------------------------------------------------------------------------
@@ -935,7 +956,7 @@ impl DiscordSession {
         let fp = fingerprint(rt.secret());
         if let Some(newer) = client.refresh.rotated(rt.secret(), now) {
             self.persist_cookie(&newer).await?;
-            *self.inner.loaded.lock().await = Loaded::Present(newer.clone());
+            *self.inner.loaded.lock().await = Loaded::Present(Arc::new(newer.clone()));
             return Ok(newer);
         }
         // With a server-side store another request (or process) may have refreshed while we
@@ -944,7 +965,7 @@ impl DiscordSession {
         if !client.token_store.is_stateless() {
             match self.reload_by_id(stale).await? {
                 Some(current) if current.refresh_token != stale.refresh_token => {
-                    *self.inner.loaded.lock().await = Loaded::Present(current.clone());
+                    *self.inner.loaded.lock().await = Loaded::Present(Arc::new(current.clone()));
                     return Ok(current);
                 }
                 Some(current) => base = current,
@@ -982,7 +1003,8 @@ impl DiscordSession {
                     }
                     match self.reload_by_id(stale).await? {
                         Some(current) if current.refresh_token != stale.refresh_token => {
-                            *self.inner.loaded.lock().await = Loaded::Present(current.clone());
+                            *self.inner.loaded.lock().await =
+                                Loaded::Present(Arc::new(current.clone()));
                             return Ok(current);
                         }
                         Some(current) => {
