@@ -374,7 +374,8 @@ def workloads(cfg):
     say(f"  -> {r.get('succeeded')}/{nb} in {r.get('wall_s')} s, codes {r['codes_s']}, 429s {d['429s']}")
 
     res["peak_rss_mib"] = sampler.finish() / 1024
-    res["processes"] = rss_kib(pid)[2]
+    _, hwm, res["processes"] = rss_kib(pid)
+    res["hwm_sum_mib"] = hwm / 1024
     return res
 
 
@@ -460,7 +461,8 @@ def rows(res):
     row("bot burst: 429s received from the fake", ("burst", "429s"), ratio=False)
     row("bot burst: upstream calls", ("burst", "upstream_calls"), ratio=False)
     row("bot burst: status codes", ("burst", "codes_s"), ratio=False)
-    row("peak RSS, whole run (all processes)", ("peak_rss_mib",), " MiB", hib=False)
+    row("peak RSS, whole run (all processes, sampled at 20 Hz)", ("peak_rss_mib",), " MiB", hib=False)
+    row("sum of per-process VmHWM at the end", ("hwm_sum_mib",), " MiB", hib=False)
 
     def share(label, key):
         def fmt(d):

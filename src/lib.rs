@@ -16,7 +16,7 @@
 //! - **Typed models** ([`models`]): users, guilds, members, connections, with CDN helpers and
 //!   the current default-avatar rule; [`Scope`] and [`permissions::Permissions`] cover every
 //!   current value.
-//! - **A thin axum layer** ([`axum`](crate::axum)); the core imports no web framework.
+//! - **A thin axum layer** ([`axum`]); the core imports no web framework.
 //! - **A fake Discord** (`discord-oauth-mock`, a separate crate) so that your own tests run the
 //!   whole login offline.
 //!
@@ -75,7 +75,7 @@
 //! | `cache` | the users cache (`UserCache`, moka by default) |
 //! | [`models`] | plain data: users, guilds, members, connections, CDN URLs (no I/O) |
 //! | [`scope`], [`permissions`], [`secret`], [`clock`], [`error`] | the vocabulary |
-//! | [`axum`](crate::axum) | the axum integration (feature `axum`) |
+//! | [`axum`] | the axum integration (feature `axum`) |
 //!
 //! ## Feature flags
 //!

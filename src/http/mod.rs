@@ -1,5 +1,5 @@
 //! The HTTP pipeline. Every call to Discord, the OAuth2 token, refresh and revoke calls
-//! included, goes through [`Http::send`]: route guard, User-Agent, `Authorization`, the rate
+//! included, goes through `Http::send`: route guard, User-Agent, `Authorization`, the rate
 //! limiter hook, one overall deadline covering retries and waits, the retry policy, and the
 //! mapping of every non-2xx answer to a typed [`Error`]. Redirects are never followed: a token
 //! must never reach another host.
