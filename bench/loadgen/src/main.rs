@@ -495,7 +495,10 @@ async fn burst(a: &Args) -> Res<Value> {
             Ok((code, body)) => {
                 *codes.entry(code.to_string()).or_default() += 1;
                 if code != 200 && code != 201 && samples.len() < 3 {
-                    samples.push(format!("{code}: {}", body.chars().take(200).collect::<String>()));
+                    samples.push(format!(
+                        "{code}: {}",
+                        body.chars().take(200).collect::<String>()
+                    ));
                 }
             }
             Err(e) => {
@@ -592,7 +595,11 @@ async fn smoke(a: &Args) -> Res<Value> {
     let r = send(c, Method::GET, &format!("{app}/health"), &mut anon, &[]).await;
     s.check(
         "GET /health -> 200 ok",
-        r.and_then(|r| want(r.status == 200 && r.text().trim() == "ok", || format!("{} {:?}", r.status, r.text()))),
+        r.and_then(|r| {
+            want(r.status == 200 && r.text().trim() == "ok", || {
+                format!("{} {:?}", r.status, r.text())
+            })
+        }),
     );
 
     // logged out
@@ -609,40 +616,75 @@ async fn smoke(a: &Args) -> Res<Value> {
     let r = send(c, Method::GET, &format!("{app}/"), &mut anon, &[]).await;
     s.check(
         "GET / logged out -> 200 HTML with a login link",
-        r.and_then(|r| want(r.status == 200 && r.text().contains("/login"), || format!("status {}", r.status))),
+        r.and_then(|r| {
+            want(r.status == 200 && r.text().contains("/login"), || {
+                format!("status {}", r.status)
+            })
+        }),
     );
 
     // /login redirect shape
     let mut j = Jar::default();
-    let r = send(c, Method::GET, &format!("{app}/login?next=/me"), &mut j, &[]).await;
+    let r = send(
+        c,
+        Method::GET,
+        &format!("{app}/login?next=/me"),
+        &mut j,
+        &[],
+    )
+    .await;
     s.check(
         "GET /login -> 302 to {base}/oauth2/authorize with code flow params",
         r.and_then(|r| {
             want(r.status == 302, || format!("status {}", r.status))?;
             let loc = r.location().ok_or("no Location")?;
             let u = Url::parse(&loc).map_err(|e| e.to_string())?;
-            want(u.path().ends_with("/oauth2/authorize"), || format!("path {}", u.path()))?;
+            want(u.path().ends_with("/oauth2/authorize"), || {
+                format!("path {}", u.path())
+            })?;
             let q: HashMap<_, _> = u.query_pairs().into_owned().collect();
-            for k in ["response_type", "client_id", "redirect_uri", "scope", "state"] {
+            for k in [
+                "response_type",
+                "client_id",
+                "redirect_uri",
+                "scope",
+                "state",
+            ] {
                 want(q.contains_key(k), || format!("missing {k} in {loc}"))?;
             }
             want(q["response_type"] == "code", || "response_type".into())?;
             for sc in ["identify", "email", "guilds", "connections", "guilds.join"] {
-                want(q["scope"].split(' ').any(|x| x == sc), || format!("scope {sc} missing: {}", q["scope"]))?;
+                want(q["scope"].split(' ').any(|x| x == sc), || {
+                    format!("scope {sc} missing: {}", q["scope"])
+                })?;
             }
             Ok(())
         }),
     );
 
     // Mismatched state -> 400, access_denied -> 403 (with a pending login in the jar).
-    let r = send(c, Method::GET, &format!("{app}/callback?code=x&state=not-the-state"), &mut j, &[]).await;
+    let r = send(
+        c,
+        Method::GET,
+        &format!("{app}/callback?code=x&state=not-the-state"),
+        &mut j,
+        &[],
+    )
+    .await;
     s.check(
         "GET /callback with mismatched state -> 400",
         r.and_then(|r| want(r.status == 400, || format!("status {}", r.status))),
     );
     let mut j2 = Jar::default();
     let _ = send(c, Method::GET, &format!("{app}/login"), &mut j2, &[]).await;
-    let r = send(c, Method::GET, &format!("{app}/callback?error=access_denied&state=x"), &mut j2, &[]).await;
+    let r = send(
+        c,
+        Method::GET,
+        &format!("{app}/callback?error=access_denied&state=x"),
+        &mut j2,
+        &[],
+    )
+    .await;
     s.check(
         "GET /callback?error=access_denied -> 403",
         r.and_then(|r| want(r.status == 403, || format!("status {}", r.status))),
@@ -650,7 +692,10 @@ async fn smoke(a: &Args) -> Res<Value> {
 
     // Full flow
     let jar = login(&ctx, user, &mut lat).await;
-    s.check("login flow: /login -> authorize -> /callback -> 302", jar.as_ref().map(|_| ()).map_err(|e| e.clone()));
+    s.check(
+        "login flow: /login -> authorize -> /callback -> 302",
+        jar.as_ref().map(|_| ()).map_err(|e| e.clone()),
+    );
     let Ok(mut jar) = jar else {
         return Ok(json!({"passed": s.pass, "failed": s.fail}));
     };
@@ -659,7 +704,17 @@ async fn smoke(a: &Args) -> Res<Value> {
         "GET /me -> 200 JSON user",
         r.and_then(|r| {
             let v = r.json()?;
-            has_keys(&v, &["id", "username", "discriminator", "global_name", "avatar_url", "email"])?;
+            has_keys(
+                &v,
+                &[
+                    "id",
+                    "username",
+                    "discriminator",
+                    "global_name",
+                    "avatar_url",
+                    "email",
+                ],
+            )?;
             want(v["id"].is_string(), || "id is not a string".into())
         }),
     );
@@ -687,17 +742,31 @@ async fn smoke(a: &Args) -> Res<Value> {
             Ok(())
         }),
     );
-    let r = send(c, Method::POST, &format!("{app}/guilds/{guild}/join"), &mut jar, &[]).await;
+    let r = send(
+        c,
+        Method::POST,
+        &format!("{app}/guilds/{guild}/join"),
+        &mut jar,
+        &[],
+    )
+    .await;
     s.check(
         "POST /guilds/{id}/join -> 201/200",
-        r.and_then(|r| want(r.status == 201 || r.status == 200, || format!("status {}: {}", r.status, r.text()))),
+        r.and_then(|r| {
+            want(r.status == 201 || r.status == 200, || {
+                format!("status {}: {}", r.status, r.text())
+            })
+        }),
     );
     let r = send(
         c,
         Method::POST,
         &format!("{app}/guilds/{guild}/join"),
         &mut jar,
-        &[("Origin", "http://evil.example"), ("Sec-Fetch-Site", "cross-site")],
+        &[
+            ("Origin", "http://evil.example"),
+            ("Sec-Fetch-Site", "cross-site"),
+        ],
     )
     .await;
     s.check(
@@ -715,9 +784,12 @@ async fn smoke(a: &Args) -> Res<Value> {
         r.and_then(|r| {
             want(r.status == 302, || format!("status {}", r.status))?;
             let loc = r.location().unwrap_or_default();
-            want(loc == "/" || loc.ends_with("://127.0.0.1/") || Url::parse(&loc).map(|u| u.path() == "/").unwrap_or(false), || {
-                format!("Location {loc}")
-            })
+            want(
+                loc == "/"
+                    || loc.ends_with("://127.0.0.1/")
+                    || Url::parse(&loc).map(|u| u.path() == "/").unwrap_or(false),
+                || format!("Location {loc}"),
+            )
         }),
     );
     let r = send(c, Method::GET, &format!("{app}/me"), &mut jar, &[]).await;
@@ -792,7 +864,9 @@ fn main() {
                 "login" => login_cmd(&a).await,
                 "smoke" => smoke(&a).await,
                 "serve-ok" => serve_ok(&a).await,
-                other => Err(format!("unknown command {other:?}: use storm|burst|login|smoke")),
+                other => Err(format!(
+                    "unknown command {other:?}: use storm|burst|login|smoke"
+                )),
             }
         };
         // Hard bound on the whole run, whatever happens.
@@ -804,7 +878,11 @@ fn main() {
     match res {
         Ok(v) => {
             println!("{v}");
-            let failed = v.get("failed").and_then(|f| f.as_array()).map(|f| !f.is_empty()).unwrap_or(false);
+            let failed = v
+                .get("failed")
+                .and_then(|f| f.as_array())
+                .map(|f| !f.is_empty())
+                .unwrap_or(false);
             if failed {
                 std::process::exit(1);
             }
