@@ -93,13 +93,63 @@ fn hot_path(c: &mut Criterion) {
             s.fetch_user_json_bytes().await.expect("cached user")
         });
     });
-    group.bench_function("fetch_user (decrypt + cache hit + User clone)", |b| {
+    group.bench_function("fetch_user (decrypt + cache hit, shared User)", |b| {
         b.to_async(&rt).iter(|| async {
             let s = client.session(&headers);
             s.fetch_user().await.expect("cached user")
         });
     });
+    group.bench_function(
+        "fetch_user_rendered (decrypt + cache hit + memoized body)",
+        |b| {
+            b.to_async(&rt).iter(|| async {
+                let s = client.session(&headers);
+                s.fetch_user_rendered("bench/me", |u| bytes::Bytes::from(u.id.to_string()))
+                    .await
+                    .expect("cached user")
+            });
+        },
+    );
     group.finish();
+
+    // The login side: state creation (random state + PKCE pair + pending-cookie encrypt +
+    // authorize URL) and the state check of a callback (pending-cookie decrypt + constant-time
+    // slot lookup); a forged state is refused before any network call.
+    let mut login = c.benchmark_group("login");
+    login.measurement_time(Duration::from_secs(5));
+    login.bench_function("create_session (state, PKCE, cookie encrypt, URL)", |b| {
+        b.iter(|| {
+            let s = client.session(&HeaderMap::new());
+            let url = s
+                .create_session(LoginOptions::new().scopes([Scope::Identify]))
+                .expect("url");
+            (url, s.take_set_cookies())
+        });
+    });
+    let pending = {
+        let s = client.session(&HeaderMap::new());
+        s.create_session(LoginOptions::new()).expect("url");
+        let mut h = HeaderMap::new();
+        h.insert(
+            http::header::COOKIE,
+            HeaderValue::from_str(&cookie_of(&s.take_set_cookies())).expect("cookie"),
+        );
+        h
+    };
+    login.bench_function(
+        "callback state check (cookie decrypt + lookup, refused)",
+        |b| {
+            b.to_async(&rt).iter(|| async {
+                let s = client.session(&pending);
+                let err = s
+                    .callback("code=x&state=AAAAAAAAAAAAAAAAAAAAAA")
+                    .await
+                    .expect_err("forged state");
+                assert_eq!(err.status(), http::StatusCode::BAD_REQUEST);
+            });
+        },
+    );
+    login.finish();
     assert_eq!(
         mock.stats().requests_to("GET /api/v10/users/@me"),
         calls_before,
