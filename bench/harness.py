@@ -295,6 +295,7 @@ def workloads(cfg):
     ids = ["--user-ids", cfg["user_ids"]] if cfg.get("user_ids") else []
     res = {"name": cfg["name"]}
     sampler = RssSampler(pid)
+    res["rss_start_mib"] = rss_kib(pid)[0] / 1024
 
     def say(msg):
         print(f"[{cfg['name']}] {msg}", file=sys.stderr, flush=True)
@@ -325,6 +326,7 @@ def workloads(cfg):
         if not r:
             r = {"error": p.stdout[-300:] + p.stderr[-300:]}
         r["cpu_share"] = share.done()
+        r["rss_after_mib"] = rss_kib(pid)[0] / 1024
         d = mock_delta(before, snap())
         r["upstream_calls"], r["429s"] = d["calls"], d["429s"]
         res[key] = r
@@ -370,6 +372,7 @@ def workloads(cfg):
     d = mock_delta(r.pop("stats_before", None), r.pop("stats_after", None))
     r["429s"], r["upstream_calls"], r["upstream_routes"] = d["429s"], d["calls"], d["per_route"]
     r["codes_s"] = " ".join(f"{k}:{v}" for k, v in sorted((r.get("codes") or {}).items()))
+    r["rss_after_mib"] = rss_kib(pid)[0] / 1024
     res["burst"] = r
     say(f"  -> {r.get('succeeded')}/{nb} in {r.get('wall_s')} s, codes {r['codes_s']}, 429s {d['429s']}")
 
@@ -461,8 +464,15 @@ def rows(res):
     row("bot burst: 429s received from the fake", ("burst", "429s"), ratio=False)
     row("bot burst: upstream calls", ("burst", "upstream_calls"), ratio=False)
     row("bot burst: status codes", ("burst", "codes_s"), ratio=False)
+    row("RSS before the workloads (idle, after the smoke check)", ("rss_start_mib",), " MiB", hib=False)
     row("peak RSS, whole run (all processes, sampled at 20 Hz)", ("peak_rss_mib",), " MiB", hib=False)
     row("sum of per-process VmHWM at the end", ("hwm_sum_mib",), " MiB", hib=False)
+
+    def rss_path(d):
+        vals = [_get(d, "rss_start_mib")] + [_get(d, k, "rss_after_mib") for k in ("hot_me", "health", "storm", "cpu_storm", "burst")]
+        return " → ".join("n/a" if v is None else f"{v:.1f}" for v in vals)
+
+    out.append(("RSS MiB: start → after hot /me → /health → storm → CPU storm → burst", rss_path(o), rss_path(f), ""))
 
     def share(label, key):
         def fmt(d):
@@ -510,9 +520,22 @@ def targets(res):
     chk("app CPU per login <= ~0.9 ms", None if c_o is None else c_o <= 0.9, f"{_fmt(c_o)} ms")
     r = c_f / c_o if c_o and c_f else None
     chk("app CPU per login >= 10x lower than Flask-Discord's", None if r is None else r >= 10, f"{_fmt(r)}x")
-    l_o, l_f = _get(o, "storm", "logins_per_s"), _get(f, "storm", "logins_per_s")
+    l_o, l_f = _get(o, "cpu_storm", "logins_per_s"), _get(f, "cpu_storm", "logins_per_s")
     r = l_o / l_f if l_o and l_f else None
-    chk("login throughput >= 10x (where the load generator is not the bottleneck)", None if r is None else r >= 10, f"{_fmt(r)}x")
+    sh = _get(o, "cpu_storm", "cpu_share") or {}
+    detail = f"{_fmt(r)}x in the {_get(o, 'cpu_storm', 'users') or 'n/a'}-user storm"
+    s2o, s2f = _get(o, "storm", "logins_per_s"), _get(f, "storm", "logins_per_s")
+    if s2o and s2f:
+        detail += f" ({s2o / s2f:.1f}x in the {_get(o, 'storm', 'users')}-user storm)"
+    if sh:
+        detail += (
+            f"; during it our app used {_fmt(sh.get('app_cores'))} cores while the load generator used {_fmt(sh.get('load_tool_cores'))}, "
+            f"the fake {_fmt(sh.get('fake_cores'))} and other processes {_fmt(sh.get('other_cores'))} of the 2"
+        )
+        busy_others = (sh.get("load_tool_cores") or 0) + (sh.get("fake_cores") or 0) + (sh.get("other_cores") or 0)
+        if (sh.get("app_cores") or 0) < 1.5 and busy_others > 0.3:
+            detail += ": the app is not saturated, the load generator and the fake share the machine with it, so our figure is a floor"
+    chk("login throughput >= 10x (where the load generator is not the bottleneck)", None if r is None else r >= 10, detail)
     m = _get(o, "cpu_storm", "rss_after_mib")
     chk("RSS <= 20 MiB after the 500 logins", None if m is None else m <= 20, f"{_fmt(m)} MiB")
     s, w, n429 = _get(o, "burst", "succeeded"), _get(o, "burst", "wall_s"), _get(o, "burst", "429s")
