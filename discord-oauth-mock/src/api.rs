@@ -4,8 +4,8 @@ use crate::seed::{SeedConnection, SeedGuild, SeedMember, SeedUser};
 use crate::server::Kind;
 use crate::state::{Access, Shared, State};
 use crate::util::{
-    Resp, discord_error, form_error, iso8601, json, no_content, not_found, now_unix_f64,
-    unauthorized,
+    Resp, discord_error, form_error, form_error_top, iso8601, json, no_content, not_found,
+    now_unix_f64, unauthorized,
 };
 use axum::http::{HeaderMap, header, request::Parts};
 use serde_json::{Map, Value, json};
@@ -113,7 +113,7 @@ pub(crate) fn rest(
             },
             _ => unauthorized(),
         },
-        Kind::AddMember(g, u) => add_member(shared, st, auth, *g, *u, body),
+        Kind::AddMember(g, u) => add_member(shared, st, auth, parts, *g, *u, body),
         Kind::RoleConnection(app) => role_connection(shared, st, auth, parts, *app, body),
         Kind::RoleMetadata(app) => role_metadata(shared, st, auth, parts, *app, body),
         Kind::Authorize | Kind::Token | Kind::Revoke | Kind::Cdn => not_found(),
@@ -453,8 +453,35 @@ fn oauth2_me(shared: &Shared, auth: &Auth) -> Resp {
     json(200, &v)
 }
 
-/// Parses a JSON body; `Err` is Discord's 50109 answer.
-fn json_body(body: &[u8]) -> Result<Value, Resp> {
+/// Whether the request says its body is JSON: `application/json`, parameters such as
+/// `; charset=utf-8` allowed, case-insensitive.
+fn is_json(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        })
+}
+
+/// Parses a JSON body. A non-empty body needs `Content-Type: application/json`: a missing or
+/// other type is Discord's 50035 with a whole-body error (discord-api.md §0 "Content-Type", §6.2);
+/// invalid JSON is 50109. An empty body reads as `{}`.
+fn json_body(parts: &Parts, body: &[u8]) -> Result<Value, Resp> {
+    if body.is_empty() {
+        return Ok(json!({}));
+    }
+    if !is_json(parts) {
+        return Err(form_error_top(
+            "CONTENT_TYPE_INVALID",
+            "Expected \"Content-Type\" header to be one of {'application/json'}.",
+        ));
+    }
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(json!({}));
     }
@@ -466,6 +493,7 @@ fn add_member(
     shared: &Shared,
     st: &mut State,
     auth: &Auth,
+    parts: &Parts,
     guild_id: u64,
     user_id: u64,
     body: &[u8],
@@ -480,12 +508,16 @@ fn add_member(
     let Some(bot_perms) = guild.bot_permissions else {
         return discord_error(403, 50001, "Missing Access");
     };
-    let b = match json_body(body) {
+    let b = match json_body(parts, body) {
         Ok(v) => v,
         Err(r) => return r,
     };
     if !b.is_object() {
-        return form_error("_errors", "BASE_TYPE_REQUIRED", "This field is required");
+        // A whole-body error: `errors._errors` (discord-api.md §6.1).
+        return form_error_top(
+            "DICT_TYPE_CONVERT",
+            "Only dictionaries may be used in a DictType",
+        );
     }
     let token = match b.get("access_token") {
         None | Some(Value::Null) => {
@@ -647,13 +679,12 @@ fn role_connection(
             no_content()
         }
         _ => {
-            let b = match json_body(body) {
+            let b = match json_body(parts, body) {
                 Ok(v) => v,
                 Err(r) => return r,
             };
             let Some(obj) = b.as_object() else {
-                return form_error(
-                    "_errors",
+                return form_error_top(
                     "DICT_TYPE_CONVERT",
                     "Only dictionaries may be used in a DictType",
                 );
@@ -726,12 +757,20 @@ fn role_connection(
     }
 }
 
+/// A 50035 error about item `index` of a JSON array body: `errors.<index>.<field>._errors`, or
+/// `errors.<index>._errors` when `field` is `_errors` (the item as a whole; discord-api.md §6.1).
 fn nested_error(index: usize, field: &str, code: &str, message: &str) -> Resp {
+    let leaf = json!({ "_errors": [ { "code": code, "message": message } ] });
+    let item = if field == "_errors" {
+        leaf
+    } else {
+        json!({ field: leaf })
+    };
     json(
         400,
         &json!({
             "code": 50035,
-            "errors": { index.to_string(): { field: { "_errors": [ { "code": code, "message": message } ] } } },
+            "errors": { index.to_string(): item },
             "message": "Invalid Form Body",
         }),
     )
@@ -754,24 +793,16 @@ fn role_metadata(
     if parts.method == "GET" {
         return json(200, &Value::Array(st.role_metadata.clone()));
     }
-    let b = match json_body(body) {
+    let b = match json_body(parts, body) {
         Ok(v) => v,
         Err(r) => return r,
     };
     let Some(records) = b.as_array() else {
-        return form_error(
-            "_errors",
-            "BASE_TYPE_ARRAY",
-            "Could not interpret value as array.",
-        );
+        return form_error_top("BASE_TYPE_ARRAY", "Could not interpret value as array.");
     };
     // At most 5 records; key a-z0-9_ 1..50; type 1..8 (discord-api.md §2.4).
     if records.len() > 5 {
-        return form_error(
-            "_errors",
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 5 or fewer in length.",
-        );
+        return form_error_top("BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.");
     }
     let mut out = Vec::new();
     let mut keys = Vec::new();

@@ -102,6 +102,55 @@ pub(crate) fn form_error(field: &str, code: &str, message: &str) -> Resp {
     )
 }
 
+/// `400` Invalid Form Body (code 50035) for an error about the whole request body, not one field:
+/// `errors._errors[...]` (discord-api.md §6.1, "A top-level request error is `errors._errors`").
+pub(crate) fn form_error_top(code: &str, message: &str) -> Resp {
+    json(
+        400,
+        &serde_json::json!({
+            "code": 50035,
+            "errors": { "_errors": [ { "code": code, "message": message } ] },
+            "message": "Invalid Form Body",
+        }),
+    )
+}
+
+/// The longest lifetime or window the mock accepts (10 years); longer values are capped, so that
+/// `Instant + lifetime` can never overflow.
+pub(crate) const MAX_LIFETIME: std::time::Duration =
+    std::time::Duration::from_secs(10 * 365 * 24 * 3600);
+
+/// `now + d`, capped at [`MAX_LIFETIME`] (never panics on overflow).
+pub(crate) fn deadline(now: std::time::Instant, d: std::time::Duration) -> std::time::Instant {
+    now.checked_add(d.min(MAX_LIFETIME)).unwrap_or(now)
+}
+
+/// Decodes `application/x-www-form-urlencoded` text (`+` is a space, `%XX` a byte); `None` when
+/// the result is not UTF-8. Used for the HTTP Basic client id and secret (RFC 6749 §2.3.1).
+pub(crate) fn form_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                let hex = |c: u8| (c as char).to_digit(16);
+                match (hex(b[i + 1]), hex(b[i + 2])) {
+                    (Some(h), Some(l)) => {
+                        out.push((h * 16 + l) as u8);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
 /// An RFC 6749 error body for the OAuth2 token endpoints (discord-api.md §1.4).
 pub(crate) fn oauth_error(status: u16, error: &str, description: Option<&str>) -> Resp {
     let v = match description {
@@ -241,6 +290,25 @@ mod tests {
             esc("<a href=\"x\" onclick='y'>&</a>"),
             "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
         );
+    }
+
+    #[test]
+    fn form_decoding() {
+        assert_eq!(form_decode("a+b%3Ac%25").as_deref(), Some("a b:c%"));
+        assert_eq!(form_decode("plain-id_1").as_deref(), Some("plain-id_1"));
+        assert_eq!(form_decode("100%").as_deref(), Some("100%"));
+        assert_eq!(form_decode("%zz%4").as_deref(), Some("%zz%4"));
+        assert_eq!(form_decode("%ff"), None);
+    }
+
+    #[test]
+    fn deadlines_never_overflow() {
+        let now = std::time::Instant::now();
+        assert_eq!(
+            deadline(now, std::time::Duration::MAX),
+            deadline(now, MAX_LIFETIME)
+        );
+        assert!(deadline(now, std::time::Duration::MAX) > now);
     }
 
     #[test]
