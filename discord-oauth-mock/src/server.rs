@@ -114,6 +114,27 @@ impl Miss {
     }
 }
 
+/// The first path segments the CDN serves (see `cdn::serve`); the route names of CDN requests.
+const CDN_PREFIXES: &[&str] = &[
+    "embed",
+    "avatars",
+    "banners",
+    "icons",
+    "guilds",
+    "avatar-decoration-presets",
+    "app-icons",
+    "role-icons",
+    "team-icons",
+    "splashes",
+    "discovery-splashes",
+    "guild-tag-badges",
+    "clan-badges",
+];
+
+/// The methods that may appear in a route name; any other (extension) method is a miss, so that
+/// a client cannot create statistics keys by inventing methods.
+const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
 /// `"GET /api/v10/users/@me"` -> `"GET /users/@me"` (the form used for rate-limit overrides).
 pub(crate) fn short_template(t: &str) -> String {
     let (method, path) = t.split_once(' ').unwrap_or(("", t));
@@ -133,6 +154,9 @@ fn snow(field: &str, v: &str, template: &str) -> Result<u64, Miss> {
 /// Resolves a request path.
 pub(crate) fn resolve(method: &Method, path: &str) -> Result<Matched, Miss> {
     let m = method.as_str();
+    if !METHODS.contains(&m) {
+        return Err(Miss::NotFound);
+    }
     let matched = |kind: Kind, tpl: String, group: &str, major: u64, allowed: &[&str]| {
         let template = format!("{m} {tpl}");
         if allowed.contains(&m) {
@@ -156,10 +180,17 @@ pub(crate) fn resolve(method: &Method, path: &str) -> Result<Matched, Miss> {
         );
     }
     if let Some(rest) = path.strip_prefix("/cdn/") {
+        // Only the known CDN prefixes name a route: a client-chosen first segment must not create
+        // a statistics key of its own (the keys would grow without bound).
+        // Unknown prefixes share `/cdn/UNMATCHED` (the CDN answers them 404).
         let first = rest.split('/').next().unwrap_or("");
+        let prefix = CDN_PREFIXES
+            .iter()
+            .find(|p| **p == first)
+            .unwrap_or(&"UNMATCHED");
         return matched(
             Kind::Cdn,
-            format!("/cdn/{first}"),
+            format!("/cdn/{prefix}"),
             "cdn",
             0,
             &["GET", "HEAD"],
