@@ -69,6 +69,10 @@ pub(crate) fn handle(shared: &Shared, parts: &Parts, path: &str, body: &[u8]) ->
             200,
             &serde_json::to_value(&shared.lock().stats).unwrap_or(Value::Null),
         ),
+        ("GET", ["store-sizes"]) => {
+            let sizes = shared.lock().store_sizes();
+            json(200, &serde_json::to_value(sizes).unwrap_or(Value::Null))
+        }
         ("POST", ["reset"]) => {
             shared.lock().reset(&shared.seed_guilds);
             ok()
@@ -123,10 +127,20 @@ pub(crate) fn handle(shared: &Shared, parts: &Parts, path: &str, body: &[u8]) ->
         ("POST", ["token-lifetime"]) => {
             match body_json(body).get("seconds").and_then(Value::as_u64) {
                 Some(s) => {
-                    shared.lock().token_lifetime = Duration::from_secs(s);
+                    // Capped, so that `now + lifetime` cannot overflow later.
+                    shared.lock().token_lifetime = Duration::from_secs(s).min(crate::MAX_LIFETIME);
                     ok()
                 }
                 None => bad("seconds is required"),
+            }
+        }
+        ("POST", ["public-client"]) => {
+            match body_json(body).get("enabled").and_then(Value::as_bool) {
+                Some(e) => {
+                    shared.lock().public_client = e;
+                    ok()
+                }
+                None => bad("enabled is required"),
             }
         }
         ("POST", ["auto-approve"]) => {
@@ -162,6 +176,7 @@ pub(crate) fn handle(shared: &Shared, parts: &Parts, path: &str, body: &[u8]) ->
                     let mut st = shared.lock();
                     st.rate.enabled = e;
                     st.windows.clear();
+                    st.windows_swept_len = 0;
                     st.global_windows.clear();
                     ok()
                 }
@@ -242,6 +257,7 @@ pub(crate) fn handle(shared: &Shared, parts: &Parts, path: &str, body: &[u8]) ->
                     "auto_approve": st.auto_approve.map(|u| u.to_string()),
                     "token_lifetime_secs": st.token_lifetime.as_secs(),
                     "rate_limits_enabled": st.rate.enabled,
+                    "public_client": st.public_client,
                 }),
             )
         }

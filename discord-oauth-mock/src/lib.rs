@@ -12,12 +12,19 @@
 //! | Discord | Mock |
 //! |---|---|
 //! | `https://discord.com/oauth2/authorize` | `{base}/oauth2/authorize`: a real HTML consent page (pick a seeded user, see the scopes, Authorize / Cancel) or, in auto-approve mode, an immediate `302` |
-//! | `https://discord.com/api/v10/oauth2/token` (and `/api/oauth2/token`) | the same paths: `authorization_code` (single use, expires after 100 s, `redirect_uri` must match, PKCE S256), `refresh_token` (rotating), `client_credentials`; form-encoded only; Basic or body client authentication; RFC 6749 error bodies |
+//! | `https://discord.com/api/v10/oauth2/token` (and `/api/oauth2/token`) | the same paths: `authorization_code` (single use, expires after 100 s, `redirect_uri` must match, PKCE S256), `refresh_token` (rotating), `client_credentials`; form-encoded only; Basic (scheme case-insensitive, id and secret form-urlencoded as RFC 6749 §2.3.1 says) or body client authentication; RFC 6749 error bodies; optional public-client mode ([`MockBuilder::public_client`]) |
 //! | `.../oauth2/token/revoke` | revokes the whole authorization of the user (every access and refresh token), `200 {}` |
 //! | REST `https://discord.com/api/v10` | `{base}/api/v10`: `GET /users/@me`, `/users/@me/guilds`, `/users/@me/connections`, `/users/@me/guilds/{guild}/member`, `GET /oauth2/@me`, `PUT /guilds/{guild}/members/{user}`, `GET/PUT/DELETE /users/@me/applications/{app}/role-connection`, `GET/PUT /applications/{app}/role-connections/metadata`, `GET /applications/@me`, `GET /oauth2/applications/@me`, `GET /users/{user}` |
 //! | `https://cdn.discordapp.com` | `{base}/cdn`: `avatars/`, `icons/`, `banners/`, `embed/avatars/{0..5}.png`, `guilds/{g}/users/{u}/avatars/`, `avatar-decoration-presets/` (tiny generated images, `?size=` checked) |
 //!
 //! Every id is a string, nullable fields are sent as `null`, permissions are decimal strings.
+//! REST request bodies must be JSON with `Content-Type: application/json` (parameters such as
+//! `; charset=utf-8` allowed); a non-empty body without it is refused with `400` code `50035` and a
+//! whole-body error `{"errors": {"_errors": [{"code": "CONTENT_TYPE_INVALID", ...}]}}` (§0). Form
+//! and multipart REST bodies, which Discord also takes, are not modelled.
+//! Invalid Form Body errors mirror the JSON path as Discord does (§6.1): `errors.<field>._errors`
+//! for a field, `errors._errors` for the whole body, `errors.<index>.<field>._errors` and
+//! `errors.<index>._errors` for items of an array body.
 //! Errors have Discord's exact statuses and bodies, e.g. `401 {"message": "401: Unauthorized",
 //! "code": 0}` for a wrong, expired or revoked token or a missing scope, `404 {"message": "404: Not
 //! Found", "code": 0}` for an unknown route.
@@ -29,6 +36,21 @@
 //! * Revoking any token (or [`MockDiscord::revoke_user_grants`]) kills every token of every
 //!   authorization the user gave to the app (§1.5), and codes not yet exchanged.
 //! * Re-authorizing creates a new authorization; tokens of an earlier one stay valid.
+//! * Scopes repeated in the authorize request are granted (and echoed) once, in first-seen order.
+//! * Public-client mode ([`MockBuilder::public_client`], off by default): `client_secret` may be
+//!   left out when exchanging a code issued with PKCE, when refreshing and when revoking
+//!   (§1.4-§1.6); everything else still needs it.
+//! * Lifetimes are capped at [`MAX_LIFETIME`] (10 years).
+//!
+//! ## Memory over long runs
+//!
+//! Every store is cleaned in amortized passes, each run when the store has doubled since the
+//! previous pass (so one request never pays for a full scan twice in a row): expired codes,
+//! expired access tokens (with the implicit and client-credentials authorizations they leave
+//! dead), and ended rate-limit windows. At most [`DEFAULT_MAX_AUTHORIZATIONS`] authorizations are
+//! kept ([`MockBuilder::max_authorizations`]); beyond that the oldest are dropped with their tokens.
+//! Statistics keys are route templates only: unknown routes count under `UNMATCHED`, unknown CDN
+//! paths under `GET /cdn/UNMATCHED`. [`MockDiscord::store_sizes`] reports the store sizes.
 //!
 //! ## Rate limits (window semantics)
 //!
@@ -43,7 +65,8 @@
 //!   Bearer token, the bot for `Bot` tokens, or the peer IP otherwise (invalid tokens included);
 //!   the major parameter is the `guild_id` of the path (0 when none).
 //! * The global window (default 50 requests per 1 s) applies per bot token only.
-//! * A refused request does not use up a slot. A `429` carries the JSON body `{"message",
+//! * A refused request does not use up a slot: the global and the per-route limits are both
+//!   checked before either counts the request. A `429` carries the JSON body `{"message",
 //!   "retry_after" (float seconds), "global"}`, `Retry-After` (integer seconds, rounded up),
 //!   `X-RateLimit-Scope` (`user` or `global`) and, for the global limit, `X-RateLimit-Global: true`.
 //!
@@ -102,7 +125,9 @@
 //! | `DELETE /_mock/faults` | clears all faults |
 //! | `POST /_mock/revoke/{user_id}` | [`MockDiscord::revoke_user_grants`] |
 //! | `POST /_mock/expire/{user_id}` (or `/_mock/expire` for all) | [`MockDiscord::expire_access_tokens`] |
-//! | `POST /_mock/token-lifetime` `{"seconds": 60}` | [`MockDiscord::set_token_lifetime`] |
+//! | `POST /_mock/token-lifetime` `{"seconds": 60}` | [`MockDiscord::set_token_lifetime`] (capped at 10 years) |
+//! | `POST /_mock/public-client` `{"enabled": true}` | [`MockDiscord::set_public_client`] |
+//! | `GET /_mock/store-sizes` | [`MockDiscord::store_sizes`] as JSON |
 //! | `POST /_mock/auto-approve` `{"user_id": "459873214563123201"}` or `{"user_id": null}` | [`MockDiscord::set_auto_approve`] |
 //! | `POST /_mock/redirect-uris` `{"uri": "http://127.0.0.1:3000/callback"}` | [`MockDiscord::add_redirect_uri`] |
 //! | `POST /_mock/rate-limits` `{"enabled": false}` | enables or disables rate limiting |
@@ -145,6 +170,10 @@ pub const DEFAULT_BOT_TOKEN: &str =
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(604_800);
 /// Authorization codes expire 100 s after creation (discord-api.md §1.4, GH#2526).
 pub const DEFAULT_CODE_LIFETIME: Duration = Duration::from_secs(100);
+/// The longest token or code lifetime accepted (10 years); longer values are capped to it.
+pub const MAX_LIFETIME: Duration = util::MAX_LIFETIME;
+/// Default cap on kept authorizations (see [`MockBuilder::max_authorizations`]).
+pub const DEFAULT_MAX_AUTHORIZATIONS: usize = 100_000;
 
 /// A fault to serve instead of the normal answer (see [`MockDiscord::inject_fault`]).
 #[derive(Clone, Debug, PartialEq)]
@@ -273,7 +302,8 @@ impl RateLimitConfig {
 pub struct Stats {
     /// All requests (control API excluded).
     pub total_requests: u64,
-    /// Requests per route template, e.g. `"GET /api/v10/users/@me"` (`"UNMATCHED"` for unknown routes).
+    /// Requests per route template, e.g. `"GET /api/v10/users/@me"` (`"UNMATCHED"` for unknown
+    /// routes and unknown methods, `"GET /cdn/UNMATCHED"` for unknown CDN paths).
     pub requests: BTreeMap<String, u64>,
     /// 429 answers (rate limits and injected 429s).
     pub total_rate_limited: u64,
@@ -316,6 +346,26 @@ impl Stats {
     }
 }
 
+/// How many entries the mock's internal stores hold (see [`MockDiscord::store_sizes`]): a way to
+/// check that long runs do not grow memory without bound.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct StoreSizes {
+    /// Authorization codes not yet exchanged (expired ones included until the next sweep).
+    pub codes: usize,
+    /// Access tokens (expired ones included until the next sweep).
+    pub access_tokens: usize,
+    /// Refresh tokens.
+    pub refresh_tokens: usize,
+    /// Authorizations (grants).
+    pub authorizations: usize,
+    /// Per-route rate-limit windows.
+    pub rate_limit_windows: usize,
+    /// Cleanup passes run so far (expired codes, expired tokens, ended windows, evicted
+    /// authorizations). Each runs only when its store has doubled since the previous pass (or at
+    /// the authorization cap), so this grows logarithmically with the store size.
+    pub sweeps: u64,
+}
+
 /// A live access token of a user (see [`MockDiscord::user_access_tokens`]).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LiveToken {
@@ -325,7 +375,8 @@ pub struct LiveToken {
     pub refresh_token: Option<String>,
     /// Granted scopes.
     pub scopes: Vec<String>,
-    /// Whether the access token has expired (it is kept until revoked or refreshed).
+    /// Whether the access token has expired (it is kept until revoked or refreshed, or until a
+    /// cleanup pass drops expired tokens; see [`StoreSizes::sweeps`]).
     pub expired: bool,
     /// Expiry, Unix milliseconds.
     pub expires_at_unix_ms: i64,
@@ -344,6 +395,8 @@ pub struct MockBuilder {
     code_lifetime: Duration,
     rate_limits: RateLimitConfig,
     app_name: String,
+    public_client: bool,
+    max_authorizations: usize,
 }
 
 impl Default for MockBuilder {
@@ -359,6 +412,8 @@ impl Default for MockBuilder {
             code_lifetime: DEFAULT_CODE_LIFETIME,
             rate_limits: RateLimitConfig::default(),
             app_name: "Mock App".to_owned(),
+            public_client: false,
+            max_authorizations: DEFAULT_MAX_AUTHORIZATIONS,
         }
     }
 }
@@ -394,14 +449,29 @@ impl MockBuilder {
         self.auto_approve = user;
         self
     }
-    /// Access-token lifetime (`expires_in`).
+    /// Access-token lifetime (`expires_in`), capped at [`MAX_LIFETIME`].
     pub fn token_lifetime(mut self, d: Duration) -> Self {
-        self.token_lifetime = d;
+        self.token_lifetime = d.min(MAX_LIFETIME);
         self
     }
-    /// Authorization-code lifetime (default 100 s).
+    /// Authorization-code lifetime (default 100 s), capped at [`MAX_LIFETIME`].
     pub fn code_lifetime(mut self, d: Duration) -> Self {
-        self.code_lifetime = d;
+        self.code_lifetime = d.min(MAX_LIFETIME);
+        self
+    }
+    /// Public-client mode (Discord's "Public Client" toggle; default `false`, confidential).
+    /// A public client may omit `client_secret` when it exchanges a code issued with PKCE, when
+    /// it refreshes, and when it revokes (discord-api.md §1.4-§1.6). A secret, when sent, must
+    /// still be right; a code without PKCE and `client_credentials` still need the secret.
+    pub fn public_client(mut self, public: bool) -> Self {
+        self.public_client = public;
+        self
+    }
+    /// The most authorizations kept at once (default [`DEFAULT_MAX_AUTHORIZATIONS`]). Beyond
+    /// it, the oldest ones (and their tokens) are dropped, as if the users had removed the app, so
+    /// that a long load test cannot grow memory without bound. Minimum 1.
+    pub fn max_authorizations(mut self, n: usize) -> Self {
+        self.max_authorizations = n.max(1);
         self
     }
     /// Rate limits.
@@ -450,6 +520,11 @@ impl MockBuilder {
                 guilds,
             )),
         });
+        {
+            let mut st = shared.lock();
+            st.public_client = self.public_client;
+            st.max_grants = self.max_authorizations;
+        }
         let (tx, rx) = tokio::sync::watch::channel(false);
         let task = tokio::spawn(server::serve(listener, shared.clone(), rx));
         Ok(MockDiscord {
@@ -569,19 +644,29 @@ impl MockDiscord {
     pub fn set_auto_approve(&self, user: Option<u64>) {
         self.shared().lock().auto_approve = user;
     }
-    /// Lifetime of access tokens issued from now on (`expires_in`). Zero issues expired tokens.
+    /// Lifetime of access tokens issued from now on (`expires_in`), capped at [`MAX_LIFETIME`].
+    /// Zero issues expired tokens.
     pub fn set_token_lifetime(&self, d: Duration) {
-        self.shared().lock().token_lifetime = d;
+        self.shared().lock().token_lifetime = d.min(MAX_LIFETIME);
     }
-    /// Lifetime of authorization codes issued from now on.
+    /// Lifetime of authorization codes issued from now on, capped at [`MAX_LIFETIME`].
     pub fn set_code_lifetime(&self, d: Duration) {
-        self.shared().lock().code_lifetime = d;
+        self.shared().lock().code_lifetime = d.min(MAX_LIFETIME);
+    }
+    /// Switches public-client mode (see [`MockBuilder::public_client`]).
+    pub fn set_public_client(&self, public: bool) {
+        self.shared().lock().public_client = public;
+    }
+    /// How many codes, tokens, authorizations and rate-limit windows the mock holds now.
+    pub fn store_sizes(&self) -> StoreSizes {
+        self.shared().lock().store_sizes()
     }
     /// Replaces the rate-limit configuration (and clears the open windows).
     pub fn set_rate_limits(&self, cfg: RateLimitConfig) {
         let mut st = self.shared().lock();
         st.rate = cfg;
         st.windows.clear();
+        st.windows_swept_len = 0;
         st.global_windows.clear();
     }
     /// A snapshot of the statistics.
@@ -636,7 +721,8 @@ impl MockDiscord {
     pub fn guilds(&self) -> Vec<SeedGuild> {
         self.shared().lock().guilds.clone()
     }
-    /// The user's access tokens (live and expired, not revoked or rotated away).
+    /// The user's access tokens (live and expired, not revoked or rotated away; expired ones
+    /// disappear at the next cleanup pass, see [`StoreSizes::sweeps`]).
     pub fn user_access_tokens(&self, user_id: u64) -> Vec<LiveToken> {
         let st = self.shared().lock();
         let now = std::time::Instant::now();

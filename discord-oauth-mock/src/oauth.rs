@@ -140,13 +140,13 @@ fn validate(shared: &Shared, st: &State, p: &[(String, String)]) -> Result<AuthR
     if crate::util::snowflake(cid) != Some(shared.client_id) {
         return Err(error_page(400, "Unknown Application", "Invalid client_id."));
     }
-    let mut scopes: Vec<String> = get(p, "scope")
-        .unwrap_or("")
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    scopes.dedup();
+    // Each scope once, in the order of its first occurrence.
+    let mut scopes: Vec<String> = Vec::new();
+    for s in get(p, "scope").unwrap_or("").split(' ') {
+        if !s.is_empty() && !scopes.iter().any(|x| x == s) {
+            scopes.push(s.to_owned());
+        }
+    }
     let response_type = get(p, "response_type").map(str::to_owned);
     // Plain bot flow: no response_type, only bot/applications.commands (discord-api.md §1.7).
     let plain_bot = response_type.is_none()
@@ -431,11 +431,9 @@ fn approve(shared: &Shared, st: &mut State, req: &AuthReq, user: u64) -> Resp {
         }
         (Some(_), Some(uri)) => {
             let code = random_token(30);
-            if st.codes.len() >= 10_000 {
-                // Codes nobody exchanged (load tests): drop the expired ones, amortized.
-                let life = st.code_lifetime;
-                st.codes.retain(|_, c| c.created.elapsed() < life);
-            }
+            // Codes nobody exchanged (load tests): drop the expired ones whenever the map has
+            // doubled since the last sweep (amortized O(1), even when every code is still live).
+            st.sweep_codes_if_due();
             st.codes.insert(
                 code.clone(),
                 Code {
@@ -636,32 +634,60 @@ fn consent_page(
     html(200, out)
 }
 
-/// Client credentials from HTTP Basic or the body (discord-api.md §1.4). `None` = invalid.
-fn client_ok(shared: &Shared, parts: &Parts, form: &[(String, String)]) -> bool {
-    let basic = parts
+/// The outcome of client authentication (discord-api.md §1.4).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum ClientAuth {
+    /// The right client id and secret.
+    Confidential,
+    /// The right client id and no secret (empty or absent): acceptable only from a public
+    /// client, and only where the caller allows it (PKCE exchange, refresh, revoke).
+    NoSecret,
+    /// Wrong id or secret, or a malformed `Authorization` header.
+    Invalid,
+}
+
+/// Client credentials from HTTP Basic or the body (discord-api.md §1.4). The `Basic` scheme is
+/// matched case-insensitively (RFC 7235 §2.1) and its user and password are form-urlencoded
+/// (RFC 6749 §2.3.1), so they are decoded before the comparison.
+fn client_auth(shared: &Shared, parts: &Parts, form: &[(String, String)]) -> ClientAuth {
+    let header = parts
         .headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| {
-            base64::engine::general_purpose::STANDARD
+        .and_then(|v| v.to_str().ok());
+    let basic = header.and_then(|v| {
+        let (scheme, rest) = v.trim_start().split_once(' ')?;
+        scheme.eq_ignore_ascii_case("basic").then_some(rest)
+    });
+    let (id, secret) = match basic {
+        Some(b) => {
+            let Some(pair) = base64::engine::general_purpose::STANDARD
                 .decode(b.trim())
                 .ok()
-        })
-        .and_then(|b| String::from_utf8(b).ok());
-    let (id, secret) = match &basic {
-        Some(s) => match s.split_once(':') {
-            Some((i, sec)) => (Some(i.to_owned()), Some(sec.to_owned())),
-            None => return false,
-        },
+                .and_then(|b| String::from_utf8(b).ok())
+            else {
+                return ClientAuth::Invalid;
+            };
+            let Some((i, sec)) = pair.split_once(':') else {
+                return ClientAuth::Invalid;
+            };
+            match (crate::util::form_decode(i), crate::util::form_decode(sec)) {
+                (Some(i), Some(sec)) => (Some(i), Some(sec)),
+                _ => return ClientAuth::Invalid,
+            }
+        }
         None => (
             get(form, "client_id").map(str::to_owned),
             get(form, "client_secret").map(str::to_owned),
         ),
     };
-    // Basic user/password are form-urlencoded per RFC 6749 §2.3.1; plain ids need no decoding.
-    id.as_deref().and_then(crate::util::snowflake) == Some(shared.client_id)
-        && secret.as_deref() == Some(shared.client_secret.as_str())
+    if id.as_deref().and_then(crate::util::snowflake) != Some(shared.client_id) {
+        return ClientAuth::Invalid;
+    }
+    match secret.as_deref() {
+        None | Some("") => ClientAuth::NoSecret,
+        Some(s) if s == shared.client_secret => ClientAuth::Confidential,
+        Some(_) => ClientAuth::Invalid,
+    }
 }
 
 fn is_form(parts: &Parts) -> bool {
@@ -739,8 +765,25 @@ fn token_inner(shared: &Shared, st: &mut State, parts: &Parts, body: &[u8]) -> R
             );
         }
     }
-    if !client_ok(shared, parts, &form) {
+    let auth = client_auth(shared, parts, &form);
+    if auth == ClientAuth::Invalid {
         return oauth_error(401, "invalid_client", None);
+    }
+    if auth == ClientAuth::NoSecret {
+        // Only a public client may omit the secret, and only when it proves itself with PKCE
+        // (a code issued with a challenge) or refreshes (discord-api.md §1.4, §1.6). An unknown
+        // code falls through to invalid_grant below.
+        let allowed = st.public_client
+            && match grant_type {
+                Some("authorization_code") => get(&form, "code")
+                    .and_then(|c| st.codes.get(c))
+                    .is_none_or(|c| c.challenge.is_some()),
+                Some("refresh_token") => true,
+                _ => false,
+            };
+        if !allowed {
+            return oauth_error(401, "invalid_client", None);
+        }
     }
     match grant_type {
         Some("authorization_code") => {
@@ -864,8 +907,11 @@ pub(crate) fn revoke(shared: &Shared, st: &mut State, parts: &Parts, body: &[u8]
     } else {
         Vec::new()
     };
-    if !client_ok(shared, parts, &form) {
-        return oauth_error(401, "invalid_client", None);
+    // A public client may revoke without its secret (discord-api.md §1.5).
+    match client_auth(shared, parts, &form) {
+        ClientAuth::Confidential => {}
+        ClientAuth::NoSecret if st.public_client => {}
+        _ => return oauth_error(401, "invalid_client", None),
     }
     let Some(token) = get(&form, "token") else {
         return oauth_error(400, "invalid_request", Some("Missing \"token\""));

@@ -24,8 +24,9 @@ pub(crate) fn bucket_hash(group: &str, limit: u32, window: Duration) -> String {
 /// Applies the global and per-route limits to one request.
 ///
 /// `identity` is `bot`, `user:<id>` or `ip:<addr>`; only `bot` is subject to the global limit
-/// (Discord documents 50/s per bot and no number for Bearer tokens). Returns the headers to add,
-/// or a ready 429 answer.
+/// (Discord documents 50/s per bot and no number for Bearer tokens). Both limits are checked
+/// before either is counted, so a refused request uses no slot of either. Returns the headers to
+/// add, or a ready 429 answer.
 pub(crate) fn check(
     st: &mut State,
     route: &str,
@@ -38,46 +39,39 @@ pub(crate) fn check(
     }
     let now = Instant::now();
     let now_unix = now_unix_f64();
-    if identity == "bot" && st.rate.global_limit > 0 {
-        let gw = st.rate.global_window;
+    let global = identity == "bot" && st.rate.global_limit > 0;
+    if global {
+        let (gl, gw) = (st.rate.global_limit, st.rate.global_window);
         let w = st
             .global_windows
             .entry(identity.to_owned())
-            .or_insert(Window {
-                start: now,
-                count: 0,
-            });
-        if now >= w.start + gw {
-            *w = Window {
-                start: now,
-                count: 0,
-            };
+            .or_insert_with(|| Window::open(now, gw));
+        if now >= w.end {
+            *w = Window::open(now, gw);
         }
-        if w.count >= st.rate.global_limit {
-            let after = (w.start + gw).saturating_duration_since(now).as_secs_f64();
+        if w.count >= gl {
+            let after = w.end.saturating_duration_since(now).as_secs_f64();
             count_429(st, route);
             return Err(too_many(after, true, "global", None));
         }
-        w.count += 1;
     }
     let (limit, window) = st.rate.limit_for(route);
     let hash = bucket_hash(group, limit, window);
+    // The major parameter comes from the path, so the map can grow with arbitrary guild ids:
+    // ended windows are dropped whenever it has doubled since the last sweep (amortized O(1)).
+    if crate::state::sweep_due(st.windows.len(), st.windows_swept_len) {
+        st.windows.retain(|_, w| now < w.end);
+        st.windows_swept_len = st.windows.len();
+        st.sweeps += 1;
+    }
     let w = st
         .windows
         .entry((hash.clone(), identity.to_owned(), major))
-        .or_insert(Window {
-            start: now,
-            count: 0,
-        });
-    if now >= w.start + window {
-        *w = Window {
-            start: now,
-            count: 0,
-        };
+        .or_insert_with(|| Window::open(now, window));
+    if now >= w.end {
+        *w = Window::open(now, window);
     }
-    let after = (w.start + window)
-        .saturating_duration_since(now)
-        .as_secs_f64();
+    let after = w.end.saturating_duration_since(now).as_secs_f64();
     let reset = format!("{:.3}", now_unix + after);
     let after_s = format!("{after:.3}");
     if w.count >= limit {
@@ -91,8 +85,12 @@ pub(crate) fn check(
         count_429(st, route);
         return Err(too_many(after, false, "user", Some(&headers)));
     }
+    // Both limits passed: now the request counts against both.
     w.count += 1;
     let remaining = limit - w.count;
+    if global && let Some(g) = st.global_windows.get_mut(identity) {
+        g.count += 1;
+    }
     Ok(vec![
         ("x-ratelimit-limit", limit.to_string()),
         ("x-ratelimit-remaining", remaining.to_string()),

@@ -1,7 +1,7 @@
 //! Shared state: configuration, grants, tokens, codes, faults, windows and statistics.
 
 use crate::seed::{SeedGuild, SeedUser};
-use crate::util::random_token;
+use crate::util::{MAX_LIFETIME, random_token};
 use crate::{Fault, RateLimitConfig, Stats};
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
@@ -80,8 +80,29 @@ impl Access {
 /// A fixed rate-limit window.
 #[derive(Clone, Copy)]
 pub(crate) struct Window {
-    pub start: Instant,
+    /// When the window ends (its start plus its length, capped so it cannot overflow).
+    pub end: Instant,
     pub count: u32,
+}
+
+impl Window {
+    /// A window opening at `now`, lasting `len`.
+    pub fn open(now: Instant, len: Duration) -> Window {
+        Window {
+            end: crate::util::deadline(now, len),
+            count: 0,
+        }
+    }
+}
+
+/// Maps swept by an amortized pass never sweep below this many entries.
+pub(crate) const SWEEP_MIN: usize = 1024;
+
+/// Whether a map of `len` entries is due for a sweep: it has reached [`SWEEP_MIN`] and doubled
+/// since the last sweep left `last` entries. Each sweep is O(len), so the cost per insert stays
+/// O(1) amortized.
+pub(crate) fn sweep_due(len: usize, last: usize) -> bool {
+    len >= SWEEP_MIN.max(last.saturating_mul(2))
 }
 
 /// All mutable state.
@@ -90,16 +111,28 @@ pub(crate) struct State {
     pub auto_approve: Option<u64>,
     pub token_lifetime: Duration,
     pub code_lifetime: Duration,
+    /// Public client: the secret may be omitted with PKCE and on refresh (discord-api.md §1.6).
+    pub public_client: bool,
+    /// At most this many authorizations are kept; the oldest are dropped beyond it.
+    pub max_grants: usize,
     pub rate: RateLimitConfig,
     pub stats: Stats,
     pub codes: HashMap<String, Code>,
+    /// `codes.len()` after the last sweep of expired codes.
+    pub codes_swept_len: usize,
     pub access: HashMap<String, Access>,
+    /// `access.len()` after the last sweep of expired access tokens.
+    pub access_swept_len: usize,
     pub refresh: HashMap<String, u64>,
     pub grants: HashMap<u64, Grant>,
     pub next_grant: u64,
     pub faults: HashMap<String, VecDeque<(Fault, usize)>>,
     pub windows: HashMap<(String, String, u64), Window>,
     pub global_windows: HashMap<String, Window>,
+    /// `windows.len()` after the last sweep.
+    pub windows_swept_len: usize,
+    /// Amortized cleanup passes run (windows, codes, tokens), for [`crate::StoreSizes`].
+    pub sweeps: u64,
     pub guilds: Vec<SeedGuild>,
     pub role_connections: HashMap<u64, Value>,
     pub role_metadata: Vec<Value>,
@@ -117,18 +150,24 @@ impl State {
         State {
             redirect_uris,
             auto_approve,
-            token_lifetime,
-            code_lifetime,
+            token_lifetime: token_lifetime.min(MAX_LIFETIME),
+            code_lifetime: code_lifetime.min(MAX_LIFETIME),
+            public_client: false,
+            max_grants: crate::DEFAULT_MAX_AUTHORIZATIONS,
             rate,
             stats: Stats::default(),
             codes: HashMap::new(),
+            codes_swept_len: 0,
             access: HashMap::new(),
+            access_swept_len: 0,
             refresh: HashMap::new(),
             grants: HashMap::new(),
             next_grant: 1,
             faults: HashMap::new(),
             windows: HashMap::new(),
             global_windows: HashMap::new(),
+            windows_swept_len: 0,
+            sweeps: 0,
             guilds,
             role_connections: HashMap::new(),
             role_metadata: Vec::new(),
@@ -139,12 +178,15 @@ impl State {
     pub fn reset(&mut self, seed_guilds: &[SeedGuild]) {
         self.stats = Stats::default();
         self.codes.clear();
+        self.codes_swept_len = 0;
         self.access.clear();
+        self.access_swept_len = 0;
         self.refresh.clear();
         self.grants.clear();
         self.faults.clear();
         self.windows.clear();
         self.global_windows.clear();
+        self.windows_swept_len = 0;
         self.guilds = seed_guilds.to_vec();
         self.role_connections.clear();
         self.role_metadata.clear();
@@ -157,6 +199,9 @@ impl State {
         scopes: Vec<String>,
         with_refresh: bool,
     ) -> (String, Option<String>) {
+        if self.grants.len() >= self.max_grants.max(1) {
+            self.evict_oldest_grants();
+        }
         let id = self.next_grant;
         self.next_grant += 1;
         self.grants.insert(
@@ -174,7 +219,10 @@ impl State {
     /// Issues a fresh token pair for grant `id`, killing its previous tokens (rotation).
     pub fn issue(&mut self, id: u64, with_refresh: bool) -> (String, Option<String>) {
         let now = Instant::now();
-        let lifetime = self.token_lifetime;
+        if sweep_due(self.access.len(), self.access_swept_len) {
+            self.sweep_tokens(now, id);
+        }
+        let lifetime = self.token_lifetime.min(MAX_LIFETIME);
         let unix_ms = (crate::util::now_unix_f64() * 1000.0) as i64 + lifetime.as_millis() as i64;
         let Some(grant) = self.grants.get_mut(&id) else {
             return (String::new(), None);
@@ -195,7 +243,7 @@ impl State {
                 grant: id,
                 user_id: grant.user_id,
                 scopes: grant.scopes.clone(),
-                expires_at: now + lifetime,
+                expires_at: crate::util::deadline(now, lifetime),
                 expires_unix_ms: unix_ms,
             },
         );
@@ -204,6 +252,55 @@ impl State {
         }
         self.stats.tokens_issued += 1;
         (access, refresh)
+    }
+
+    /// Drops expired access tokens, and the authorizations left with no live access token and no
+    /// refresh token (implicit and client-credentials grants, whose tokens cannot come back).
+    /// Called when the token map has doubled since the last sweep (amortized O(1) per token).
+    /// Grant `keep` (the one being issued for) stays whatever its state.
+    pub fn sweep_tokens(&mut self, now: Instant, keep: u64) {
+        self.access.retain(|_, a| !a.expired(now));
+        let access = &self.access;
+        self.grants.retain(|id, g| {
+            g.access.retain(|t| access.contains_key(t));
+            *id == keep || g.refresh.is_some() || !g.access.is_empty()
+        });
+        self.access_swept_len = self.access.len();
+        self.sweeps += 1;
+    }
+
+    /// Drops expired authorization codes when the code map has doubled since the last sweep.
+    pub fn sweep_codes_if_due(&mut self) {
+        if sweep_due(self.codes.len(), self.codes_swept_len) {
+            let life = self.code_lifetime;
+            self.codes.retain(|_, c| c.created.elapsed() < life);
+            self.codes_swept_len = self.codes.len();
+            self.sweeps += 1;
+        }
+    }
+
+    /// At the authorization cap: drops the oldest authorizations (lowest ids) with their tokens,
+    /// down to 7/8 of the cap, so that this O(n) pass runs once per cap/8 new authorizations.
+    fn evict_oldest_grants(&mut self) {
+        let cap = self.max_grants.max(1);
+        let keep = cap - (cap / 8).max(1);
+        let mut ids: Vec<u64> = self.grants.keys().copied().collect();
+        if ids.len() <= keep {
+            return;
+        }
+        let cut = ids.len() - keep;
+        ids.select_nth_unstable(cut - 1);
+        for id in &ids[..cut] {
+            if let Some(g) = self.grants.remove(id) {
+                for a in g.access {
+                    self.access.remove(&a);
+                }
+                if let Some(r) = g.refresh {
+                    self.refresh.remove(&r);
+                }
+            }
+        }
+        self.sweeps += 1;
     }
 
     /// Revokes every grant of `user_id` (Discord: revoking one token kills every access and
@@ -277,6 +374,18 @@ impl State {
             }
         }
         None
+    }
+
+    /// Entry counts of the stores.
+    pub fn store_sizes(&self) -> crate::StoreSizes {
+        crate::StoreSizes {
+            codes: self.codes.len(),
+            access_tokens: self.access.len(),
+            refresh_tokens: self.refresh.len(),
+            authorizations: self.grants.len(),
+            rate_limit_windows: self.windows.len(),
+            sweeps: self.sweeps,
+        }
     }
 
     /// A guild by id.
