@@ -18,8 +18,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use reqwest::header::{COOKIE, HeaderMap, LOCATION, SET_COOKIE};
-use reqwest::{Client, Method, StatusCode};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper::header::{COOKIE, HOST, HeaderMap, HeaderValue, LOCATION, SET_COOKIE};
+use hyper::{Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::sync::{Barrier, Mutex};
 use url::Url;
@@ -157,33 +161,131 @@ impl Resp {
     }
 }
 
+/// A small keep-alive HTTP/1.1 connection pool (hyper's low-level client): idle connections per
+/// origin, taken for one request and put back. Much cheaper per request than a full-featured client,
+/// so the load generator stays a small share of the machine. A request that fails on a reused
+/// connection that the server had closed (before reading it) is retried once on a new connection.
+#[derive(Default)]
+struct Pool {
+    idle: std::sync::Mutex<HashMap<String, Vec<SendRequest<Full<Bytes>>>>>,
+}
+
+impl Pool {
+    fn take(&self, key: &str) -> Option<SendRequest<Full<Bytes>>> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let v = idle.get_mut(key)?;
+        while let Some(c) = v.pop() {
+            if !c.is_closed() {
+                return Some(c);
+            }
+        }
+        None
+    }
+
+    fn put(&self, key: &str, c: SendRequest<Full<Bytes>>) {
+        if !c.is_closed() {
+            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+            idle.entry(key.to_owned()).or_default().push(c);
+        }
+    }
+
+    async fn connect(key: &str) -> Res<SendRequest<Full<Bytes>>> {
+        let stream = tokio::net::TcpStream::connect(key)
+            .await
+            .map_err(|e| format!("connect {key}: {e}"))?;
+        let _ = stream.set_nodelay(true);
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| format!("handshake {key}: {e}"))?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(sender)
+    }
+
+    async fn request(
+        &self,
+        method: &Method,
+        u: &Url,
+        headers: &[(hyper::header::HeaderName, HeaderValue)],
+    ) -> Res<(StatusCode, HeaderMap, Vec<u8>)> {
+        let host = u.host_str().ok_or("url without host")?;
+        let key = format!("{host}:{}", u.port_or_known_default().unwrap_or(80));
+        let target = match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_owned(),
+        };
+        for attempt in 0..2 {
+            let (mut c, reused) = match self.take(&key) {
+                Some(c) if attempt == 0 => (c, true),
+                _ => (Self::connect(&key).await?, false),
+            };
+            if c.ready().await.is_err() {
+                if reused {
+                    continue;
+                }
+                return Err(format!("{method} {}: connection not ready", u.path()));
+            }
+            let mut rb = Request::builder().method(method.clone()).uri(&target);
+            rb = rb.header(HOST, &key);
+            for (k, v) in headers {
+                rb = rb.header(k, v);
+            }
+            let req = rb
+                .body(Full::new(Bytes::new()))
+                .map_err(|e| format!("request: {e}"))?;
+            match c.send_request(req).await {
+                Ok(resp) => {
+                    let status = resp.status();
+                    let (parts, body) = resp.into_parts();
+                    let body = body
+                        .collect()
+                        .await
+                        .map_err(|e| format!("{method} {} body: {e}", u.path()))?
+                        .to_bytes()
+                        .to_vec();
+                    self.put(&key, c);
+                    return Ok((status, parts.headers, body));
+                }
+                Err(e)
+                    if reused
+                        && (e.is_canceled() || e.is_incomplete_message() || e.is_closed()) =>
+                {
+                    continue;
+                }
+                Err(e) => return Err(format!("{method} {}: {e}", u.path())),
+            }
+        }
+        Err(format!("{method} {}: connection closed twice", u.path()))
+    }
+}
+
 async fn send(
-    client: &Client,
+    pool: &Pool,
     method: Method,
     url: &str,
     jar: &mut Jar,
     extra: &[(&str, &str)],
 ) -> Res<Resp> {
     let u = Url::parse(url).map_err(|e| format!("bad url {url}: {e}"))?;
-    let mut rb = client.request(method.clone(), u.clone());
+    let mut headers = Vec::with_capacity(extra.len() + 1);
     if let Some(c) = jar.header(&u) {
-        rb = rb.header(COOKIE, c);
+        headers.push((
+            COOKIE,
+            HeaderValue::from_str(&c).map_err(|e| e.to_string())?,
+        ));
     }
     for (k, v) in extra {
-        rb = rb.header(*k, *v);
+        headers.push((
+            hyper::header::HeaderName::from_bytes(k.as_bytes()).map_err(|e| e.to_string())?,
+            HeaderValue::from_str(v).map_err(|e| e.to_string())?,
+        ));
     }
     let t0 = Instant::now();
-    let r = rb
-        .send()
-        .await
-        .map_err(|e| format!("{method} {}: {e}", u.path()))?;
-    let status = r.status();
-    let headers = r.headers().clone();
-    let body = r
-        .bytes()
-        .await
-        .map_err(|e| format!("{method} {} body: {e}", u.path()))?
-        .to_vec();
+    let (status, headers, body) =
+        tokio::time::timeout(Duration::from_secs(30), pool.request(&method, &u, &headers))
+            .await
+            .map_err(|_| format!("{method} {}: timed out after 30 s", u.path()))??;
     let elapsed = t0.elapsed();
     jar.store(&u, &headers);
     Ok(Resp {
@@ -201,19 +303,9 @@ fn resolve(base: &str, loc: &str) -> Res<String> {
         .map_err(|e| format!("bad Location {loc}: {e}"))
 }
 
-fn client(max_idle: usize) -> Client {
-    Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .pool_max_idle_per_host(max_idle)
-        .no_proxy()
-        .build()
-        .expect("client")
-}
-
 /// Per-run context shared by the tasks.
 struct Ctx {
-    client: Client,
+    client: Pool,
     app: String,
     mock_param: String,
     /// Discord user ids the fake knows (`--user-ids a,b,c`): user number `n` logs in as
@@ -222,9 +314,9 @@ struct Ctx {
 }
 
 impl Ctx {
-    fn new(a: &Args, max_idle: usize) -> Ctx {
+    fn new(a: &Args) -> Ctx {
         Ctx {
-            client: client(max_idle),
+            client: Pool::default(),
             app: a.req("app"),
             mock_param: a.s("mock-param", "mock_user"),
             user_ids: a
@@ -313,17 +405,13 @@ async fn get_ok(ctx: &Ctx, path: &str, jar: &mut Jar, lat: &mut Lat) -> Res<Resp
     Ok(r)
 }
 
-async fn stats(client: &Client, url: &str) -> Value {
+async fn stats(pool: &Pool, url: &str) -> Value {
     if url.is_empty() {
         return Value::Null;
     }
-    match client.get(url).send().await {
-        Ok(r) => r
-            .bytes()
-            .await
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or(Value::Null),
+    let mut jar = Jar::default();
+    match send(pool, Method::GET, url, &mut jar, &[]).await {
+        Ok(r) => serde_json::from_slice(&r.body).unwrap_or(Value::Null),
         Err(_) => Value::Null,
     }
 }
@@ -344,7 +432,7 @@ async fn storm(a: &Args) -> Res<Value> {
     let conc = a.n("concurrency", 20) as usize;
     let first = a.n("first-user", 1);
     let max_s = a.n("max-seconds", 300);
-    let ctx = Arc::new(Ctx::new(a, conc * 2));
+    let ctx = Arc::new(Ctx::new(a));
     let next = Arc::new(AtomicUsize::new(0));
     let deadline = Instant::now() + Duration::from_secs(max_s);
     let t0 = Instant::now();
@@ -468,7 +556,7 @@ async fn burst(a: &Args) -> Res<Value> {
     let first = a.n("first-user", 100_000);
     let guild = a.req("guild");
     let stats_url = a.s("stats", "");
-    let ctx = Arc::new(Ctx::new(a, users + 8));
+    let ctx = Arc::new(Ctx::new(a));
     let jars = login_many(&ctx, first, users, a.n("login-concurrency", 20) as usize).await?;
     let before = stats(&ctx.client, &stats_url).await;
     // Everyone waits on one barrier, then presses "join" at the same instant.
@@ -530,7 +618,7 @@ async fn burst(a: &Args) -> Res<Value> {
 // ---------------------------------------------------------------------------------------------
 
 async fn login_cmd(a: &Args) -> Res<Value> {
-    let ctx = Ctx::new(a, 4);
+    let ctx = Ctx::new(a);
     let mut lat = Lat::default();
     let mut jar = login(&ctx, a.n("user", 1), &mut lat).await?;
     // Warm the cache so the hot loop measures the cached path.
@@ -579,7 +667,7 @@ fn has_keys(v: &Value, keys: &[&str]) -> Res<()> {
 }
 
 async fn smoke(a: &Args) -> Res<Value> {
-    let ctx = Ctx::new(a, 4);
+    let ctx = Ctx::new(a);
     let guild = a.req("guild");
     let user = a.n("user", 7);
     let app = ctx.app.clone();
