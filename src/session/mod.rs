@@ -23,6 +23,8 @@ pub(crate) mod crypto;
 mod fetch;
 mod origin;
 mod pending;
+#[cfg(feature = "redis")]
+mod redis;
 mod store;
 
 use std::sync::{Arc, Mutex};
@@ -33,6 +35,9 @@ use sha2::{Digest, Sha256};
 pub use fetch::{AddMemberOptions, FetchedUser};
 pub use origin::check_same_origin;
 pub use pending::is_local_path;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis::{DEFAULT_REDIS_PREFIX, RedisConsumedStates, RedisRevocationList, RedisTokenStore};
 pub use store::{
     ConsumedStates, CookieTokenStore, MemoryConsumedStates, MemoryRevocationList, MemoryTokenStore,
     RevocationList, SessionId, SessionRecord, StoreError, TokenStore,

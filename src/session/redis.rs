@@ -1,0 +1,486 @@
+//! Redis implementations of the storage seams (feature `redis`): [`RedisTokenStore`],
+//! [`RedisRevocationList`] and [`RedisConsumedStates`], on [fred] 10 — the client
+//! `tower-sessions-redis-store` uses, so an app can hand both the same [`Pool`].
+//!
+//! With these three, every process behind a load balancer sees the same sessions, the same
+//! logouts and the same used login states: a cookie logged out in one process is refused by all
+//! of them, and a replayed callback is refused wherever it lands.
+//!
+//! The key layout, the TTLs, what the stored bytes contain (the tokens) and how to protect them
+//! are documented on [`RedisTokenStore`], the public face of this module.
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use fred::clients::{Client, Pool};
+use fred::interfaces::{HashesInterface, KeysInterface};
+use fred::types::scripts::Script;
+use fred::types::{Expiration, Value};
+
+use super::store::{decode_record, encode_record};
+use super::{ConsumedStates, RevocationList, SessionId, SessionRecord, StoreError, TokenStore};
+use crate::clock::Clock;
+use crate::ratelimit::BoxFuture;
+
+/// The key prefix used unless `with_prefix` says otherwise.
+pub const DEFAULT_REDIS_PREFIX: &str = "discord-oauth:";
+
+/// Longest TTL handed to Redis (100 years); longer TTLs are capped to it, which Redis accepts.
+const MAX_TTL_SECS: u64 = 100 * 365 * 24 * 3600;
+
+/// Compare-and-swap save. KEYS[1] = session key. ARGV: 1 expected version ('' = a new
+/// session), 2 now, 3 new version, 4 expiry (Unix s), 5 record bytes, 6 TTL in ms (0 = dead).
+/// Returns 1 when saved, 0 on a conflict. A record whose expiry has passed counts as absent,
+/// as in `MemoryTokenStore`.
+const SAVE_LUA: &str = r"
+local cur = redis.call('HMGET', KEYS[1], 'v', 'e')
+local current = false
+if cur[1] and cur[2] and tonumber(cur[2]) > tonumber(ARGV[2]) then current = cur[1] end
+if ARGV[1] == '' then
+  if current then return 0 end
+elseif current ~= ARGV[1] then
+  return 0
+end
+redis.call('DEL', KEYS[1])
+local ttl = tonumber(ARGV[6])
+if ttl > 0 then
+  redis.call('HSET', KEYS[1], 'v', ARGV[3], 'e', ARGV[4], 'r', ARGV[5])
+  redis.call('PEXPIRE', KEYS[1], ttl)
+end
+return 1
+";
+
+/// First use of a state. KEYS[1] = state key. ARGV: 1 until, 2 now, 3 TTL in seconds (>= 1).
+/// Returns 1 if the state was not used (or its entry has expired at `now`), 0 otherwise.
+const CONSUME_LUA: &str = r"
+local v = redis.call('GET', KEYS[1])
+if v and tonumber(v) > tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1
+";
+
+/// A connected fred handle: a pool (commands round-robin over its clients) or one client.
+#[derive(Clone)]
+enum Conn {
+    Pool(Pool),
+    Client(Client),
+}
+
+impl Conn {
+    fn client(&self) -> &Client {
+        match self {
+            Self::Pool(p) => p.next(),
+            Self::Client(c) => c,
+        }
+    }
+}
+
+/// Maps a fred error to a [`StoreError::Backend`] naming the operation, the error kind and the
+/// Redis error code (`NOSCRIPT`, `WRONGTYPE`, `NOPERM`…) only: never a key, value or URL.
+fn backend(op: &str, e: &fred::error::Error) -> StoreError {
+    let code = e
+        .details()
+        .split_whitespace()
+        .next()
+        .filter(|w| w.len() <= 16 && w.bytes().all(|b| b.is_ascii_uppercase()))
+        .map(|w| format!(" {w}"))
+        .unwrap_or_default();
+    StoreError::Backend(format!("redis {op}: {:?}{code}", e.kind()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(32), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+fn clock_now(clock: Option<&Arc<dyn Clock>>) -> u64 {
+    clock.map_or_else(|| crate::clock::SystemClock.unix_now(), |c| c.unix_now())
+}
+
+/// Runs a script by `EVALSHA`, loading it (`SCRIPT LOAD`) and retrying once on `NOSCRIPT`.
+async fn run_script(
+    conn: &Conn,
+    script: &Script,
+    op: &str,
+    key: String,
+    args: Vec<Value>,
+) -> Result<i64, StoreError> {
+    script
+        .evalsha_with_reload::<i64, _, _>(conn.client(), key, args)
+        .await
+        .map_err(|e| backend(op, &e))
+}
+
+fn ttl_value(secs: u64) -> Value {
+    Value::Integer(i64::try_from(secs.min(MAX_TTL_SECS)).unwrap_or(i64::MAX))
+}
+
+// ----- TokenStore -------------------------------------------------------------------------------
+
+/// Session records in Redis; the cookie carries only the 16-byte session id.
+///
+/// ```no_run
+/// # async fn run(config: discord_oauth::Config) -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use fred::prelude::*;
+/// use discord_oauth::DiscordOAuth;
+/// use discord_oauth::session::{RedisConsumedStates, RedisRevocationList, RedisTokenStore};
+///
+/// let pool = Builder::from_config(Config::from_url("redis://127.0.0.1:6379")?).build_pool(4)?;
+/// pool.init().await?;
+/// let client = DiscordOAuth::builder(config)
+///     .token_store(Arc::new(RedisTokenStore::new(pool.clone())))
+///     .revocation_list(Arc::new(RedisRevocationList::new(pool.clone())))
+///     .consumed_states(Arc::new(RedisConsumedStates::new(pool)))
+///     .build()?;
+/// # Ok(()) }
+/// ```
+///
+/// # What is stored, and where
+///
+/// Every key starts with a prefix (default `discord-oauth:`, see `with_prefix`); ids are
+/// lowercase hex.
+///
+/// | key | type | content | expiry |
+/// |---|---|---|---|
+/// | `{prefix}session:{session id}` | hash | `v` = record version, `e` = expiry (Unix seconds), `r` = the [`SessionRecord`] (postcard bytes) | the `ttl_secs` of the last save (`PEXPIRE`) |
+/// | `{prefix}revoked:{session id}` | string | the Unix second until which the session is revoked | at that second |
+/// | `{prefix}state:{state hash}` | string | the Unix second until which the state counts as used | at that second |
+///
+/// The session cookie then carries only the 16-byte session id (AEAD-encrypted by the session
+/// layer), as with [`MemoryTokenStore`](super::MemoryTokenStore). A save is a compare-and-swap
+/// done atomically by a Lua script (`EVALSHA`, loaded again after a `NOSCRIPT`, e.g. after a
+/// Redis restart): it succeeds only if the stored, unexpired record still has the expected
+/// version, exactly like the in-memory store. The expiry is enforced twice: Redis drops the key
+/// after the TTL, and `load` ignores a record whose `e` has passed on the store's clock (so the
+/// [`Clock`](crate::clock::Clock) seam works in tests).
+///
+/// # Security
+///
+/// **The record bytes contain the user's access and refresh tokens** in the clear (postcard is
+/// an encoding, not encryption). Anyone who can read these keys can call Discord as your users.
+/// Protect the Redis server accordingly: an ACL user restricted to the prefix (`~discord-oauth:*`)
+/// and to the commands used here (`HMGET`, `HSET`, `DEL`, `PEXPIRE`, `GET`, `SET`, `EVALSHA`,
+/// `SCRIPT LOAD`), TLS between the app and Redis (a `rediss://` URL with one of fred's
+/// TLS features), and no persistence snapshots left readable. Encrypting the records at rest
+/// (wrapping this store) is the operator's choice. Error messages never include keys, values or
+/// connection strings: failures become [`StoreError::Backend`] naming the operation and the
+/// Redis error code only.
+#[derive(Clone)]
+pub struct RedisTokenStore {
+    conn: Conn,
+    prefix: String,
+    clock: Option<Arc<dyn Clock>>,
+    save: Script,
+}
+
+impl fmt::Debug for RedisTokenStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisTokenStore")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisTokenStore {
+    /// A store on a connected pool, with the [default prefix](DEFAULT_REDIS_PREFIX).
+    #[must_use]
+    pub fn new(pool: Pool) -> Self {
+        Self::with_conn(Conn::Pool(pool))
+    }
+
+    /// A store on one connected client, with the [default prefix](DEFAULT_REDIS_PREFIX).
+    #[must_use]
+    pub fn from_client(client: Client) -> Self {
+        Self::with_conn(Conn::Client(client))
+    }
+
+    fn with_conn(conn: Conn) -> Self {
+        Self {
+            conn,
+            prefix: DEFAULT_REDIS_PREFIX.to_owned(),
+            clock: None,
+            save: Script::from_lua(SAVE_LUA),
+        }
+    }
+
+    /// Uses `prefix` before every key (e.g. `myapp:`), to share a Redis database.
+    #[must_use]
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Follows `clock` for the record expiry checked on load and save (for tests); Redis
+    /// still drops keys on its own clock after the TTL.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The Redis key of a session record: `{prefix}session:{hex id}`.
+    #[must_use]
+    pub fn key(&self, id: &SessionId) -> String {
+        format!("{}session:{}", self.prefix, hex(&id.0))
+    }
+}
+
+impl TokenStore for RedisTokenStore {
+    fn save<'a>(
+        &'a self,
+        record: &'a SessionRecord,
+        expected_version: Option<u64>,
+        ttl_secs: u64,
+    ) -> BoxFuture<'a, Result<Vec<u8>, StoreError>> {
+        Box::pin(async move {
+            let bytes = encode_record(record)?;
+            let now = clock_now(self.clock.as_ref());
+            let ttl_ms = ttl_secs.min(MAX_TTL_SECS) * 1000;
+            let args = vec![
+                Value::from(expected_version.map(|v| v.to_string()).unwrap_or_default()),
+                Value::from(now.to_string()),
+                Value::from(record.version.to_string()),
+                Value::from(now.saturating_add(ttl_secs).to_string()),
+                Value::Bytes(Bytes::from(bytes)),
+                ttl_value(ttl_ms),
+            ];
+            match run_script(&self.conn, &self.save, "save", self.key(&record.id), args).await? {
+                1 => Ok(record.id.0.to_vec()),
+                _ => Err(StoreError::Conflict),
+            }
+        })
+    }
+
+    fn load<'a>(
+        &'a self,
+        cookie_payload: &'a [u8],
+    ) -> BoxFuture<'a, Result<Option<SessionRecord>, StoreError>> {
+        Box::pin(async move {
+            let id =
+                SessionId(<[u8; 16]>::try_from(cookie_payload).map_err(|_| StoreError::Decode)?);
+            let (expiry, bytes): (Option<String>, Option<Bytes>) = self
+                .conn
+                .client()
+                .hmget(self.key(&id), vec!["e", "r"])
+                .await
+                .map_err(|e| backend("load", &e))?;
+            let (Some(expiry), Some(bytes)) = (expiry, bytes) else {
+                return Ok(None);
+            };
+            let expiry: u64 = expiry.parse().map_err(|_| StoreError::Decode)?;
+            if expiry <= clock_now(self.clock.as_ref()) {
+                return Ok(None);
+            }
+            let record = decode_record(&bytes)?;
+            // The key names the record: anything else is corruption, not a session.
+            if record.id != id {
+                return Err(StoreError::Decode);
+            }
+            Ok(Some(record))
+        })
+    }
+
+    fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.conn
+                .client()
+                .del::<i64, _>(self.key(id))
+                .await
+                .map(drop)
+                .map_err(|e| backend("delete", &e))
+        })
+    }
+}
+
+// ----- RevocationList ---------------------------------------------------------------------------
+
+/// Logged-out session ids in Redis, shared by every process: `SET` with an expiry at the
+/// session's absolute end, so the list never outgrows the live sessions.
+#[derive(Clone)]
+pub struct RedisRevocationList {
+    conn: Conn,
+    prefix: String,
+    clock: Option<Arc<dyn Clock>>,
+}
+
+impl fmt::Debug for RedisRevocationList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisRevocationList")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisRevocationList {
+    /// A list on a connected pool, with the [default prefix](DEFAULT_REDIS_PREFIX).
+    #[must_use]
+    pub fn new(pool: Pool) -> Self {
+        Self::with_conn(Conn::Pool(pool))
+    }
+
+    /// A list on one connected client, with the [default prefix](DEFAULT_REDIS_PREFIX).
+    #[must_use]
+    pub fn from_client(client: Client) -> Self {
+        Self::with_conn(Conn::Client(client))
+    }
+
+    fn with_conn(conn: Conn) -> Self {
+        Self {
+            conn,
+            prefix: DEFAULT_REDIS_PREFIX.to_owned(),
+            clock: None,
+        }
+    }
+
+    /// Uses `prefix` before every key.
+    #[must_use]
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Computes the key's TTL (`until - now`) on `clock` (for tests).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The Redis key of a revoked session: `{prefix}revoked:{hex id}`.
+    #[must_use]
+    pub fn key(&self, id: &SessionId) -> String {
+        format!("{}revoked:{}", self.prefix, hex(&id.0))
+    }
+}
+
+impl RevocationList for RedisRevocationList {
+    fn revoke<'a>(
+        &'a self,
+        id: &'a SessionId,
+        until: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let ttl = until
+                .saturating_sub(clock_now(self.clock.as_ref()))
+                .clamp(1, MAX_TTL_SECS);
+            let ttl = i64::try_from(ttl).unwrap_or(i64::MAX);
+            self.conn
+                .client()
+                .set::<(), _, _>(
+                    self.key(id),
+                    until.to_string(),
+                    Some(Expiration::EX(ttl)),
+                    None,
+                    false,
+                )
+                .await
+                .map_err(|e| backend("revoke", &e))
+        })
+    }
+
+    fn is_revoked<'a>(
+        &'a self,
+        id: &'a SessionId,
+        now: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            // One round trip, like EXISTS, but compared with the caller's `now` so the result
+            // matches `MemoryRevocationList` exactly (Redis also drops the key at `until`).
+            let until: Option<String> = self
+                .conn
+                .client()
+                .get(self.key(id))
+                .await
+                .map_err(|e| backend("is_revoked", &e))?;
+            match until {
+                None => Ok(false),
+                Some(u) => Ok(u.parse::<u64>().map_err(|_| StoreError::Decode)? > now),
+            }
+        })
+    }
+}
+
+// ----- ConsumedStates ---------------------------------------------------------------------------
+
+/// Login states already used, in Redis, shared by every process: a callback replayed against
+/// another process is refused too. Each entry expires with its pending login (10 minutes).
+#[derive(Clone)]
+pub struct RedisConsumedStates {
+    conn: Conn,
+    prefix: String,
+    consume: Script,
+}
+
+impl fmt::Debug for RedisConsumedStates {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisConsumedStates")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisConsumedStates {
+    /// A set on a connected pool, with the [default prefix](DEFAULT_REDIS_PREFIX).
+    #[must_use]
+    pub fn new(pool: Pool) -> Self {
+        Self::with_conn(Conn::Pool(pool))
+    }
+
+    /// A set on one connected client, with the [default prefix](DEFAULT_REDIS_PREFIX).
+    #[must_use]
+    pub fn from_client(client: Client) -> Self {
+        Self::with_conn(Conn::Client(client))
+    }
+
+    fn with_conn(conn: Conn) -> Self {
+        Self {
+            conn,
+            prefix: DEFAULT_REDIS_PREFIX.to_owned(),
+            consume: Script::from_lua(CONSUME_LUA),
+        }
+    }
+
+    /// Uses `prefix` before every key.
+    #[must_use]
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The Redis key of a used state: `{prefix}state:{hex hash}`.
+    #[must_use]
+    pub fn key(&self, state_hash: &[u8; 16]) -> String {
+        format!("{}state:{}", self.prefix, hex(state_hash))
+    }
+}
+
+impl ConsumedStates for RedisConsumedStates {
+    fn consume<'a>(
+        &'a self,
+        state_hash: &'a [u8; 16],
+        until: u64,
+        now: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let args = vec![
+                Value::from(until.to_string()),
+                Value::from(now.to_string()),
+                ttl_value(until.saturating_sub(now).max(1)),
+            ];
+            let fresh = run_script(
+                &self.conn,
+                &self.consume,
+                "consume",
+                self.key(state_hash),
+                args,
+            )
+            .await?;
+            Ok(fresh == 1)
+        })
+    }
+}
