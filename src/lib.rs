@@ -85,6 +85,7 @@
 //! | `rustls` | yes | TLS through rustls |
 //! | `native-tls` | no | TLS through the platform's library instead |
 //! | `cache` | yes | the moka users cache (without it, no caching) |
+//! | `redis` | no | `RedisTokenStore`, `RedisRevocationList`, `RedisConsumedStates` on fred 10: sessions, logouts and used states shared by every process |
 //!
 //! ## Coming from Flask-Discord
 //!

@@ -162,6 +162,15 @@ async fn token_store_round_trip_and_key_layout() {
     assert_eq!(cleanup(&pool, &prefix).await, 1);
 }
 
+/// A save: (record, expected version, TTL, advance the clock by first, expected result).
+type Step<'a> = (
+    &'a SessionRecord,
+    Option<u64>,
+    u64,
+    u64,
+    Result<(), StoreError>,
+);
+
 /// Every step run against MemoryTokenStore and RedisTokenStore on the same manual clock must
 /// give the same answer: the Redis store is a drop-in replacement, CAS and TTL included.
 #[tokio::test]
@@ -182,14 +191,7 @@ async fn token_store_matches_memory_store_step_by_step() {
     v2.seen_at += 5;
     let mut v3 = v2.clone();
     v3.version = 3;
-    // (record, expected version, ttl, advance the clock by, expected result)
-    let steps: Vec<(
-        &SessionRecord,
-        Option<u64>,
-        u64,
-        u64,
-        Result<(), StoreError>,
-    )> = vec![
+    let steps: Vec<Step> = vec![
         (&v1, Some(1), 60, 0, Err(StoreError::Conflict)), // nothing stored yet
         (&v1, None, 60, 0, Ok(())),                       // new session
         (&v1, None, 60, 0, Err(StoreError::Conflict)),    // new session, id taken

@@ -1,5 +1,6 @@
-//! One test suite run against both `TokenStore` implementations (`CookieTokenStore`, the
-//! stateless default, and `MemoryTokenStore`, server-side): save/load round trip,
+//! One test suite run against every `TokenStore` implementation (`CookieTokenStore`, the
+//! stateless default, `MemoryTokenStore`, server-side, and with the `redis` feature
+//! `RedisTokenStore` against `REDIS_URL`, skipped loudly when unset): save/load round trip,
 //! compare-and-swap, delete, TTL expiry, and a full login + fetch + logout through the store.
 //!
 //! Compare-and-swap semantics differ by design: a server-side store refuses a save whose
@@ -28,9 +29,25 @@ struct Harness {
 }
 
 async fn harness(make: fn(Arc<dyn Clock>) -> Arc<dyn TokenStore>) -> Harness {
-    let mock = mock().await;
+    harness_async(|clock| std::future::ready(Some((make(clock), None))))
+        .await
+        .unwrap()
+        .0
+}
+
+/// Removes what a store left behind (its keys in Redis), run after a case that passed.
+type Cleanup = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// A harness whose store is made asynchronously; `None` when the store is unavailable (the
+/// maker has said why, loudly).
+async fn harness_async<F, Fut>(make: F) -> Option<(Harness, Option<Cleanup>)>
+where
+    F: FnOnce(Arc<dyn Clock>) -> Fut,
+    Fut: std::future::Future<Output = Option<(Arc<dyn TokenStore>, Option<Cleanup>)>>,
+{
     let clock = ManualClock::new();
-    let store = make(Arc::new(clock.clone()));
+    let (store, cleanup) = make(Arc::new(clock.clone())).await?;
+    let mock = mock().await;
     let config = config_for(&mock)
         .clock(Arc::new(clock.clone()))
         .build()
@@ -41,11 +58,31 @@ async fn harness(make: fn(Arc<dyn Clock>) -> Arc<dyn TokenStore>) -> Harness {
         .session_lifetime(Duration::from_secs(5 * 3600))
         .build()
         .unwrap();
-    Harness {
-        mock,
-        clock,
-        store,
-        client,
+    Some((
+        Harness {
+            mock,
+            clock,
+            store,
+            client,
+        },
+        cleanup,
+    ))
+}
+
+/// Runs one case of the suite on the store `make` builds (nothing when it is unavailable).
+async fn run<F, Fut, C, CFut>(make: F, case: C)
+where
+    F: FnOnce(Arc<dyn Clock>) -> Fut,
+    Fut: std::future::Future<Output = Option<(Arc<dyn TokenStore>, Option<Cleanup>)>>,
+    C: FnOnce(Harness) -> CFut,
+    CFut: std::future::Future<Output = ()>,
+{
+    let Some((h, cleanup)) = harness_async(make).await else {
+        return;
+    };
+    case(h).await;
+    if let Some(cleanup) = cleanup {
+        cleanup.await;
     }
 }
 
@@ -216,32 +253,38 @@ fn memory_store(clock: Arc<dyn Clock>) -> Arc<dyn TokenStore> {
 
 macro_rules! store_suite {
     ($module:ident, $make:expr) => {
+        store_suite!(@cases $module, |clock| std::future::ready(Some(($make(clock), None))));
+    };
+    (async $module:ident, $make:expr) => {
+        store_suite!(@cases $module, $make);
+    };
+    (@cases $module:ident, $make:expr) => {
         mod $module {
             use super::*;
 
             #[tokio::test]
             async fn round_trip() {
-                super::round_trip(harness($make).await).await;
+                run($make, super::round_trip).await;
             }
             #[tokio::test]
             async fn compare_and_swap() {
-                super::compare_and_swap(harness($make).await).await;
+                run($make, super::compare_and_swap).await;
             }
             #[tokio::test]
             async fn delete() {
-                super::delete(harness($make).await).await;
+                run($make, super::delete).await;
             }
             #[tokio::test]
             async fn ttl_expiry() {
-                super::ttl_expiry(harness($make).await).await;
+                run($make, super::ttl_expiry).await;
             }
             #[tokio::test]
             async fn absolute_lifetime() {
-                super::absolute_lifetime(harness($make).await).await;
+                run($make, super::absolute_lifetime).await;
             }
             #[tokio::test]
             async fn full_login_fetch_logout() {
-                super::full_login_fetch_logout(harness($make).await).await;
+                run($make, super::full_login_fetch_logout).await;
             }
         }
     };
@@ -249,6 +292,62 @@ macro_rules! store_suite {
 
 store_suite!(cookie, cookie_store);
 store_suite!(memory, memory_store);
+#[cfg(feature = "redis")]
+store_suite!(async redis, redis_store);
+
+/// `RedisTokenStore` on a fresh random key prefix (so the cases run in parallel without
+/// colliding; every key has a TTL, so nothing outlives the session lifetime), following the
+/// harness clock for the record expiry. `None` (after a loud SKIPPED line) without Redis.
+#[cfg(feature = "redis")]
+async fn redis_store(clock: Arc<dyn Clock>) -> Option<(Arc<dyn TokenStore>, Option<Cleanup>)> {
+    use fred::prelude::{Builder, ClientLike, Config, LuaInterface};
+    use std::io::Write as _;
+    let skip = |why: &str| {
+        // Straight to stderr: libtest does not capture this, so the skip shows.
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** SKIPPED: REDIS_URL not set / Redis unreachable — Redis store tests did not run ({why}) ***\n"
+        );
+        None
+    };
+    let Ok(url) = std::env::var("REDIS_URL") else {
+        return skip("REDIS_URL not set");
+    };
+    let pool = match Config::from_url(&url).and_then(|c| {
+        Builder::from_config(c)
+            .with_connection_config(|c| c.connection_timeout = Duration::from_secs(2))
+            .build_pool(2)
+    }) {
+        Ok(pool) => pool,
+        Err(_) => return skip("bad REDIS_URL"),
+    };
+    match tokio::time::timeout(Duration::from_secs(3), pool.init()).await {
+        Ok(Ok(_)) => {}
+        _ => return skip("Redis unreachable"),
+    }
+    let prefix: String = SessionId::random()
+        .0
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let prefix = format!("discord-oauth-test:{prefix}:");
+    let store = discord_oauth::session::RedisTokenStore::new(pool.clone())
+        .with_prefix(&prefix)
+        .with_clock(clock);
+    let cleanup: Cleanup = Box::pin(async move {
+        let _: i64 = pool
+            .next()
+            .eval(
+                "local ks = redis.call('KEYS', ARGV[1]) \
+                 for _, k in ipairs(ks) do redis.call('DEL', k) end return #ks",
+                Vec::<String>::new(),
+                vec![format!("{prefix}*")],
+            )
+            .await
+            .unwrap();
+    });
+    Some((Arc::new(store), Some(cleanup)))
+}
 
 #[tokio::test]
 async fn memory_store_cookie_carries_only_the_id() {
