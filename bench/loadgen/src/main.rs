@@ -210,6 +210,18 @@ impl Pool {
         headers: &[(hyper::header::HeaderName, HeaderValue)],
     ) -> Res<(StatusCode, HeaderMap, Vec<u8>)> {
         let host = u.host_str().ok_or("url without host")?;
+        // Loopback only: a misconfigured app redirecting to the real Discord is an error, not a target.
+        let loopback = host == "localhost"
+            || host
+                .trim_matches(|c| c == '[' || c == ']')
+                .parse::<std::net::IpAddr>()
+                .map(|ip| ip.is_loopback())
+                .unwrap_or(false);
+        if !loopback {
+            return Err(format!(
+                "refusing to send a request to {host}: loopback targets only"
+            ));
+        }
         let key = format!("{host}:{}", u.port_or_known_default().unwrap_or(80));
         let target = match u.query() {
             Some(q) => format!("{}?{q}", u.path()),
