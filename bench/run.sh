@@ -129,11 +129,13 @@ cargo build --release --manifest-path "$BENCH/loadgen/Cargo.toml" >"$OUT/loadgen
   || { tail -30 "$OUT/loadgen-build.log" >&2; die "loadgen build failed"; }
 
 VENV="$BENCH/.venv"
-if [ ! -x "$VENV/bin/gunicorn" ] || ! "$VENV/bin/python" -c 'import flask_discord, gevent' 2>/dev/null; then
-  log "creating $VENV and installing Flask-Discord 0.1.69 + gunicorn + gevent from PyPI"
+REQ_STAMP="$(sha256sum "$BENCH/requirements.txt" | cut -d' ' -f1)"
+if [ ! -x "$VENV/bin/gunicorn" ] || [ "$(cat "$VENV/.bench-requirements" 2>/dev/null)" != "$REQ_STAMP" ]; then
+  log "creating $VENV and installing Flask-Discord 0.1.69 + gunicorn + gevent from PyPI (bench/requirements.txt)"
   "$PY" -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check -r "$BENCH/requirements.txt" >"$OUT/pip.log" 2>&1 \
     || { tail -20 "$OUT/pip.log" >&2; die "pip install failed"; }
+  echo "$REQ_STAMP" >"$VENV/.bench-requirements"
 fi
 "$VENV/bin/python" -c 'import flask_discord; assert flask_discord.__version__ == "0.1.69"' || die "Flask-Discord 0.1.69 not installed"
 
