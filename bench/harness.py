@@ -44,6 +44,19 @@ def tree(pid):
     return out
 
 
+def cpu_by_pid(pid):
+    out = {}
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                s = f.read()
+        except OSError:
+            continue
+        rest = s[s.rfind(")") + 2 :].split()
+        out[p] = (int(rest[11]) + int(rest[12])) / CLK_TCK
+    return out
+
+
 def cpu_seconds(pid):
     total = 0
     for p in tree(pid):
@@ -213,6 +226,7 @@ class CpuShare:
         import resource
 
         self.app, self.fake = app_pid, fake_pid
+        self.per0 = cpu_by_pid(app_pid)
         self.t0 = time.time()
         self.a0 = cpu_seconds(app_pid)
         self.f0 = cpu_seconds(fake_pid) if fake_pid else 0.0
@@ -230,7 +244,9 @@ class CpuShare:
         load = ru.ru_utime + ru.ru_stime - self.l0
         other = system_busy_seconds() - self.s0 - app - (fake or 0) - load
         r = lambda x: None if x is None else round(x / wall, 2)  # noqa: E731
-        return {"app_cores": r(app), "fake_cores": r(fake), "load_tool_cores": r(load), "other_cores": r(max(other, 0.0)), "wall_s": round(wall, 2)}
+        per1 = cpu_by_pid(self.app)
+        per = {str(p): r(v - self.per0.get(p, 0.0)) for p, v in per1.items()}
+        return {"app_cores": r(app), "fake_cores": r(fake), "load_tool_cores": r(load), "other_cores": r(max(other, 0.0)), "wall_s": round(wall, 2), "app_cores_per_process": per}
 
 
 class RssSampler:
