@@ -47,11 +47,6 @@ use discord_oauth_mock::MockDiscord;
 use serde::Serialize;
 use sha2::Digest as _;
 
-/// A production allocator for a production-shaped demo: glibc's malloc takes arena locks that
-/// show up in profiles of the hot routes at tens of thousands of requests per second.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Default listen address (CONTRACT.md).
 pub const DEFAULT_BIND: &str = "127.0.0.1:5000";
 

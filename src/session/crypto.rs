@@ -5,7 +5,7 @@
 //!
 //! Wire format: `base64url(nonce[12] || ciphertext || tag[16])`.
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::aead::{Aead, AeadInPlace, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -119,24 +119,33 @@ impl CookieKeys {
         if value.len() > MAX_COOKIE_VALUE {
             return None;
         }
-        let raw = URL_SAFE_NO_PAD
+        let mut raw = URL_SAFE_NO_PAD
             .decode(value.trim().trim_matches('"'))
             .ok()?;
         if raw.len() < 12 + 16 {
             return None;
         }
-        let (nonce, ct) = raw.split_at(12);
-        self.keys(purpose).iter().enumerate().find_map(|(i, key)| {
-            key.decrypt(
-                Nonce::from_slice(nonce),
-                Payload {
-                    msg: ct,
-                    aad: name.as_bytes(),
-                },
-            )
-            .ok()
-            .map(|pt| (pt, i > 0))
-        })
+        // Decrypt in place (no second buffer): nonce | ciphertext | tag. The tag is checked
+        // before anything is written, so a failed attempt leaves the buffer as it was.
+        let tag_at = raw.len() - 16;
+        let mut nonce = [0u8; 12];
+        nonce.copy_from_slice(&raw[..12]);
+        let mut tag = [0u8; 16];
+        tag.copy_from_slice(&raw[tag_at..]);
+        for (i, key) in self.keys(purpose).iter().enumerate() {
+            let opened = key.decrypt_in_place_detached(
+                Nonce::from_slice(&nonce),
+                name.as_bytes(),
+                &mut raw[12..tag_at],
+                (&tag).into(),
+            );
+            if opened.is_ok() {
+                raw.truncate(tag_at);
+                raw.drain(..12);
+                return Some((raw, i > 0));
+            }
+        }
+        None
     }
 }
 
