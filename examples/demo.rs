@@ -270,12 +270,8 @@ pub fn redact_query(query: &str) -> String {
 fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response {
     match serde_json::to_vec(value) {
         Ok(body) => {
-            let mut r = Response::new(Body::from(body));
+            let mut r = json_bytes_response(body.into());
             *r.status_mut() = status;
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
             r
         }
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),

@@ -393,16 +393,11 @@ impl DiscordSession {
         guild_id: GuildId,
         options: AddMemberOptions,
     ) -> Result<Option<GuildMember>, Error> {
-        let mut record = self.require_scope(&Scope::GuildsJoin).await?;
+        let record = self.require_scope(&Scope::GuildsJoin).await?;
         if !self.client().config().has_bot_token() {
             return Err(Error::NoBotToken);
         }
-        let now = self.now();
-        let mut refreshed = false;
-        if record.expires_at <= now + self.client().inner.settings.refresh_margin {
-            record = self.refresh(&record).await?;
-            refreshed = true;
-        }
+        let (mut record, mut refreshed) = self.refreshed_if_due(record).await?;
         let user_id = match record.user_id {
             Some(id) => id,
             None => self.fetch_user().await?.id.get(),

@@ -557,6 +557,40 @@ impl DiscordSession {
 
     // ----- login ---------------------------------------------------------------------------
 
+    /// The pending logins of this browser (none for a missing, forged or undecodable cookie).
+    fn read_pending(&self) -> PendingSlots {
+        let client = &self.client().inner;
+        self.inner
+            .pending_cookie
+            .as_deref()
+            .and_then(|raw| {
+                client
+                    .keys
+                    .open(Purpose::Pending, &client.settings.pending_cookie, raw)
+            })
+            .and_then(|(bytes, _)| PendingSlots::decode(&bytes))
+            .unwrap_or_default()
+    }
+
+    /// Writes the pending-login cookie (cleared when no login is pending). Browsers drop a
+    /// cookie over 4 KiB (and `open` refuses one): the oldest logins give way until it fits.
+    fn write_pending(&self, mut slots: PendingSlots) {
+        let client = &self.client().inner;
+        let name = &client.settings.pending_cookie;
+        if slots.slots.is_empty() {
+            self.clear_cookie(name);
+            return;
+        }
+        loop {
+            let sealed = client.keys.seal(Purpose::Pending, name, &slots.encode());
+            if sealed.len() + name.len() <= pending::MAX_COOKIE_BYTES || slots.slots.len() <= 1 {
+                self.push_cookie(name, &sealed, PENDING_LIFETIME_SECS);
+                return;
+            }
+            slots.slots.remove(0);
+        }
+    }
+
     /// Starts a login (the seed's `create_session`): remembers state, PKCE verifier, `next` and
     /// `data` in the encrypted pending-login cookie and returns the Discord authorize URL to
     /// redirect to (302).
@@ -607,17 +641,7 @@ impl DiscordSession {
         let state = crypto::random_token::<16>();
         let now = self.now();
         let client = &self.client().inner;
-        let mut slots = self
-            .inner
-            .pending_cookie
-            .as_deref()
-            .and_then(|raw| {
-                client
-                    .keys
-                    .open(Purpose::Pending, &client.settings.pending_cookie, raw)
-            })
-            .and_then(|(bytes, _)| PendingSlots::decode(&bytes))
-            .unwrap_or_default();
+        let mut slots = self.read_pending();
         slots.push(
             PendingLogin {
                 state: state.clone(),
@@ -630,27 +654,7 @@ impl DiscordSession {
             now,
             PENDING_LIFETIME_SECS,
         );
-        // Browsers drop a cookie over 4 KiB (and `open` refuses one): older pending logins
-        // give way to the new one until it fits.
-        let mut sealed;
-        loop {
-            sealed = client.keys.seal(
-                Purpose::Pending,
-                &client.settings.pending_cookie,
-                &slots.encode(),
-            );
-            if sealed.len() + client.settings.pending_cookie.len() <= pending::MAX_COOKIE_BYTES
-                || slots.slots.len() <= 1
-            {
-                break;
-            }
-            slots.slots.remove(0);
-        }
-        self.push_cookie(
-            &client.settings.pending_cookie,
-            &sealed,
-            PENDING_LIFETIME_SECS,
-        );
+        self.write_pending(slots);
         Ok(oauth::authorize_url(
             &client.http,
             &oauth::AuthorizeParams {
@@ -687,34 +691,11 @@ impl DiscordSession {
         }
         let client = self.client().inner.clone();
         let now = self.now();
-        let mut slots = self
-            .inner
-            .pending_cookie
-            .as_deref()
-            .and_then(|raw| {
-                client
-                    .keys
-                    .open(Purpose::Pending, &client.settings.pending_cookie, raw)
-            })
-            .and_then(|(bytes, _)| PendingSlots::decode(&bytes))
-            .unwrap_or_default();
+        let mut slots = self.read_pending();
         let taken = state.as_deref().and_then(|s| slots.take(s));
         if taken.is_some() {
             // The slot is used up whatever happens next.
-            if slots.slots.is_empty() {
-                self.clear_cookie(&client.settings.pending_cookie);
-            } else {
-                let sealed = client.keys.seal(
-                    Purpose::Pending,
-                    &client.settings.pending_cookie,
-                    &slots.encode(),
-                );
-                self.push_cookie(
-                    &client.settings.pending_cookie,
-                    &sealed,
-                    PENDING_LIFETIME_SECS,
-                );
-            }
+            self.write_pending(slots);
         }
         if let Some(error) = error {
             return Err(if error == "access_denied" {
@@ -891,24 +872,8 @@ impl DiscordSession {
         {
             self.require_scope(&scope).await?;
         }
-        self.with_fresh_token(call, |c, e| matches!(e, Error::Unauthorized) && c.is_some())
-            .await
-    }
-
-    /// Runs `call` with the session's access token; `retry_on(error)` decides whether an error
-    /// means "stale token: refresh once and try again".
-    pub(crate) async fn with_fresh_token(
-        &self,
-        call: Call,
-        retry_on: impl Fn(Option<&crate::secret::RefreshToken>, &Error) -> bool,
-    ) -> Result<Response, Error> {
-        let mut record = self.require_record().await?;
-        let now = self.now();
-        let mut refreshed = false;
-        if record.expires_at <= now + self.client().inner.settings.refresh_margin {
-            record = self.refresh(&record).await?;
-            refreshed = true;
-        }
+        let record = self.require_record().await?;
+        let (mut record, mut refreshed) = self.refreshed_if_due(record).await?;
         loop {
             let mut attempt = call.clone();
             attempt.identity = identity_of(&record);
@@ -921,7 +886,8 @@ impl DiscordSession {
                 .send(attempt, Auth::Bearer(&record.access_token))
                 .await;
             match result {
-                Err(e) if !refreshed && retry_on(record.refresh_token.as_ref(), &e) => {
+                // A 401 on a token that was not just refreshed: refresh once and try again.
+                Err(Error::Unauthorized) if !refreshed && record.refresh_token.is_some() => {
                     record = self.refresh(&record).await?;
                     refreshed = true;
                 }
@@ -944,6 +910,18 @@ impl DiscordSession {
                 }
                 other => return other,
             }
+        }
+    }
+
+    /// Refreshes `record` ahead of its expiry (within the refresh margin); says whether it did.
+    pub(crate) async fn refreshed_if_due(
+        &self,
+        record: SessionRecord,
+    ) -> Result<(SessionRecord, bool), Error> {
+        if record.expires_at <= self.now() + self.client().inner.settings.refresh_margin {
+            Ok((self.refresh(&record).await?, true))
+        } else {
+            Ok((record, false))
         }
     }
 
