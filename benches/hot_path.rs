@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use discord_oauth::Fetch;
 use discord_oauth::{Config, DiscordOAuth, LoginOptions, Scope};
 use discord_oauth_mock::MockDiscord;
 use http::{HeaderMap, HeaderValue};
@@ -87,26 +88,31 @@ fn hot_path(c: &mut Criterion) {
             assert!(s.record().await.expect("record").is_some());
         });
     });
-    group.bench_function("fetch_user_json_bytes (decrypt + cache hit)", |b| {
+    group.bench_function("fetch_user json (decrypt + cache hit)", |b| {
         b.to_async(&rt).iter(|| async {
             let s = client.session(&headers);
-            s.fetch_user_json_bytes().await.expect("cached user")
+            s.fetch_user(Fetch::Cached)
+                .await
+                .expect("cached user")
+                .json()
+                .clone()
         });
     });
     group.bench_function("fetch_user (decrypt + cache hit, shared User)", |b| {
         b.to_async(&rt).iter(|| async {
             let s = client.session(&headers);
-            s.fetch_user().await.expect("cached user")
+            s.fetch_user(Fetch::Cached).await.expect("cached user")
         });
     });
     group.bench_function(
-        "fetch_user_rendered (decrypt + cache hit + memoized body)",
+        "fetch_user memo (decrypt + cache hit + memoized body)",
         |b| {
             b.to_async(&rt).iter(|| async {
                 let s = client.session(&headers);
-                s.fetch_user_rendered("bench/me", |u| bytes::Bytes::from(u.id.to_string()))
+                s.fetch_user(Fetch::Cached)
                     .await
                     .expect("cached user")
+                    .memo("bench/me", |u| bytes::Bytes::from(u.id.to_string()))
             });
         },
     );

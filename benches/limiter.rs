@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use discord_oauth::ratelimit::{DiscordLimiter, Identity, Limiter, RequestKey};
+use discord_oauth::route::Route;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
 fn headers() -> HeaderMap {
@@ -24,9 +25,8 @@ fn headers() -> HeaderMap {
 }
 
 async fn one(l: &DiscordLimiter, h: &HeaderMap, id: &Identity) {
-    let method = Method::GET;
-    let key = RequestKey::new(&method, "/users/@me/guilds/81384788765712384/member", id)
-        .with_token(0x5eed);
+    let route = Route::parse(Method::GET, "/users/@me/guilds/81384788765712384/member").unwrap();
+    let key = RequestKey::new(&route, id).with_token(0x5eed);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     l.acquire(&key, deadline).await.unwrap();
     l.observe(&key, StatusCode::OK, h).await;

@@ -42,7 +42,9 @@ use axum::routing::{get, post};
 use base64::Engine as _;
 use discord_oauth::axum::{DiscordLayer, SameOrigin};
 use discord_oauth::models::{Cdn, Guild, GuildId};
-use discord_oauth::{Config, DiscordOAuth, DiscordSession, Error, LoginOptions, Scope};
+use discord_oauth::{
+    AddMemberOptions, Config, DiscordOAuth, DiscordSession, Error, Fetch, LoginOptions, Scope,
+};
 use discord_oauth_mock::MockDiscord;
 use serde::Serialize;
 use sha2::Digest as _;
@@ -365,7 +367,9 @@ async fn me(State(state): State<AppState>, session: DiscordSession) -> Result<Re
     // Rendered once per fetch from Discord and memoized with the cached user: the hot path is
     // one cookie decrypt, one cache hit and a write of ready bytes.
     let body = session
-        .fetch_user_rendered("demo/me", |user| {
+        .fetch_user(Fetch::Cached)
+        .await?
+        .memo("demo/me", |user| {
             to_json_bytes(&MeView {
                 id: user.id.get().to_string(),
                 username: &user.username,
@@ -374,42 +378,44 @@ async fn me(State(state): State<AppState>, session: DiscordSession) -> Result<Re
                 avatar_url: user.avatar_url_or_default(&state.inner.cdn).into(),
                 email: user.email.as_deref(),
             })
-        })
-        .await?;
+        });
     Ok(json_bytes_response(body))
 }
 
 /// `GET /guilds`.
 async fn guilds(State(state): State<AppState>, session: DiscordSession) -> Result<Response, Error> {
     let body = session
-        .fetch_guilds_rendered("demo/guilds", |guilds| {
+        .fetch_guilds(Fetch::Cached)
+        .await?
+        .memo("demo/guilds", |guilds| {
             let views: Vec<GuildView<'_>> = guilds
                 .iter()
                 .map(|g| GuildView::new(g, &state.inner.cdn))
                 .collect();
             to_json_bytes(&views)
-        })
-        .await?;
+        });
     Ok(json_bytes_response(body))
 }
 
 /// `GET /connections`.
 async fn connections(session: DiscordSession) -> Result<Response, Error> {
-    let body = session
-        .fetch_connections_rendered("demo/connections", |connections| {
-            let views: Vec<ConnectionView<'_>> = connections
-                .iter()
-                .map(|c| ConnectionView {
-                    id: &c.id,
-                    name: &c.name,
-                    kind: &c.kind,
-                    verified: c.verified,
-                    visibility: c.visibility.value(),
-                })
-                .collect();
-            to_json_bytes(&views)
-        })
-        .await?;
+    let body =
+        session
+            .fetch_connections(Fetch::Cached)
+            .await?
+            .memo("demo/connections", |connections| {
+                let views: Vec<ConnectionView<'_>> = connections
+                    .iter()
+                    .map(|c| ConnectionView {
+                        id: &c.id,
+                        name: &c.name,
+                        kind: &c.kind,
+                        verified: c.verified,
+                        visibility: c.visibility.value(),
+                    })
+                    .collect();
+                to_json_bytes(&views)
+            });
     Ok(json_bytes_response(body))
 }
 
@@ -455,7 +461,7 @@ async fn join(
         .parse()
         .map_err(|_| Error::InvalidRequest("the guild id must be a snowflake".into()))?;
     match session
-        .add_to_guild(guild_id, discord_oauth::session::AddMemberOptions::new())
+        .add_to_guild(guild_id, AddMemberOptions::new())
         .await?
     {
         Some(member) => Ok(json_response(StatusCode::CREATED, member.to_json())),
@@ -527,7 +533,10 @@ async fn index(State(state): State<AppState>, session: DiscordSession) -> Respon
         Ok(None) => return page(&state, StatusCode::OK, empty_page(None)),
         Err(e) => return error_page(&state, e),
     }
-    let (user, guilds) = tokio::join!(session.fetch_user(), session.fetch_guilds());
+    let (user, guilds) = tokio::join!(
+        session.fetch_user(Fetch::Cached),
+        session.fetch_guilds(Fetch::Cached)
+    );
     let user = match user {
         Ok(u) => u,
         Err(Error::Unauthorized) => return page(&state, StatusCode::OK, empty_page(None)),

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::clock::{Clock, SystemClock};
-use crate::secret::{BotToken, ClientSecret, SecretKey};
+use crate::vocab::clock::{Clock, SystemClock};
+use crate::vocab::secret::{BotToken, ClientSecret, SecretKey};
 
 /// Discord's root (authorize at `{base}/oauth2/authorize`, REST at `{base}/api/v10`).
 pub const DEFAULT_BASE_URL: &str = "https://discord.com";
@@ -79,29 +79,29 @@ impl fmt::Debug for ProxyConfig {
 /// The client configuration. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Config {
-    pub(crate) inner: Arc<ConfigInner>,
+    inner: Arc<ConfigInner>,
 }
 
 #[derive(Debug)]
-pub(crate) struct ConfigInner {
-    pub(crate) client_id: u64,
-    pub(crate) client_secret: ClientSecret,
-    pub(crate) redirect_uri: Url,
-    pub(crate) bot_token: Option<BotToken>,
-    pub(crate) users_cache_max_limit: u64,
-    pub(crate) base_url: Url,
-    pub(crate) cdn_url: Url,
-    pub(crate) api_base: String,
-    pub(crate) authorize_url: Url,
-    pub(crate) token_url: Url,
-    pub(crate) revoke_url: Url,
-    pub(crate) proxy: Option<ProxyConfig>,
-    pub(crate) request_timeout: Duration,
-    pub(crate) connect_timeout: Duration,
-    pub(crate) user_agent: String,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) secret_key: Option<SecretKey>,
-    pub(crate) previous_secret_keys: Vec<SecretKey>,
+struct ConfigInner {
+    client_id: u64,
+    client_secret: ClientSecret,
+    redirect_uri: Url,
+    bot_token: Option<BotToken>,
+    users_cache_max_limit: u64,
+    base_url: Url,
+    cdn_url: Url,
+    api_base: String,
+    authorize_url: Url,
+    token_url: Url,
+    revoke_url: Url,
+    proxy: Option<ProxyConfig>,
+    request_timeout: Duration,
+    connect_timeout: Duration,
+    user_agent: String,
+    clock: Arc<dyn Clock>,
+    secret_key: Option<SecretKey>,
+    previous_secret_keys: Vec<SecretKey>,
 }
 
 impl Config {
@@ -255,6 +255,36 @@ impl Config {
     #[must_use]
     pub fn user_agent(&self) -> &str {
         &self.inner.user_agent
+    }
+
+    /// The key sealing the cookies (`None`: a random key per process).
+    pub(crate) fn secret_key(&self) -> Option<&SecretKey> {
+        self.inner.secret_key.as_ref()
+    }
+
+    /// Previous keys, accepted for reading during a rotation.
+    pub(crate) fn previous_secret_keys(&self) -> &[SecretKey] {
+        &self.inner.previous_secret_keys
+    }
+
+    /// The bot token, when configured.
+    pub(crate) fn bot_token(&self) -> Option<&BotToken> {
+        self.inner.bot_token.as_ref()
+    }
+
+    /// The client secret.
+    pub(crate) fn client_secret(&self) -> &ClientSecret {
+        &self.inner.client_secret
+    }
+
+    /// The outgoing proxy, when configured.
+    pub(crate) fn proxy(&self) -> Option<&ProxyConfig> {
+        self.inner.proxy.as_ref()
+    }
+
+    /// The TCP/TLS connect timeout.
+    pub(crate) fn connect_timeout(&self) -> Duration {
+        self.inner.connect_timeout
     }
 
     /// The clock used for every expiry decision.

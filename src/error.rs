@@ -1,5 +1,9 @@
 //! The one error type of the crate.
 //!
+//! Owns [`Error`] and its mapping to HTTP statuses. Imports the vocabulary, the configuration
+//! error and the store error (each wrapped here with its cause); must not import the pipeline,
+//! the limiter, sessions or a web framework.
+//!
 //! Every non-2xx answer from Discord becomes a typed variant; nothing is returned as if it were
 //! data (Flask-Discord's bug B6). Each variant knows the HTTP status a web app should answer with
 //! ([`Error::status`]); the `axum` feature renders it as a response.
@@ -12,12 +16,17 @@
 //! | `AccessDenied` | [`Error::AccessDenied`] |
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::{HeaderMap, StatusCode};
 
 use crate::config::ConfigError;
-use crate::scope::Scope;
+use crate::store::StoreError;
+use crate::vocab::scope::Scope;
+
+/// The underlying cause of an error, kept for [`std::error::Error::source`] chains.
+pub type Cause = Arc<dyn std::error::Error + Send + Sync>;
 
 /// Why an OAuth2 `state` was refused at the callback. Every case answers 400 and sends no token
 /// request to Discord.
@@ -45,7 +54,8 @@ impl fmt::Display for StateError {
     }
 }
 
-/// `X-RateLimit-Scope` of a 429 (discord-api.md §5).
+/// `X-RateLimit-Scope` of a 429
+/// ([Discord: Rate Limits](https://discord.com/developers/docs/topics/rate-limits#header-format)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RateLimitScope {
@@ -113,7 +123,8 @@ pub enum Error {
     },
 
     /// Discord answered with an error status and (usually) its JSON error body
-    /// `{"code", "message", "errors"}` (discord-api.md §6).
+    /// `{"code", "message", "errors"}`
+    /// ([Discord: Error Messages](https://discord.com/developers/docs/reference#error-messages)).
     #[error("Discord answered {status}: {message} (code {code})")]
     Api {
         /// The HTTP status Discord answered with.
@@ -157,17 +168,26 @@ pub enum Error {
     #[error("invalid route: {0}")]
     InvalidRoute(String),
 
-    /// A request the library refuses to build (a reserved authorize parameter, a bad cookie...).
+    /// A request the caller asked for and the library refuses to build (a reserved authorize
+    /// parameter, oversized login data, a malformed id...): the caller's fault, 400.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+
+    /// Discord refused a call made with a token it had just issued by a refresh: the grant is
+    /// alive, but it lacks a scope or access this route needs. The session is kept; 403.
+    #[error(
+        "Discord refused the call although the token is fresh: the authorization lacks a scope or access this route needs"
+    )]
+    InsufficientAccess,
 
     /// Discord did not answer within the call's overall deadline.
     #[error("Discord did not answer within the deadline")]
     Timeout,
 
-    /// The connection to Discord failed (DNS, TCP, TLS, reset).
-    #[error("could not reach Discord: {0}")]
-    Transport(String),
+    /// The connection to Discord failed (DNS, TCP, TLS, reset); the cause is the transport's
+    /// error (without the URL).
+    #[error("could not reach Discord")]
+    Transport(#[source] Cause),
 
     /// Discord's answer could not be decoded.
     #[error("malformed answer from Discord on {route}: {reason}")]
@@ -182,9 +202,24 @@ pub enum Error {
     #[error("configuration error: {0}")]
     Config(#[from] ConfigError),
 
-    /// A session, token or rate-limit store failed.
-    #[error("store error: {0}")]
-    Store(String),
+    /// A session store, revocation list, used-state set or rate-limit store failed.
+    #[error("store error")]
+    Store(#[source] Cause),
+
+    /// [`Fetch::CacheOnly`](crate::api::Fetch::CacheOnly) found nothing fresh in the cache.
+    #[error("not in the cache")]
+    NotCached,
+
+    /// A fault inside the library or a component plugged into it (a cache that returned data
+    /// of another kind, a body that could not be serialized); never the caller's input. 500.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Self::Store(Arc::new(e))
+    }
 }
 
 impl Error {
@@ -193,9 +228,10 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::MissingScope(_) | Self::AccessDenied { .. } | Self::CrossSite => {
-                StatusCode::FORBIDDEN
-            }
+            Self::MissingScope(_)
+            | Self::AccessDenied { .. }
+            | Self::CrossSite
+            | Self::InsufficientAccess => StatusCode::FORBIDDEN,
             Self::InvalidState(_) | Self::InvalidRequest(_) | Self::InvalidRoute(_) => {
                 StatusCode::BAD_REQUEST
             }
@@ -217,7 +253,8 @@ impl Error {
             | Self::Timeout
             | Self::Transport(_)
             | Self::Decode { .. } => StatusCode::BAD_GATEWAY,
-            Self::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Config(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::NotCached => StatusCode::NOT_FOUND,
         }
     }
 
@@ -277,6 +314,9 @@ impl Error {
             Self::CrossSite => "cross_site",
             Self::InvalidRoute(_) => "invalid_route",
             Self::InvalidRequest(_) => "invalid_request",
+            Self::InsufficientAccess => "insufficient_access",
+            Self::Internal(_) => "internal",
+            Self::NotCached => "not_cached",
             Self::Timeout => "timeout",
             Self::Transport(_) => "upstream_unreachable",
             Self::Decode { .. } => "malformed_upstream_answer",

@@ -24,7 +24,7 @@
 //!
 //! ```no_run
 //! use axum::{Router, routing::{get, post}, response::Redirect, extract::RawQuery, Json};
-//! use discord_oauth::{Config, DiscordOAuth, DiscordSession, Error, LoginOptions, Scope};
+//! use discord_oauth::{Config, DiscordOAuth, DiscordSession, Error, Fetch, LoginOptions, Scope};
 //! use discord_oauth::axum::{Authorized, DiscordLayer, SameOrigin};
 //!
 //! async fn login(session: DiscordSession) -> Result<Redirect, Error> {
@@ -38,7 +38,7 @@
 //! }
 //!
 //! async fn me(auth: Authorized) -> Result<Json<serde_json::Value>, Error> {
-//!     let user = auth.session.fetch_user().await?;
+//!     let user = auth.session.fetch_user(Fetch::Cached).await?;
 //!     Ok(Json(serde_json::json!({ "id": user.id.to_string(), "name": user.display_name() })))
 //! }
 //!
@@ -63,19 +63,29 @@
 //! `examples/demo.rs` is the complete version (pages, guilds, joining a guild with the bot,
 //! errors as the right statuses), and runs offline against the fake Discord.
 //!
-//! ## Architecture (one module per concern)
+//! ## Architecture (one module per concern, no import cycles)
 //!
-//! | module | owns |
-//! |---|---|
-//! | [`config`] | configuration, `from_env`, where Discord and its CDN live |
-//! | [`oauth`] | the OAuth2 protocol: authorize URL, PKCE, code exchange, refresh, revoke |
-//! | [`session`] | the per-request handle, encrypted cookies, `TokenStore`, revocation, state |
-//! | [`http`] | the one HTTP pipeline: deadline, retries, error mapping |
-//! | [`ratelimit`] | Discord's rate-limit buckets, global limit, invalid-request guard |
-//! | `cache` | the users cache (`UserCache`, moka by default) |
-//! | [`models`] | plain data: users, guilds, members, connections, CDN URLs (no I/O) |
-//! | [`scope`], [`permissions`], [`secret`], [`clock`], [`error`] | the vocabulary |
-//! | [`axum`] | the axum integration (feature `axum`) |
+//! Each module opens with what it owns and what it must not import; `tests/layering.rs`
+//! fails if an import crosses the layers below (a module may import only modules of lower
+//! layers) or if the core imports a web framework.
+//!
+//! | layer | module | owns |
+//! |---|---|---|
+//! | 0 | [`scope`], [`permissions`], [`secret`], [`clock`] (the `vocab` folder) | the vocabulary: scopes, permission bits, secret newtypes and fingerprints, the clock seam |
+//! | 1 | [`config`] | configuration, `from_env`, where Discord and its CDN live |
+//! | 1 | [`models`] | plain data: users, guilds, members, connections, CDN URLs (no I/O) |
+//! | 1 | [`store`] | the session record and the storage seams by session id (memory, Redis) |
+//! | 2 | [`error`] | the one error type and its HTTP statuses |
+//! | 3 | [`route`] | typed routes: method, template, scope, rate-limit key, cache kind |
+//! | 4 | [`ratelimit`] | Discord's rate-limit buckets, global limit, invalid-request budgets |
+//! | 5 | [`http`] | the one HTTP pipeline: deadline, retries, error mapping |
+//! | 6 | [`oauth`] | the OAuth2 protocol: authorize URL, callback query, token grants |
+//! | 6 | [`cache`] | the users cache (`UserCache`, moka by default) |
+//! | 6 | `request` | [`ApiRequest`], a call to any route |
+//! | 7 | [`session`] | the per-request handle: load, login, logout, refresh |
+//! | 8 | [`api`] | the resources a session reads: user, guilds, connections, members, joins |
+//! | 9 | `client` | [`DiscordOAuth`]: assembles the services |
+//! | 10 | [`axum`] | the axum integration (feature `axum`) |
 //!
 //! ## Feature flags
 //!
@@ -89,32 +99,38 @@
 //!
 //! ## Coming from Flask-Discord
 //!
-//! The [seed-to-Rust table](docs::seed_map) maps every class, method, property, model field,
+//! The [Flask-Discord-to-Rust table](docs::seed_map) maps every class, method, property, model field,
 //! exception and config key of Flask-Discord to its counterpart here, with what changed and why.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod api;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 pub mod cache;
-pub mod client;
-pub mod clock;
+mod client;
 pub mod config;
 pub mod docs;
 pub mod error;
 pub mod http;
 pub mod models;
 pub mod oauth;
-pub mod permissions;
 pub mod ratelimit;
-pub mod scope;
-pub mod secret;
+mod request;
+pub mod route;
 pub mod session;
+pub mod store;
+mod vocab;
 
-pub use client::{ApiRequest, DiscordOAuth, DiscordOAuthBuilder};
+pub use vocab::{BoxFuture, clock, permissions, scope, secret};
+
+pub use api::{AddMemberOptions, Fetch, Fetched};
+pub use client::{DiscordOAuth, DiscordOAuthBuilder};
 pub use config::Config;
 pub use error::{Error, Result};
+pub use request::ApiRequest;
 pub use scope::{Prompt, Scope, Scopes};
-pub use session::{Callback, DiscordSession, LoginOptions, TokenStore};
+pub use session::{Callback, DiscordSession, LoginOptions};
+pub use store::{SessionId, SessionRecord, TokenStore};

@@ -7,6 +7,7 @@ use axum::body::Body;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use common::*;
+use discord_oauth::Fetch;
 use discord_oauth::axum::{
     Authorized, DiscordLayer, RequireAuthorizationLayer, SameOrigin, UnauthorizedBehavior,
 };
@@ -20,7 +21,7 @@ fn app(client: DiscordOAuth, layer: Option<DiscordLayer>) -> Router {
         .route(
             "/guilds",
             get(|s: DiscordSession| async move {
-                s.fetch_guilds()
+                s.fetch_guilds(Fetch::Cached)
                     .await
                     .map(|g| g.len().to_string())
                     .map_err(IntoResponse::into_response)

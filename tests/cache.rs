@@ -7,11 +7,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
+use discord_oauth::BoxFuture;
+use discord_oauth::Fetch;
 use discord_oauth::cache::{
-    CacheFuture, CacheKey, CacheKind, CachedData, CachedValue, MokaUserCache, UserCache,
+    CacheKey, CacheKind, CachedData, CachedValue, MokaUserCache, UserCache,
 };
 use discord_oauth::clock::ManualClock;
-use discord_oauth::session::SessionId;
+use discord_oauth::store::SessionId;
 use discord_oauth::{DiscordOAuth, Error, LoginOptions, Scope};
 
 const ME: &str = "GET /api/v10/users/@me";
@@ -32,16 +34,16 @@ async fn ten_sequential_fetch_user_cost_no_call_after_login() {
     assert_eq!(mock.stats().requests_to(ME), 1, "the login's own fetch");
     for _ in 0..10 {
         let s = browser.session(&client);
-        assert_eq!(s.fetch_user().await.unwrap().id.get(), user);
-        let bytes = s.fetch_user_json_bytes().await.unwrap();
+        assert_eq!(s.fetch_user(Fetch::Cached).await.unwrap().id.get(), user);
+        let bytes = s.fetch_user(Fetch::Cached).await.unwrap().json().clone();
         let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(v["id"], user.to_string());
     }
     assert_eq!(mock.stats().requests_to(ME), 1);
     // The explicit bypass calls Discord every time.
     let s = browser.session(&client);
-    s.fetch_user_fresh().await.unwrap();
-    s.fetch_user_fresh().await.unwrap();
+    s.fetch_user(Fetch::Fresh).await.unwrap();
+    s.fetch_user(Fetch::Fresh).await.unwrap();
     assert_eq!(mock.stats().requests_to(ME), 3);
 }
 
@@ -57,7 +59,7 @@ async fn twenty_parallel_fetch_guilds_on_a_cold_cache_cost_one_call() {
         let client = client.clone();
         let browser = browser.clone();
         tasks.push(tokio::spawn(async move {
-            browser.session(&client).fetch_guilds().await
+            browser.session(&client).fetch_guilds(Fetch::Cached).await
         }));
     }
     let mut lens = Vec::new();
@@ -78,17 +80,17 @@ struct CountingCache {
 }
 
 impl UserCache for CountingCache {
-    fn get(&self, key: CacheKey) -> CacheFuture<'_, Option<CachedValue>> {
+    fn get(&self, key: CacheKey) -> BoxFuture<'_, Option<CachedValue>> {
         self.gets.fetch_add(1, Ordering::SeqCst);
         let v = self.map.lock().unwrap().get(&key).cloned();
         Box::pin(async move { v })
     }
-    fn insert(&self, key: CacheKey, value: CachedValue) -> CacheFuture<'_, ()> {
+    fn insert(&self, key: CacheKey, value: CachedValue) -> BoxFuture<'_, ()> {
         self.inserts.fetch_add(1, Ordering::SeqCst);
         self.map.lock().unwrap().insert(key, value);
         Box::pin(async {})
     }
-    fn invalidate(&self, key: CacheKey) -> CacheFuture<'_, ()> {
+    fn invalidate(&self, key: CacheKey) -> BoxFuture<'_, ()> {
         self.invalidations.fetch_add(1, Ordering::SeqCst);
         self.map.lock().unwrap().remove(&key);
         Box::pin(async {})
@@ -108,11 +110,11 @@ async fn a_user_supplied_cache_is_used() {
     login(&client, &mut browser, user, all_scopes()).await;
     assert_eq!(cache.inserts.load(Ordering::SeqCst), 1, "seeded at login");
     let s = browser.session(&client);
-    assert_eq!(s.fetch_user().await.unwrap().id.get(), user);
+    assert_eq!(s.fetch_user(Fetch::Cached).await.unwrap().id.get(), user);
     assert!(cache.gets.load(Ordering::SeqCst) >= 1);
     assert_eq!(mock.stats().requests_to(ME), 1);
-    s.fetch_guilds().await.unwrap();
-    s.fetch_guilds().await.unwrap();
+    s.fetch_guilds(Fetch::Cached).await.unwrap();
+    s.fetch_guilds(Fetch::Cached).await.unwrap();
     assert_eq!(mock.stats().requests_to(GUILDS), 1);
     assert_eq!(cache.inserts.load(Ordering::SeqCst), 2);
     assert!(cache.map.lock().unwrap().keys().all(|k| k.user_id == user));
@@ -165,13 +167,21 @@ async fn a_small_bound_never_serves_another_user() {
         browsers.push(b);
     }
     for (b, &u) in browsers.iter().zip(&users) {
-        assert_eq!(b.session(&client).fetch_user().await.unwrap().id.get(), u);
+        assert_eq!(
+            b.session(&client)
+                .fetch_user(Fetch::Cached)
+                .await
+                .unwrap()
+                .id
+                .get(),
+            u
+        );
     }
     // (The bound itself is enforced lazily by moka: see moka_cache_is_bounded_and_frequency_aware.)
     for (b, &u) in browsers.iter().zip(&users) {
         assert_eq!(
             b.session(&client)
-                .fetch_user_fresh()
+                .fetch_user(Fetch::Fresh)
                 .await
                 .unwrap()
                 .id
@@ -199,32 +209,32 @@ async fn ttls_expire_entries_on_the_clock() {
     login(&client, &mut browser, user, all_scopes()).await;
     let s = || browser.session(&client);
 
-    s().fetch_guilds().await.unwrap();
-    s().fetch_connections().await.unwrap();
+    s().fetch_guilds(Fetch::Cached).await.unwrap();
+    s().fetch_connections(Fetch::Cached).await.unwrap();
     clock.advance(Duration::from_secs(9));
-    s().fetch_guilds().await.unwrap();
-    s().fetch_connections().await.unwrap();
+    s().fetch_guilds(Fetch::Cached).await.unwrap();
+    s().fetch_connections(Fetch::Cached).await.unwrap();
     assert_eq!(mock.stats().requests_to(GUILDS), 1);
     assert_eq!(mock.stats().requests_to(CONNECTIONS), 1);
 
     // Connections (10 s configured) expired; guilds (60 s default) not yet.
     clock.advance(Duration::from_secs(2));
-    assert!(s().cached_connections().await.is_none());
-    assert!(s().cached_guilds().await.is_some());
-    s().fetch_guilds().await.unwrap();
-    s().fetch_connections().await.unwrap();
+    assert!(s().fetch_connections(Fetch::CacheOnly).await.ok().is_none());
+    assert!(s().fetch_guilds(Fetch::CacheOnly).await.ok().is_some());
+    s().fetch_guilds(Fetch::Cached).await.unwrap();
+    s().fetch_connections(Fetch::Cached).await.unwrap();
     assert_eq!(mock.stats().requests_to(GUILDS), 1);
     assert_eq!(mock.stats().requests_to(CONNECTIONS), 2);
 
     // Guilds after 60 s, the user after 5 minutes.
     clock.advance(Duration::from_secs(50));
-    s().fetch_guilds().await.unwrap();
+    s().fetch_guilds(Fetch::Cached).await.unwrap();
     assert_eq!(mock.stats().requests_to(GUILDS), 2);
-    assert!(s().get_user_from_cache().await.is_some());
+    assert!(s().fetch_user(Fetch::CacheOnly).await.ok().is_some());
     assert_eq!(mock.stats().requests_to(ME), 1);
     clock.advance(Duration::from_secs(240));
-    assert!(s().get_user_from_cache().await.is_none());
-    s().fetch_user().await.unwrap();
+    assert!(s().fetch_user(Fetch::CacheOnly).await.ok().is_none());
+    s().fetch_user(Fetch::Cached).await.unwrap();
     assert_eq!(mock.stats().requests_to(ME), 2);
 }
 
@@ -237,30 +247,46 @@ async fn seed_parity_methods() {
     login(&client, &mut browser, user, all_scopes()).await;
     let s = browser.session(&client);
     // User.get_from_cache: seeded by the login.
-    assert_eq!(s.get_user_from_cache().await.unwrap().id.get(), user);
-    // User.guilds / User.connections: nothing cached yet, no call.
-    assert!(s.cached_guilds().await.is_none());
-    assert!(s.cached_connections().await.is_none());
-    // Guild.fetch_from_api(cache=False) / UserConnection.fetch_from_api(cache=False).
-    s.fetch_guilds_with_cache(false).await.unwrap();
-    s.fetch_connections_with_cache(false).await.unwrap();
-    assert!(s.cached_guilds().await.is_none());
-    assert!(s.cached_connections().await.is_none());
-    // User.fetch_from_api(guilds=True, connections=True): fresh, and cached.
-    let f = s.fetch_user_with(true, true).await.unwrap();
-    assert_eq!(f.user.id.get(), user);
-    assert_eq!(f.guilds.as_ref(), s.cached_guilds().await.as_ref());
     assert_eq!(
-        f.connections.as_ref(),
-        s.cached_connections().await.as_ref()
+        s.fetch_user(Fetch::CacheOnly).await.ok().unwrap().id.get(),
+        user
+    );
+    // User.guilds / User.connections: nothing cached yet, no call.
+    assert!(s.fetch_guilds(Fetch::CacheOnly).await.ok().is_none());
+    assert!(s.fetch_connections(Fetch::CacheOnly).await.ok().is_none());
+    // Guild.fetch_from_api(cache=False) / UserConnection.fetch_from_api(cache=False).
+    s.fetch_guilds(Fetch::FreshUncached).await.unwrap();
+    s.fetch_connections(Fetch::FreshUncached).await.unwrap();
+    assert!(s.fetch_guilds(Fetch::CacheOnly).await.ok().is_none());
+    assert!(s.fetch_connections(Fetch::CacheOnly).await.ok().is_none());
+    // User.fetch_from_api(guilds=True, connections=True): fresh, and cached.
+    let (u, g, c) = tokio::join!(
+        s.fetch_user(Fetch::Fresh),
+        s.fetch_guilds(Fetch::Fresh),
+        s.fetch_connections(Fetch::Fresh)
+    );
+    assert_eq!(u.unwrap().id.get(), user);
+    assert_eq!(
+        Some(g.unwrap().shared()),
+        s.fetch_guilds(Fetch::CacheOnly)
+            .await
+            .ok()
+            .map(|f| f.shared())
+    );
+    assert_eq!(
+        Some(c.unwrap().shared()),
+        s.fetch_connections(Fetch::CacheOnly)
+            .await
+            .ok()
+            .map(|f| f.shared())
     );
     let stats = mock.stats();
     assert_eq!(stats.requests_to(ME), 2);
     assert_eq!(stats.requests_to(GUILDS), 2);
     assert_eq!(stats.requests_to(CONNECTIONS), 2);
     // User.fetch_guilds / User.fetch_connections: fresh.
-    s.fetch_guilds_fresh().await.unwrap();
-    s.fetch_connections_fresh().await.unwrap();
+    s.fetch_guilds(Fetch::Fresh).await.unwrap();
+    s.fetch_connections(Fetch::Fresh).await.unwrap();
     assert_eq!(mock.stats().requests_to(GUILDS), 3);
     assert_eq!(mock.stats().requests_to(CONNECTIONS), 3);
     // Without the scope: no cached data handed out, a typed error for fetches.
@@ -273,9 +299,9 @@ async fn seed_parity_methods() {
     )
     .await;
     let o = other.session(&client);
-    assert!(o.cached_guilds().await.is_none());
+    assert!(o.fetch_guilds(Fetch::CacheOnly).await.ok().is_none());
     assert!(matches!(
-        o.fetch_user_with(true, false).await,
+        o.fetch_guilds(Fetch::Fresh).await,
         Err(Error::MissingScope(Scope::Guilds))
     ));
 }
@@ -289,8 +315,8 @@ async fn no_stale_or_foreign_user_after_logout_or_relogin() {
     let mut browser = Browser::default();
     login(&client, &mut browser, alice, all_scopes()).await;
     let s = browser.session(&client);
-    assert_eq!(s.fetch_user().await.unwrap().id.get(), alice);
-    s.fetch_guilds().await.unwrap();
+    assert_eq!(s.fetch_user(Fetch::Cached).await.unwrap().id.get(), alice);
+    s.fetch_guilds(Fetch::Cached).await.unwrap();
     let alice_cookie = browser.clone();
 
     // Logout: nothing of Alice is served any more, to this browser or to her old cookie.
@@ -298,31 +324,40 @@ async fn no_stale_or_foreign_user_after_logout_or_relogin() {
     browser.absorb(&s);
     for b in [&browser, &alice_cookie] {
         let s = b.session(&client);
-        assert!(matches!(s.fetch_user().await, Err(Error::Unauthorized)));
-        assert!(s.get_user_from_cache().await.is_none());
-        assert!(s.cached_guilds().await.is_none());
+        assert!(matches!(
+            s.fetch_user(Fetch::Cached).await,
+            Err(Error::Unauthorized)
+        ));
+        assert!(s.fetch_user(Fetch::CacheOnly).await.ok().is_none());
+        assert!(s.fetch_guilds(Fetch::CacheOnly).await.ok().is_none());
     }
 
     // Re-login in the same browser as Bob: Bob, never Alice.
     login(&client, &mut browser, bob, all_scopes()).await;
     let s = browser.session(&client);
-    assert_eq!(s.fetch_user().await.unwrap().id.get(), bob);
-    assert_eq!(s.get_user_from_cache().await.unwrap().id.get(), bob);
+    assert_eq!(s.fetch_user(Fetch::Cached).await.unwrap().id.get(), bob);
+    assert_eq!(
+        s.fetch_user(Fetch::CacheOnly).await.ok().unwrap().id.get(),
+        bob
+    );
     assert!(
-        s.cached_guilds().await.is_none(),
+        s.fetch_guilds(Fetch::CacheOnly).await.ok().is_none(),
         "Alice's guilds are not Bob's"
     );
-    s.fetch_guilds().await.unwrap();
+    s.fetch_guilds(Fetch::Cached).await.unwrap();
     assert!(matches!(
-        alice_cookie.session(&client).fetch_user().await,
+        alice_cookie
+            .session(&client)
+            .fetch_user(Fetch::Cached)
+            .await,
         Err(Error::Unauthorized)
     ));
 
     // Re-login as Bob without logging out first (the login replaces the session).
     login(&client, &mut browser, alice, all_scopes()).await;
     let s = browser.session(&client);
-    assert_eq!(s.fetch_user().await.unwrap().id.get(), alice);
-    assert!(s.cached_guilds().await.is_none());
+    assert_eq!(s.fetch_user(Fetch::Cached).await.unwrap().id.get(), alice);
+    assert!(s.fetch_guilds(Fetch::CacheOnly).await.ok().is_none());
 }
 
 #[tokio::test]
@@ -333,17 +368,23 @@ async fn no_stale_user_after_revocation_at_discord() {
     let mut browser = Browser::default();
     login(&client, &mut browser, alice, all_scopes()).await;
     let s = browser.session(&client);
-    assert!(s.fetch_user().await.is_ok());
+    assert!(s.fetch_user(Fetch::Cached).await.is_ok());
 
     // The user removes the app at Discord. The next call to Discord (a cold guilds read) gets
     // a 401, the refresh gets invalid_grant: the session and its cached data are gone.
     mock.revoke_user_grants(alice);
     let s = browser.session(&client);
-    assert!(matches!(s.fetch_guilds().await, Err(Error::Unauthorized)));
-    assert!(s.get_user_from_cache().await.is_none());
+    assert!(matches!(
+        s.fetch_guilds(Fetch::Cached).await,
+        Err(Error::Unauthorized)
+    ));
+    assert!(s.fetch_user(Fetch::CacheOnly).await.ok().is_none());
     browser.absorb(&s);
     let s = browser.session(&client);
-    assert!(matches!(s.fetch_user().await, Err(Error::Unauthorized)));
+    assert!(matches!(
+        s.fetch_user(Fetch::Cached).await,
+        Err(Error::Unauthorized)
+    ));
     // The old cookie, replayed, does not bring the cached user back either.
     assert!(!s.authorized().await);
 }
@@ -359,13 +400,16 @@ async fn revocation_invalidates_entries_of_replayed_cookie() {
     mock.revoke_user_grants(alice);
     let s = browser.session(&client);
     assert!(matches!(
-        s.fetch_user_fresh().await,
+        s.fetch_user(Fetch::Fresh).await,
         Err(Error::Unauthorized)
     ));
     // The cached user (seeded at login) is not served to a replay of the same cookie.
     let r = replay.session(&client);
-    assert!(r.get_user_from_cache().await.is_none());
-    assert!(matches!(r.fetch_user().await, Err(Error::Unauthorized)));
+    assert!(r.fetch_user(Fetch::CacheOnly).await.ok().is_none());
+    assert!(matches!(
+        r.fetch_user(Fetch::Cached).await,
+        Err(Error::Unauthorized)
+    ));
 }
 
 #[tokio::test]
@@ -382,7 +426,7 @@ async fn a_failed_coalesced_load_gives_every_waiter_the_typed_error() {
         let client = client.clone();
         let browser = browser.clone();
         tasks.push(tokio::spawn(async move {
-            browser.session(&client).fetch_guilds().await
+            browser.session(&client).fetch_guilds(Fetch::Cached).await
         }));
     }
     let mut failures = 0;
@@ -425,9 +469,10 @@ async fn rendered_views_are_built_once_per_fetch_from_discord() {
     for _ in 0..5 {
         let body = browser
             .session(&client)
-            .fetch_user_rendered("test/me", render(renders.clone()))
+            .fetch_user(Fetch::Cached)
             .await
-            .unwrap();
+            .unwrap()
+            .memo("test/me", render(renders.clone()));
         assert_eq!(body, format!("{{\"id\":\"{user}\"}}"));
     }
     assert_eq!(
@@ -438,17 +483,19 @@ async fn rendered_views_are_built_once_per_fetch_from_discord() {
     // Another view of the same entry renders separately.
     let other = browser
         .session(&client)
-        .fetch_user_rendered("test/other", |_| bytes::Bytes::from_static(b"x"))
+        .fetch_user(Fetch::Cached)
         .await
-        .unwrap();
+        .unwrap()
+        .memo("test/other", |_| bytes::Bytes::from_static(b"x"));
     assert_eq!(other, "x");
     // Past the user TTL the entry is fetched again, and rendered again.
     clock.advance(Duration::from_secs(301));
     browser
         .session(&client)
-        .fetch_user_rendered("test/me", render(renders.clone()))
+        .fetch_user(Fetch::Cached)
         .await
-        .unwrap();
+        .unwrap()
+        .memo("test/me", render(renders.clone()));
     assert_eq!(renders.load(Ordering::SeqCst), 2);
     assert_eq!(mock.stats().requests_to(ME), 2);
 }

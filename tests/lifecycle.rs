@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
+use discord_oauth::AddMemberOptions;
+use discord_oauth::Fetch;
 use discord_oauth::clock::ManualClock;
-use discord_oauth::session::AddMemberOptions;
 use discord_oauth::{DiscordOAuth, Error, LoginOptions, Scope};
 use discord_oauth_mock::Fault;
 
@@ -40,20 +41,20 @@ async fn refresh_ahead_of_expiry_with_the_clock() {
     // Well before the margin (default 300 s): no refresh.
     clock.advance(Duration::from_secs(600));
     let s = browser.session(&client);
-    s.fetch_user_fresh().await.unwrap();
+    s.fetch_user(Fetch::Fresh).await.unwrap();
     browser.absorb(&s);
     assert_eq!(refreshes(&mock), 0);
 
     // Inside the margin: refreshed before the call, the call succeeds.
     clock.advance(Duration::from_secs(150));
     let s = browser.session(&client);
-    assert_eq!(s.fetch_user_fresh().await.unwrap().id.get(), user);
+    assert_eq!(s.fetch_user(Fetch::Fresh).await.unwrap().id.get(), user);
     browser.absorb(&s);
     assert_eq!(refreshes(&mock), 1);
 
     // The new pair is in the cookie: no further refresh.
     let s = browser.session(&client);
-    s.fetch_user_fresh().await.unwrap();
+    s.fetch_user(Fetch::Fresh).await.unwrap();
     assert_eq!(refreshes(&mock), 1);
 }
 
@@ -75,14 +76,22 @@ async fn refresh_margin_is_configurable() {
     let mut browser = Browser::default();
     login(&client, &mut browser, user, scopes()).await;
     clock.advance(Duration::from_secs(800));
-    browser.session(&client).fetch_user_fresh().await.unwrap();
+    browser
+        .session(&client)
+        .fetch_user(Fetch::Fresh)
+        .await
+        .unwrap();
     assert_eq!(
         refreshes(&mock),
         0,
         "800 s left of 1000 is outside a 10 s margin"
     );
     clock.advance(Duration::from_secs(195));
-    browser.session(&client).fetch_user_fresh().await.unwrap();
+    browser
+        .session(&client)
+        .fetch_user(Fetch::Fresh)
+        .await
+        .unwrap();
     assert_eq!(refreshes(&mock), 1);
 }
 
@@ -96,7 +105,7 @@ async fn refresh_once_on_401() {
     let before = mock.stats().requests_to(ME);
     mock.expire_access_tokens(Some(user));
     let s = browser.session(&client);
-    assert_eq!(s.fetch_user_fresh().await.unwrap().id.get(), user);
+    assert_eq!(s.fetch_user(Fetch::Fresh).await.unwrap().id.get(), user);
     assert_eq!(refreshes(&mock), 1);
     assert_eq!(
         mock.stats().requests_to(ME),
@@ -141,7 +150,7 @@ async fn sixteen_concurrent_requests_share_one_refresh() {
         let client = client.clone();
         let browser = browser.clone();
         tasks.push(tokio::spawn(async move {
-            browser.session(&client).fetch_user_fresh().await
+            browser.session(&client).fetch_user(Fetch::Fresh).await
         }));
     }
     for t in tasks {
@@ -171,7 +180,7 @@ async fn sixteen_concurrent_requests_refresh_ahead_once() {
         let client = client.clone();
         let browser = browser.clone();
         tasks.push(tokio::spawn(async move {
-            browser.session(&client).fetch_guilds().await
+            browser.session(&client).fetch_guilds(Fetch::Cached).await
         }));
     }
     for t in tasks {
@@ -190,7 +199,7 @@ async fn pre_rotation_cookie_gets_the_new_pair() {
     let old = browser.clone();
     mock.expire_access_tokens(Some(user));
     let s = browser.session(&client);
-    s.fetch_user_fresh().await.unwrap();
+    s.fetch_user(Fetch::Fresh).await.unwrap();
     browser.absorb(&s);
     assert_eq!(refreshes(&mock), 1);
     assert_ne!(
@@ -201,9 +210,12 @@ async fn pre_rotation_cookie_gets_the_new_pair() {
     // A request sent with the old cookie (before the browser saw the new one) still works,
     // with no second refresh (which Discord would answer invalid_grant).
     let s = old.session(&client);
-    assert_eq!(s.fetch_user_fresh().await.unwrap().id.get(), user);
+    assert_eq!(s.fetch_user(Fetch::Fresh).await.unwrap().id.get(), user);
     assert_eq!(
-        s.fetch_guilds_fresh().await.map(|g| g.is_empty()).ok(),
+        s.fetch_guilds(Fetch::Fresh)
+            .await
+            .map(|g| g.is_empty())
+            .ok(),
         Some(false)
     );
     assert_eq!(refreshes(&mock), 1);
@@ -223,7 +235,7 @@ async fn invalid_grant_ends_the_session() {
     assert!(!browser.cookies.is_empty());
     mock.revoke_user_grants(user);
     let s = browser.session(&client);
-    let err = s.fetch_user_fresh().await.unwrap_err();
+    let err = s.fetch_user(Fetch::Fresh).await.unwrap_err();
     assert!(matches!(err, Error::Unauthorized), "{err:?}");
     assert_eq!(err.status(), 401);
     let cleared = s
@@ -255,7 +267,7 @@ async fn refresh_timeout_keeps_the_session() {
         1,
     );
     let s = browser.session(&client);
-    let err = s.fetch_user_fresh().await.unwrap_err();
+    let err = s.fetch_user(Fetch::Fresh).await.unwrap_err();
     assert!(
         matches!(err, Error::Timeout | Error::Transport(_)),
         "{err:?}"
@@ -268,7 +280,7 @@ async fn refresh_timeout_keeps_the_session() {
     assert!(!cleared, "a timeout does not end the session");
     let s = browser.session(&client);
     assert!(s.authorized().await);
-    assert_eq!(s.fetch_user_fresh().await.unwrap().id.get(), user);
+    assert_eq!(s.fetch_user(Fetch::Fresh).await.unwrap().id.get(), user);
 }
 
 #[tokio::test]
@@ -286,9 +298,9 @@ async fn missing_scope_causes_no_refresh_and_no_call() {
     .await;
     mock.expire_access_tokens(Some(user));
     let s = browser.session(&client);
-    let err = s.fetch_guilds().await.unwrap_err();
+    let err = s.fetch_guilds(Fetch::Cached).await.unwrap_err();
     assert!(matches!(err, Error::MissingScope(Scope::Guilds)), "{err:?}");
-    let err = s.fetch_connections_fresh().await.unwrap_err();
+    let err = s.fetch_connections(Fetch::Fresh).await.unwrap_err();
     assert!(
         matches!(err, Error::MissingScope(Scope::Connections)),
         "{err:?}"
@@ -353,7 +365,7 @@ async fn a_401_that_survives_a_refresh_keeps_the_session() {
     mock.inject_fault("GET /api/v10/oauth2/@me", Fault::Status(401), 2);
     let s = browser.session(&client);
     let err = s.fetch_authorization_info().await.unwrap_err();
-    assert!(matches!(err, Error::Api { code: 0, .. }), "{err:?}");
+    assert!(matches!(err, Error::InsufficientAccess), "{err:?}");
     assert_eq!(err.status(), http::StatusCode::FORBIDDEN);
     assert_eq!(refreshes(&mock), 1);
     browser.absorb(&s);
@@ -361,7 +373,11 @@ async fn a_401_that_survives_a_refresh_keeps_the_session() {
     assert!(s.authorized().await, "the session survived");
     assert_eq!(s.fetch_authorization_info().await.unwrap().scopes.len(), 3);
     // The refreshed token was not marked dead by that 401: no second refresh.
-    browser.session(&client).fetch_user_fresh().await.unwrap();
+    browser
+        .session(&client)
+        .fetch_user(Fetch::Fresh)
+        .await
+        .unwrap();
     assert_eq!(refreshes(&mock), 1);
 }
 
@@ -371,7 +387,7 @@ async fn an_idle_touch_during_a_refresh_does_not_lose_the_rotated_pair() {
     // "touch" interval, bumps the record's version. A's new pair must still reach the store.
     let mock = mock().await;
     let clock = ManualClock::new();
-    let store = Arc::new(discord_oauth::session::MemoryTokenStore::with_clock(
+    let store = Arc::new(discord_oauth::store::MemoryTokenStore::with_clock(
         Arc::new(clock.clone()),
     ));
     let client = DiscordOAuth::builder(
@@ -401,7 +417,7 @@ async fn an_idle_touch_during_a_refresh_does_not_lose_the_rotated_pair() {
         1,
     );
     let a = browser.session(&client);
-    let task = tokio::spawn(async move { (a.fetch_user_fresh().await, a) });
+    let task = tokio::spawn(async move { (a.fetch_user(Fetch::Fresh).await, a) });
     tokio::time::sleep(Duration::from_millis(150)).await;
     clock.advance(Duration::from_secs(200));
     let b = browser.session(&client);
@@ -410,7 +426,7 @@ async fn an_idle_touch_during_a_refresh_does_not_lose_the_rotated_pair() {
     browser.absorb(&a);
     assert!(result.is_ok(), "request A: {result:?}");
     clock.advance(Duration::from_secs(130)); // past the rotation map's grace
-    let later = browser.session(&client).fetch_user_fresh().await;
+    let later = browser.session(&client).fetch_user(Fetch::Fresh).await;
     assert!(later.is_ok(), "the session was lost: {later:?}");
     assert_eq!(refreshes(&mock), 1);
 }

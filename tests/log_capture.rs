@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
+use discord_oauth::Fetch;
 use discord_oauth::{DiscordOAuth, LoginOptions, Scope};
 use discord_oauth_mock::Fault;
 use tracing_subscriber::fmt::MakeWriter;
@@ -112,8 +113,8 @@ async fn no_secret_in_any_log_line() {
     // A refresh (the token expires within the margin) and calls as the user.
     let refreshes = mock.stats().grants_of("refresh_token");
     let s = browser.session(&client);
-    let me = s.fetch_user().await.unwrap();
-    let guilds = s.fetch_guilds().await.unwrap();
+    let me = s.fetch_user(Fetch::Cached).await.unwrap();
+    let guilds = s.fetch_guilds(Fetch::Cached).await.unwrap();
     browser.absorb(&s);
     tracing::info!(user = ?me, guilds = guilds.len(), record = ?s.record().await, "app logs");
     assert!(
@@ -130,7 +131,7 @@ async fn no_secret_in_any_log_line() {
         .await;
     mock.inject_fault("GET /api/v10/users/@me/guilds", Fault::Status(500), 5);
     let s = browser.session(&client);
-    if let Err(e) = s.fetch_guilds().await {
+    if let Err(e) = s.fetch_guilds(Fetch::Cached).await {
         tracing::error!(error = %e, debug = ?e, "app logs the failure");
     }
     browser.absorb(&s);

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use common::*;
+use discord_oauth::Fetch;
 use discord_oauth::clock::ManualClock;
 use discord_oauth::error::StateError;
 use discord_oauth::secret::SecretKey;
@@ -236,7 +237,7 @@ async fn relogin_as_another_user_shows_the_new_user() {
     assert_eq!(
         browser
             .session(&client)
-            .fetch_user()
+            .fetch_user(Fetch::Cached)
             .await
             .unwrap()
             .id
@@ -247,11 +248,14 @@ async fn relogin_as_another_user_shows_the_new_user() {
     assert_eq!(cb.user.unwrap().id.get(), second);
     let s = browser.session(&client);
     assert_eq!(s.user_id().await, Some(second));
-    assert_eq!(s.fetch_user().await.unwrap().id.get(), second);
+    assert_eq!(s.fetch_user(Fetch::Cached).await.unwrap().id.get(), second);
     // The old session id is dead.
     let old = old_jar.session(&client);
     assert!(!old.authorized().await);
-    assert!(matches!(old.fetch_user().await, Err(Error::Unauthorized)));
+    assert!(matches!(
+        old.fetch_user(Fetch::Cached).await,
+        Err(Error::Unauthorized)
+    ));
 }
 
 #[tokio::test]
@@ -274,7 +278,7 @@ async fn logged_out_cookie_replayed_gets_401_without_calling_discord() {
     let me_before = mock.stats().requests_to(ME_ROUTE);
     let s = stolen.session(&client);
     assert!(!s.authorized().await);
-    let err = s.fetch_user().await.unwrap_err();
+    let err = s.fetch_user(Fetch::Cached).await.unwrap_err();
     assert!(matches!(err, Error::Unauthorized), "{err:?}");
     assert_eq!(err.status(), 401);
     assert_eq!(
@@ -297,7 +301,10 @@ async fn logged_out_cookie_replayed_gets_401_without_calling_discord() {
     let s = browser.session(&client);
     s.logout_local().await;
     let s = stolen.session(&client);
-    assert!(matches!(s.fetch_user().await, Err(Error::Unauthorized)));
+    assert!(matches!(
+        s.fetch_user(Fetch::Cached).await,
+        Err(Error::Unauthorized)
+    ));
     assert_eq!(
         mock.stats().requests_to(ME_ROUTE),
         me_before,
@@ -438,7 +445,10 @@ async fn key_rotation_accepts_previous_keys_only_when_listed() {
         !s.authorized().await,
         "a cookie under an unknown key is refused"
     );
-    assert!(matches!(s.fetch_user().await, Err(Error::Unauthorized)));
+    assert!(matches!(
+        s.fetch_user(Fetch::Cached).await,
+        Err(Error::Unauthorized)
+    ));
     // The cookie re-sealed by the rotated client is accepted under the new key alone.
     assert_ne!(
         resealed.cookies, browser.cookies,
@@ -533,7 +543,7 @@ async fn pkce_is_on_by_default_and_off_with_role_connections_write() {
 #[tokio::test]
 async fn login_start_grows_no_server_state_and_data_is_bounded() {
     let mock = mock().await;
-    let store = Arc::new(discord_oauth::session::MemoryTokenStore::new());
+    let store = Arc::new(discord_oauth::store::MemoryTokenStore::new());
     let client = DiscordOAuth::builder(config_for(&mock).build().unwrap())
         .token_store(store.clone())
         .build()

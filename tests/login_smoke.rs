@@ -1,5 +1,6 @@
 mod common;
 use common::*;
+use discord_oauth::Fetch;
 use discord_oauth::{LoginOptions, Scope};
 
 #[tokio::test]
@@ -30,11 +31,11 @@ async fn full_login_fetch_logout() {
     let s = browser.session(&client);
     assert!(s.authorized().await);
     assert_eq!(s.user_id().await, Some(user));
-    let u = s.fetch_user().await.unwrap();
+    let u = s.fetch_user(Fetch::Cached).await.unwrap();
     assert_eq!(u.id.get(), user);
-    let g = s.fetch_guilds().await.unwrap();
+    let g = s.fetch_guilds(Fetch::Cached).await.unwrap();
     assert!(!g.is_empty());
-    let c = s.fetch_connections().await.unwrap();
+    let c = s.fetch_connections(Fetch::Cached).await.unwrap();
     let _ = c;
     let guild = mock.guilds()[0].id;
     let joined = s.add_to_guild(guild.into(), Default::default()).await;

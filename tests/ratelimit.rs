@@ -52,11 +52,14 @@ async fn call(
     deadline: Duration,
     answer: Option<(StatusCode, HeaderMap)>,
 ) -> Result<(), Error> {
-    let mut key = RequestKey::new(method, path, id);
+    let rt = route(method, path);
+    let mut key = RequestKey::new(&rt, id);
     if let Some(t) = token {
         key = key.with_token(t);
     }
-    l.acquire(&key, Instant::now() + deadline).await?;
+    l.acquire(&key, Instant::now() + deadline)
+        .await
+        .map_err(Error::from)?;
     if let Some((status, h)) = answer {
         l.observe(&key, status, &h).await;
     }
@@ -71,11 +74,13 @@ fn ok(h: HeaderMap) -> Option<(StatusCode, HeaderMap)> {
 
 /// Whether a call can go now: with a 1 ms deadline a wait fails at once (never sleeps).
 async fn goes_now(l: &DiscordLimiter, method: &Method, path: &str, id: &Identity) -> bool {
-    let key = RequestKey::new(method, path, id);
+    let rt = route(method, path);
+    let key = RequestKey::new(&rt, id);
     let t0 = Instant::now();
     let r = l
         .acquire(&key, Instant::now() + Duration::from_millis(1))
-        .await;
+        .await
+        .map_err(Error::from);
     assert_eq!(
         Instant::now(),
         t0,
@@ -109,7 +114,7 @@ async fn bucket_learned_from_headers_and_waited_out() {
     .unwrap();
     assert!(goes_now(&l, &get, me, &user).await, "one left");
     l.observe(
-        &RequestKey::new(&get, me, &user),
+        &RequestKey::new(&route(&get, me), &user),
         StatusCode::OK,
         &bucket("abc", 2, 0, 4.9),
     )
@@ -129,8 +134,12 @@ async fn bucket_learned_from_headers_and_waited_out() {
 async fn unknown_bucket_lets_one_probe_through() {
     let l = DiscordLimiter::new();
     let (get, p, user) = (Method::GET, "/users/@me/connections", Identity::User(3));
-    let key = RequestKey::new(&get, p, &user);
-    l.acquire(&key, Instant::now() + LONG).await.unwrap();
+    let rt = route(&get, p);
+    let key = RequestKey::new(&rt, &user);
+    l.acquire(&key, Instant::now() + LONG)
+        .await
+        .map_err(Error::from)
+        .unwrap();
     // While the first call is in flight, a second one is held back...
     assert!(!goes_now(&l, &get, p, &user).await);
     // ...until the first answer names the bucket.
@@ -241,8 +250,8 @@ async fn knowledge_kept_across_a_token_rotation() {
     let l = DiscordLimiter::new();
     let get = Method::GET;
     let user = Identity::User(42);
-    let old_token = discord_oauth::ratelimit::token_fingerprint("old-access-token");
-    let new_token = discord_oauth::ratelimit::token_fingerprint("new-access-token");
+    let old_token = discord_oauth::secret::Fingerprint::of("old-access-token").short();
+    let new_token = discord_oauth::secret::Fingerprint::of("new-access-token").short();
     assert_ne!(old_token, new_token);
     call(
         &l,
@@ -256,11 +265,13 @@ async fn knowledge_kept_across_a_token_rotation() {
     .await
     .unwrap();
     // Same user, rotated token: still the same (spent) bucket.
-    let key = RequestKey::new(&get, "/users/@me", &user).with_token(new_token);
+    let rt = route(&get, "/users/@me");
+    let key = RequestKey::new(&rt, &user).with_token(new_token);
     let t0 = Instant::now();
     let r = l
         .acquire(&key, Instant::now() + Duration::from_secs(1))
-        .await;
+        .await
+        .map_err(Error::from);
     assert!(matches!(r, Err(Error::RateLimited { .. })), "{r:?}");
     assert_eq!(Instant::now(), t0);
 }
@@ -276,8 +287,12 @@ async fn global_limit_held_proactively_for_the_bot() {
             let path = format!("/guilds/{}/members/{i}", i % 7);
             let get = Method::GET;
             let bot = Identity::Bot;
-            let key = RequestKey::new(&get, &path, &bot);
-            l.acquire(&key, Instant::now() + LONG).await.unwrap();
+            let rt = route(&get, &path);
+            let key = RequestKey::new(&rt, &bot);
+            l.acquire(&key, Instant::now() + LONG)
+                .await
+                .map_err(Error::from)
+                .unwrap();
             let at = Instant::now() - start;
             l.observe(&key, StatusCode::OK, &HeaderMap::new()).await;
             at
@@ -325,11 +340,13 @@ async fn global_429_blocks_every_bot_call() {
     )
     .await
     .unwrap();
-    let key = RequestKey::new(&get, "/channels/9", &bot);
+    let rt = route(&get, "/channels/9");
+    let key = RequestKey::new(&rt, &bot);
     let t0 = Instant::now();
     match l
         .acquire(&key, Instant::now() + Duration::from_secs(10))
         .await
+        .map_err(Error::from)
     {
         Err(Error::RateLimited {
             global,
@@ -370,15 +387,19 @@ async fn route_429_waited_within_deadline_and_fails_fast_beyond() {
     .await
     .unwrap();
     // Beyond the deadline: RateLimited at once, the clock did not move.
-    let key = RequestKey::new(&get, "/users/@me", &user);
+    let rt = route(&get, "/users/@me");
+    let key = RequestKey::new(&rt, &user);
     let t0 = Instant::now();
     let deadline = t0 + Duration::from_secs(1);
-    let r = l.acquire(&key, deadline).await;
+    let r = l.acquire(&key, deadline).await.map_err(Error::from);
     assert!(matches!(r, Err(Error::RateLimited { .. })), "{r:?}");
     assert!(Instant::now() <= deadline);
     assert_eq!(Instant::now(), t0);
     // Within it: waited out (Retry-After, the rounded-up value, is honoured).
-    l.acquire(&key, t0 + Duration::from_secs(10)).await.unwrap();
+    l.acquire(&key, t0 + Duration::from_secs(10))
+        .await
+        .map_err(Error::from)
+        .unwrap();
     assert!(Instant::now() - t0 >= Duration::from_secs(3));
     assert!(Instant::now() < t0 + Duration::from_secs(10));
 }
@@ -437,7 +458,7 @@ async fn dead_tokens_refused_locally_and_do_not_count() {
         .build();
     let get = Method::GET;
     let user = Identity::User(8);
-    let dead = discord_oauth::ratelimit::token_fingerprint("revoked");
+    let dead = discord_oauth::secret::Fingerprint::of("revoked").short();
     call(
         &l,
         &get,
@@ -454,7 +475,7 @@ async fn dead_tokens_refused_locally_and_do_not_count() {
         assert!(matches!(r, Err(Error::Unauthorized)), "{r:?}");
     }
     // The user's refreshed token works; the 100 replays did not eat the budget (1 of 5 used).
-    let fresh = discord_oauth::ratelimit::token_fingerprint("refreshed");
+    let fresh = discord_oauth::secret::Fingerprint::of("refreshed").short();
     call(&l, &get, "/users/@me", &user, Some(fresh), LONG, None)
         .await
         .unwrap();
@@ -483,9 +504,14 @@ async fn per_ip_invalid_budget_fails_fast_near_its_limit() {
     }
     // Every identity is refused at once with a typed error.
     for id in [Identity::Bot, Identity::User(1), Identity::Anonymous] {
-        let key = RequestKey::new(&get, "/users/@me", &id);
+        let rt = route(&get, "/users/@me");
+        let key = RequestKey::new(&rt, &id);
         let t0 = Instant::now();
-        match l.acquire(&key, Instant::now() + LONG).await {
+        match l
+            .acquire(&key, Instant::now() + LONG)
+            .await
+            .map_err(Error::from)
+        {
             Err(Error::RateLimited { retry_after, .. }) => {
                 assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_secs(600));
             }
@@ -866,4 +892,9 @@ async fn bot_burst_against_the_fake_discord_collects_no_429() {
     let stats = mock.stats();
     assert_eq!(stats.total_rate_limited, 0, "{stats:?}");
     assert_eq!(stats.total_requests, 100);
+}
+
+/// The typed route of `method path`.
+fn route(method: &Method, path: &str) -> discord_oauth::route::Route {
+    discord_oauth::route::Route::parse(method.clone(), path).unwrap()
 }

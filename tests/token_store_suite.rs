@@ -1,23 +1,17 @@
-//! One test suite run against every `TokenStore` implementation (`CookieTokenStore`, the
-//! stateless default, `MemoryTokenStore`, server-side, and with the `redis` feature
-//! `RedisTokenStore` against `REDIS_URL`, skipped loudly when unset): save/load round trip,
-//! compare-and-swap, delete, TTL expiry, and a full login + fetch + logout through the store.
-//!
-//! Compare-and-swap semantics differ by design: a server-side store refuses a save whose
-//! expected version is not the stored one (`StoreError::Conflict`); the cookie store keeps no
-//! server state, so it cannot see a concurrent writer and never reports a conflict — the
-//! session layer covers it with its short-lived rotation map (the refresh tests), and the
-//! revocation list makes a deleted (logged-out) cookie dead.
+//! One test suite run against every `TokenStore` implementation (`MemoryTokenStore`, and with
+//! the `redis` feature `RedisTokenStore` against `REDIS_URL`, skipped loudly when unset):
+//! save/load round trip by session id, compare-and-swap, delete, TTL expiry, and a full login +
+//! fetch + logout through the store. Sessions without a store (the record sealed in the
+//! cookie) are covered by the login, lifecycle and refresh tests.
 mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
+use discord_oauth::Fetch;
 use discord_oauth::clock::{Clock, ManualClock};
-use discord_oauth::session::{
-    CookieTokenStore, MemoryTokenStore, SessionId, SessionRecord, StoreError, TokenStore,
-};
+use discord_oauth::store::{MemoryTokenStore, SessionId, SessionRecord, StoreError, TokenStore};
 use discord_oauth::{DiscordOAuth, Error, LoginOptions, Scope};
 use discord_oauth_mock::MockDiscord;
 
@@ -109,16 +103,10 @@ fn fresh(mut record: SessionRecord) -> SessionRecord {
 async fn round_trip(h: Harness) {
     let (_, record) = record_of(&h).await;
     let record = fresh(record);
-    let payload = h.store.save(&record, None, 3600).await.unwrap();
+    h.store.save(&record, None, 3600).await.unwrap();
+    let payload = record.id;
     assert_eq!(h.store.load(&payload).await.unwrap(), Some(record.clone()));
-    assert!(h.store.load(b"").await.map(|r| r.is_none()).unwrap_or(true));
-    assert!(
-        h.store
-            .load(&[1, 2, 3])
-            .await
-            .map(|r| r.is_none())
-            .unwrap_or(true)
-    );
+    assert!(h.store.load(&SessionId::random()).await.unwrap().is_none());
     // Scopes and ids survive.
     let back = h.store.load(&payload).await.unwrap().unwrap();
     assert!(back.scopes.contains(&Scope::Guilds));
@@ -129,19 +117,12 @@ async fn round_trip(h: Harness) {
 async fn compare_and_swap(h: Harness) {
     let (_, record) = record_of(&h).await;
     let v1 = fresh(record);
-    let payload = h.store.save(&v1, None, 3600).await.unwrap();
+    h.store.save(&v1, None, 3600).await.unwrap();
+    let payload = v1.id;
     let mut v2 = v1.clone();
     v2.version = 2;
     v2.seen_at += 1;
-    if h.store.is_stateless() {
-        // Documented: the cookie store never reports a conflict; each save designates its own
-        // record (the payload is the record itself).
-        let p2 = h.store.save(&v2, Some(1), 3600).await.unwrap();
-        assert_eq!(h.store.load(&p2).await.unwrap(), Some(v2.clone()));
-        let stale = h.store.save(&v2, Some(99), 3600).await.unwrap();
-        assert_eq!(h.store.load(&stale).await.unwrap(), Some(v2));
-        assert_eq!(h.store.load(&payload).await.unwrap(), Some(v1));
-    } else {
+    {
         // A second "new session" with the same id is a conflict.
         assert_eq!(
             h.store.save(&v1, None, 3600).await.unwrap_err(),
@@ -170,10 +151,11 @@ async fn compare_and_swap(h: Harness) {
 async fn delete(h: Harness) {
     let (browser, record) = record_of(&h).await;
     let other = fresh(record.clone());
-    let other_payload = h.store.save(&other, None, 3600).await.unwrap();
+    h.store.save(&other, None, 3600).await.unwrap();
+    let other_payload = other.id;
     h.store.delete(&record.id).await.unwrap();
-    if !h.store.is_stateless() {
-        assert!(h.store.load(&record.id.0).await.unwrap().is_none());
+    {
+        assert!(h.store.load(&record.id).await.unwrap().is_none());
         assert!(!browser.session(&h.client).authorized().await);
     }
     // Deleting one record leaves the others.
@@ -191,10 +173,11 @@ async fn ttl_expiry(h: Harness) {
     let stolen = browser.clone();
     // Store-level TTL (server-side stores forget the record).
     let short = fresh(record);
-    let payload = h.store.save(&short, None, 10).await.unwrap();
+    h.store.save(&short, None, 10).await.unwrap();
+    let payload = short.id;
     assert!(h.store.load(&payload).await.unwrap().is_some());
     h.clock.advance(Duration::from_secs(11));
-    if !h.store.is_stateless() {
+    {
         assert!(h.store.load(&payload).await.unwrap().is_none(), "expired");
     }
     // Session-level idle lifetime (both stores): alive within it...
@@ -205,7 +188,10 @@ async fn ttl_expiry(h: Harness) {
     let before = h.mock.stats().total_requests;
     let s = stolen.session(&h.client);
     assert!(!s.authorized().await);
-    assert!(matches!(s.fetch_user().await, Err(Error::Unauthorized)));
+    assert!(matches!(
+        s.fetch_user(Fetch::Cached).await,
+        Err(Error::Unauthorized)
+    ));
     assert_eq!(h.mock.stats().total_requests, before);
 }
 
@@ -227,8 +213,8 @@ async fn full_login_fetch_logout(h: Harness) {
     let (mut browser, record) = record_of(&h).await;
     assert_eq!(record.user_id, Some(user));
     let s = browser.session(&h.client);
-    assert_eq!(s.fetch_user().await.unwrap().id.get(), user);
-    assert!(!s.fetch_guilds().await.unwrap().is_empty());
+    assert_eq!(s.fetch_user(Fetch::Cached).await.unwrap().id.get(), user);
+    assert!(!s.fetch_guilds(Fetch::Cached).await.unwrap().is_empty());
     let stolen = browser.clone();
     assert!(s.revoke().await);
     browser.absorb(&s);
@@ -236,15 +222,12 @@ async fn full_login_fetch_logout(h: Harness) {
     let before = h.mock.stats().total_requests;
     let s = stolen.session(&h.client);
     assert!(!s.authorized().await);
-    assert!(matches!(s.fetch_user().await, Err(Error::Unauthorized)));
+    assert!(matches!(
+        s.fetch_user(Fetch::Cached).await,
+        Err(Error::Unauthorized)
+    ));
     assert_eq!(h.mock.stats().total_requests, before, "no call to Discord");
-    if !h.store.is_stateless() {
-        assert!(h.store.load(&record.id.0).await.unwrap().is_none());
-    }
-}
-
-fn cookie_store(_clock: Arc<dyn Clock>) -> Arc<dyn TokenStore> {
-    Arc::new(CookieTokenStore)
+    assert!(h.store.load(&record.id).await.unwrap().is_none());
 }
 
 fn memory_store(clock: Arc<dyn Clock>) -> Arc<dyn TokenStore> {
@@ -290,7 +273,6 @@ macro_rules! store_suite {
     };
 }
 
-store_suite!(cookie, cookie_store);
 store_suite!(memory, memory_store);
 #[cfg(feature = "redis")]
 store_suite!(async redis, redis_store);
@@ -331,7 +313,7 @@ async fn redis_store(clock: Arc<dyn Clock>) -> Option<(Arc<dyn TokenStore>, Opti
         .map(|b| format!("{b:02x}"))
         .collect();
     let prefix = format!("discord-oauth-test:{prefix}:");
-    let store = discord_oauth::session::RedisTokenStore::new(pool.clone())
+    let store = discord_oauth::store::RedisTokenStore::new(pool.clone())
         .with_prefix(&prefix)
         .with_clock(clock);
     let cleanup: Cleanup = Box::pin(async move {

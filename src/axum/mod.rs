@@ -1,20 +1,21 @@
-//! The axum integration, a thin layer over the framework-neutral core (the seed's `init_app`
-//! becomes adding [`DiscordLayer`] to a router):
+//! The axum integration, a thin layer over the framework-neutral core (Flask-Discord's
+//! `init_app` becomes adding [`DiscordLayer`] to a router):
 //!
 //! - [`DiscordLayer`] makes a [`DiscordSession`] for every request (lazily: nothing is decrypted
 //!   unless a handler uses it) and writes the session's `Set-Cookie` values into the response;
-//! - [`DiscordSession`] is an extractor; [`Authorized`] is the seed's `requires_authorization`
+//! - [`DiscordSession`] is an extractor; [`Authorized`] is Flask-Discord's `requires_authorization`
 //!   as an extractor, [`RequireAuthorizationLayer`] the same for a group of routes;
 //!   [`SameOrigin`] refuses cross-site state-changing requests;
-//! - [`Error`] renders as a response with the status of [`Error::status`].
+//! - [`Error`] renders as a response with the status of [`Error::status`]; extractors reject
+//!   with a typed [`Rejection`].
 //!
 //! Another framework is supported the same way: build the session with
 //! [`DiscordOAuth::session`] from the request headers, and copy
 //! [`DiscordSession::take_set_cookies`] into the response.
+//!
+//! Owns: the glue to axum. The only module that imports a web framework.
 
 use std::convert::Infallible;
-use std::future::Future;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use axum_core::body::Body;
@@ -25,6 +26,7 @@ use http::{HeaderValue, Request, StatusCode, header};
 
 use crate::error::Error;
 use crate::session::DiscordSession;
+use crate::vocab::BoxFuture;
 use crate::{DiscordOAuth, Scope};
 
 /// What the guards answer to a request without a session.
@@ -52,7 +54,7 @@ pub struct DiscordLayer {
 }
 
 impl DiscordLayer {
-    /// A layer around `client` (the seed's `init_app`).
+    /// A layer around `client` (Flask-Discord's `init_app`).
     pub fn new(client: DiscordOAuth) -> Self {
         Self {
             client,
@@ -89,8 +91,6 @@ pub struct DiscordService<S> {
     config: LayerConfig,
 }
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
 impl<S, B> tower_service::Service<Request<B>> for DiscordService<S>
 where
     S: tower_service::Service<Request<B>, Response = Response> + Clone + Send + 'static,
@@ -99,7 +99,7 @@ where
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = BoxFuture<Result<Response, S::Error>>;
+    type Future = BoxFuture<'static, Result<Response, S::Error>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -127,30 +127,70 @@ where
     }
 }
 
-fn missing_layer() -> Response {
-    let mut r = error_body(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "configuration",
-        "DiscordLayer is not installed on this router",
-    );
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+/// Why an extractor of this module refused a request. Renders as the response the demo
+/// contract expects: JSON `{"error", "message"}` with the status, or a redirect to the login.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// [`DiscordLayer`] is not installed on the router (a programming error): 500.
+    MissingLayer,
+    /// No live session: answered per [`UnauthorizedBehavior`] (401 JSON by default), with the
+    /// path and query to come back to.
+    Unauthorized(UnauthorizedBehavior, String),
+    /// The request was refused with a typed error (cross-site, missing scope, store down...).
+    Error(Error),
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        match self {
+            Self::MissingLayer => {
+                let mut r = error_body(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "configuration",
+                    "DiscordLayer is not installed on this router",
+                );
+                r.headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                r
+            }
+            Self::Unauthorized(UnauthorizedBehavior::Json401, _) => {
+                Error::Unauthorized.into_response()
+            }
+            Self::Unauthorized(UnauthorizedBehavior::RedirectToLogin(login), next) => {
+                let encoded: String =
+                    url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+                let location = format!("{login}?next={encoded}");
+                let mut r = StatusCode::FOUND.into_response();
+                if let Ok(v) = HeaderValue::from_str(&location) {
+                    r.headers_mut().insert(header::LOCATION, v);
+                }
+                r
+            }
+            Self::Error(e) => e.into_response(),
+        }
+    }
+}
+
+impl From<Error> for Rejection {
+    fn from(e: Error) -> Self {
+        Self::Error(e)
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for DiscordSession {
-    type Rejection = Response;
+    type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         parts
             .extensions
             .get::<DiscordSession>()
             .cloned()
-            .ok_or_else(missing_layer)
+            .ok_or(Rejection::MissingLayer)
     }
 }
 
-/// The seed's `requires_authorization` as an extractor: the request has a live session.
+/// Flask-Discord's `requires_authorization` as an extractor: the request has a live session.
 /// Without one it answers per [`UnauthorizedBehavior`].
 #[derive(Debug, Clone)]
 pub struct Authorized {
@@ -160,59 +200,43 @@ pub struct Authorized {
     pub user_id: Option<u64>,
 }
 
-fn unauthorized_response(parts: &Parts) -> Response {
+fn unauthorized(parts: &Parts) -> Rejection {
     let behavior = parts
         .extensions
         .get::<LayerConfig>()
         .map(|c| c.unauthorized.clone())
         .unwrap_or_default();
-    match behavior {
-        UnauthorizedBehavior::Json401 => Error::Unauthorized.into_response(),
-        UnauthorizedBehavior::RedirectToLogin(login) => {
-            let next = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-            let encoded: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
-            let location = format!("{login}?next={encoded}");
-            let mut r = StatusCode::FOUND.into_response();
-            if let Ok(v) = HeaderValue::from_str(&location) {
-                r.headers_mut().insert(header::LOCATION, v);
-            }
-            r
-        }
-    }
+    let next = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    Rejection::Unauthorized(behavior, next.to_owned())
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Authorized {
-    type Rejection = Response;
+    type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let session = DiscordSession::from_request_parts(parts, state).await?;
-        match session.record().await {
-            Ok(Some(record)) => Ok(Self {
+        match session.record().await? {
+            Some(record) => Ok(Self {
                 user_id: record.user_id,
                 session,
             }),
-            Ok(None) => Err(unauthorized_response(parts)),
-            Err(e) => Err(e.into_response()),
+            None => Err(unauthorized(parts)),
         }
     }
 }
 
 impl<S: Send + Sync> OptionalFromRequestParts<S> for Authorized {
-    type Rejection = Response;
+    type Rejection = Rejection;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
         let session = DiscordSession::from_request_parts(parts, state).await?;
-        match session.record().await {
-            Ok(Some(record)) => Ok(Some(Self {
-                user_id: record.user_id,
-                session,
-            })),
-            Ok(None) => Ok(None),
-            Err(e) => Err(e.into_response()),
-        }
+        Ok(session.record().await?.map(|record| Self {
+            user_id: record.user_id,
+            session,
+        }))
     }
 }
 
@@ -222,13 +246,11 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Authorized {
 pub struct SameOrigin;
 
 impl<S: Send + Sync> FromRequestParts<S> for SameOrigin {
-    type Rejection = Response;
+    type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let session = DiscordSession::from_request_parts(parts, state).await?;
-        session
-            .check_same_origin()
-            .map_err(IntoResponse::into_response)?;
+        session.check_same_origin()?;
         Ok(Self)
     }
 }
@@ -281,7 +303,7 @@ where
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = BoxFuture<Result<Response, S::Error>>;
+    type Future = BoxFuture<'static, Result<Response, S::Error>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -293,17 +315,19 @@ where
         let scopes = self.scopes.clone();
         Box::pin(async move {
             let (parts, body) = req.into_parts();
-            let Some(session) = parts.extensions.get::<DiscordSession>().cloned() else {
-                return Ok(missing_layer());
+            let refused = match parts.extensions.get::<DiscordSession>().cloned() {
+                None => Some(Rejection::MissingLayer),
+                Some(session) => match session.record().await {
+                    Ok(Some(record)) => scopes
+                        .iter()
+                        .find(|s| !record.scopes.contains(s))
+                        .map(|missing| Rejection::Error(Error::MissingScope(missing.clone()))),
+                    Ok(None) => Some(unauthorized(&parts)),
+                    Err(e) => Some(Rejection::Error(e)),
+                },
             };
-            match session.record().await {
-                Ok(Some(record)) => {
-                    if let Some(missing) = scopes.iter().find(|s| !record.scopes.contains(s)) {
-                        return Ok(Error::MissingScope(missing.clone()).into_response());
-                    }
-                }
-                Ok(None) => return Ok(unauthorized_response(&parts)),
-                Err(e) => return Ok(e.into_response()),
+            if let Some(rejection) = refused {
+                return Ok(rejection.into_response());
             }
             inner.call(Request::from_parts(parts, body)).await
         })

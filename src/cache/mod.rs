@@ -1,10 +1,10 @@
-//! The users cache (the seed's `users_cache` argument and `DISCORD_USERS_CACHE_MAX_LIMIT`).
+//! The users cache (Flask-Discord's `users_cache` argument and `DISCORD_USERS_CACHE_MAX_LIMIT`).
 //!
 //! A small object-safe trait, [`UserCache`], with two implementations:
 //! - [`MokaUserCache`] (feature `cache`, the default): `moka`'s async cache, bounded by
-//!   `DISCORD_USERS_CACHE_MAX_LIMIT` entries with TinyLFU admission (frequency-aware, like the
-//!   seed's LFU), a per-kind time to live, and concurrent misses of one key coalesced into one
-//!   upstream call.
+//!   `DISCORD_USERS_CACHE_MAX_LIMIT` entries with TinyLFU admission (frequency-aware, like
+//!   Flask-Discord's LFU), a per-kind time to live, and concurrent misses of one key coalesced
+//!   into one upstream call.
 //! - [`NoUserCache`]: caches nothing (the default without the `cache` feature).
 //!
 //! # Keys: never a stale or foreign user
@@ -20,10 +20,11 @@
 //! [`Clock`](crate::clock::Clock) on every read (whatever the cache implementation does), so an
 //! entry is never served past its TTL. Defaults: user 5 minutes, guilds and connections 60 s
 //! ([`CacheTtls`]); each is capped at [`MAX_TTL`].
+//!
+//! Owns: the cache trait, its entries and the moka implementation. Imports models, routes
+//! (for [`CacheKind`]), the session id and the clock; must not import sessions or the pipeline.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,7 +32,9 @@ use bytes::Bytes;
 
 use crate::error::Error;
 use crate::models::{Guild, User, UserConnection};
-use crate::session::SessionId;
+pub use crate::route::CacheKind;
+use crate::store::SessionId;
+use crate::vocab::BoxFuture;
 
 #[cfg(feature = "cache")]
 mod moka_cache;
@@ -39,28 +42,8 @@ mod moka_cache;
 #[cfg_attr(docsrs, doc(cfg(feature = "cache")))]
 pub use moka_cache::MokaUserCache;
 
-/// A boxed, sendable future (what [`UserCache`] methods return, so the trait is object safe).
-pub type CacheFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
 /// The longest a cache entry may live, whatever is configured (1 day): never unbounded.
 pub const MAX_TTL: Duration = Duration::from_secs(24 * 3600);
-
-/// What a cache entry holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CacheKind {
-    /// `GET /users/@me`.
-    User,
-    /// `GET /users/@me/guilds`.
-    Guilds,
-    /// `GET /users/@me/connections`.
-    Connections,
-}
-
-impl CacheKind {
-    /// Every kind (what an invalidation of an authorization removes).
-    pub const ALL: [CacheKind; 3] = [CacheKind::User, CacheKind::Guilds, CacheKind::Connections];
-}
 
 /// The key of a cache entry: the authorization it belongs to, the user, and the kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -171,19 +154,19 @@ impl CachedValue {
 
 /// A cache of users' Discord data, keyed by authorization (see the [module docs](self)).
 ///
-/// Implement it to bring your own cache (the seed's `users_cache`); pass it with
+/// Implement it to bring your own cache (Flask-Discord's `users_cache`); pass it with
 /// [`DiscordOAuthBuilder::users_cache`](crate::DiscordOAuthBuilder::users_cache). The library
 /// checks each value's expiry itself, so an implementation may keep entries longer (but should
 /// be bounded in size).
 pub trait UserCache: Send + Sync + fmt::Debug + 'static {
     /// The entry of `key`, if any.
-    fn get(&self, key: CacheKey) -> CacheFuture<'_, Option<CachedValue>>;
+    fn get(&self, key: CacheKey) -> BoxFuture<'_, Option<CachedValue>>;
 
     /// Stores an entry (replacing any).
-    fn insert(&self, key: CacheKey, value: CachedValue) -> CacheFuture<'_, ()>;
+    fn insert(&self, key: CacheKey, value: CachedValue) -> BoxFuture<'_, ()>;
 
     /// Removes an entry.
-    fn invalidate(&self, key: CacheKey) -> CacheFuture<'_, ()>;
+    fn invalidate(&self, key: CacheKey) -> BoxFuture<'_, ()>;
 
     /// The entry of `key`, or the result of `load` stored under it. Implementations should
     /// coalesce concurrent misses of one key into one `load` (the default does not: it is a
@@ -191,8 +174,8 @@ pub trait UserCache: Send + Sync + fmt::Debug + 'static {
     fn get_or_load<'a>(
         &'a self,
         key: CacheKey,
-        load: CacheFuture<'a, Result<CachedValue, Error>>,
-    ) -> CacheFuture<'a, Result<CachedValue, Error>> {
+        load: BoxFuture<'a, Result<CachedValue, Error>>,
+    ) -> BoxFuture<'a, Result<CachedValue, Error>> {
         Box::pin(async move {
             if let Some(v) = self.get(key).await {
                 return Ok(v);
@@ -209,23 +192,23 @@ pub trait UserCache: Send + Sync + fmt::Debug + 'static {
 pub struct NoUserCache;
 
 impl UserCache for NoUserCache {
-    fn get(&self, _key: CacheKey) -> CacheFuture<'_, Option<CachedValue>> {
+    fn get(&self, _key: CacheKey) -> BoxFuture<'_, Option<CachedValue>> {
         Box::pin(async { None })
     }
 
-    fn insert(&self, _key: CacheKey, _value: CachedValue) -> CacheFuture<'_, ()> {
+    fn insert(&self, _key: CacheKey, _value: CachedValue) -> BoxFuture<'_, ()> {
         Box::pin(async {})
     }
 
-    fn invalidate(&self, _key: CacheKey) -> CacheFuture<'_, ()> {
+    fn invalidate(&self, _key: CacheKey) -> BoxFuture<'_, ()> {
         Box::pin(async {})
     }
 
     fn get_or_load<'a>(
         &'a self,
         _key: CacheKey,
-        load: CacheFuture<'a, Result<CachedValue, Error>>,
-    ) -> CacheFuture<'a, Result<CachedValue, Error>> {
+        load: BoxFuture<'a, Result<CachedValue, Error>>,
+    ) -> BoxFuture<'a, Result<CachedValue, Error>> {
         load
     }
 }
@@ -264,15 +247,61 @@ impl CacheTtls {
     }
 }
 
-/// The default cache for a client: moka with the feature, nothing without.
-pub(crate) fn default_cache(max_entries: u64) -> Arc<dyn UserCache> {
+/// The default cache for a client: moka with the feature (expiry on `clock`), nothing without.
+pub(crate) fn default_cache(
+    max_entries: u64,
+    clock: Arc<dyn crate::vocab::clock::Clock>,
+) -> Arc<dyn UserCache> {
     #[cfg(feature = "cache")]
     {
-        Arc::new(MokaUserCache::new(max_entries))
+        Arc::new(MokaUserCache::with_clock(max_entries, clock))
     }
     #[cfg(not(feature = "cache"))]
     {
-        let _ = max_entries;
+        let _ = (max_entries, clock);
         Arc::new(NoUserCache)
+    }
+}
+
+/// Serializes `data` and wraps it into an entry that expires `ttls.of(kind)` after `now`.
+///
+/// # Errors
+/// [`Error::Internal`] if the data cannot be serialized (models always can).
+pub(crate) fn entry(data: CachedData, ttls: &CacheTtls, now: u64) -> Result<CachedValue, Error> {
+    let (kind, json) = match &data {
+        CachedData::User(u) => (CacheKind::User, serde_json::to_vec(&**u)),
+        CachedData::Guilds(g) => (CacheKind::Guilds, serde_json::to_vec(&**g)),
+        CachedData::Connections(c) => (CacheKind::Connections, serde_json::to_vec(&**c)),
+    };
+    let json = json.map_err(|_| Error::Internal("a cached model could not be serialized"))?;
+    let ttl = ttls.of(kind).as_secs();
+    Ok(CachedValue::new(data, Bytes::from(json), now + ttl))
+}
+
+/// Seeds the cache with the user fetched at login, so the first page costs no call.
+pub(crate) async fn seed_user(
+    cache: &dyn UserCache,
+    ttls: &CacheTtls,
+    authorization: &SessionId,
+    user: &User,
+    now: u64,
+) {
+    let key = CacheKey::new(*authorization, user.id.get(), CacheKind::User);
+    if let Ok(v) = entry(CachedData::User(Arc::new(user.clone())), ttls, now) {
+        cache.insert(key, v).await;
+    }
+}
+
+/// Drops the cached data of an authorization that ended (logout, revocation, re-login): its
+/// three keys, O(1).
+pub(crate) async fn forget_authorization(
+    cache: &dyn UserCache,
+    authorization: SessionId,
+    user_id: Option<u64>,
+) {
+    for kind in CacheKind::ALL {
+        cache
+            .invalidate(CacheKey::new(authorization, user_id.unwrap_or(0), kind))
+            .await;
     }
 }

@@ -5,11 +5,13 @@ use std::time::{Duration, Instant};
 
 use moka::Expiry;
 
-use super::{CacheFuture, CacheKey, CachedValue, MAX_TTL, UserCache};
+use super::{CacheKey, CachedValue, MAX_TTL, UserCache};
 use crate::error::Error;
+use crate::vocab::BoxFuture;
+use crate::vocab::clock::{self, Clock};
 
 /// The default users cache: bounded (`DISCORD_USERS_CACHE_MAX_LIMIT` entries, TinyLFU
-/// admission and eviction, frequency-aware like the seed's LFU), each entry dropped at its own
+/// admission and eviction, frequency-aware like Flask-Discord's LFU), each entry dropped at its own
 /// expiry, concurrent misses of one key coalesced into a single load.
 #[derive(Clone)]
 pub struct MokaUserCache {
@@ -24,8 +26,8 @@ impl std::fmt::Debug for MokaUserCache {
     }
 }
 
-/// Expires each entry at its own `expires_at`, measured when it is inserted.
-struct ByValue;
+/// Expires each entry at its own `expires_at`, measured on the cache's clock when inserted.
+struct ByValue(Arc<dyn Clock>);
 
 impl Expiry<CacheKey, CachedValue> for ByValue {
     fn expire_after_create(
@@ -34,10 +36,8 @@ impl Expiry<CacheKey, CachedValue> for ByValue {
         value: &CachedValue,
         _created_at: Instant,
     ) -> Option<Duration> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        // At least the remaining TTL on the wall clock, never more than MAX_TTL; the library
+        let now = self.0.unix_now();
+        // At least the remaining TTL on the cache's clock, never more than MAX_TTL; the library
         // also checks `expires_at` on its own clock at every read.
         Some(value.ttl_at(now).max(Duration::from_secs(1)).min(MAX_TTL))
     }
@@ -58,10 +58,17 @@ impl MokaUserCache {
     /// connections).
     #[must_use]
     pub fn new(max_entries: u64) -> Self {
+        Self::with_clock(max_entries, clock::system())
+    }
+
+    /// A cache of at most `max_entries` entries whose entries' remaining TTL is measured on
+    /// `clock` (the client passes its configured clock).
+    #[must_use]
+    pub fn with_clock(max_entries: u64, clock: Arc<dyn Clock>) -> Self {
         Self {
             cache: moka::future::Cache::builder()
                 .max_capacity(max_entries)
-                .expire_after(ByValue)
+                .expire_after(ByValue(clock))
                 .build(),
         }
     }
@@ -79,23 +86,23 @@ impl MokaUserCache {
 }
 
 impl UserCache for MokaUserCache {
-    fn get(&self, key: CacheKey) -> CacheFuture<'_, Option<CachedValue>> {
+    fn get(&self, key: CacheKey) -> BoxFuture<'_, Option<CachedValue>> {
         Box::pin(async move { self.cache.get(&key).await })
     }
 
-    fn insert(&self, key: CacheKey, value: CachedValue) -> CacheFuture<'_, ()> {
+    fn insert(&self, key: CacheKey, value: CachedValue) -> BoxFuture<'_, ()> {
         Box::pin(async move { self.cache.insert(key, value).await })
     }
 
-    fn invalidate(&self, key: CacheKey) -> CacheFuture<'_, ()> {
+    fn invalidate(&self, key: CacheKey) -> BoxFuture<'_, ()> {
         Box::pin(async move { self.cache.invalidate(&key).await })
     }
 
     fn get_or_load<'a>(
         &'a self,
         key: CacheKey,
-        load: CacheFuture<'a, Result<CachedValue, Error>>,
-    ) -> CacheFuture<'a, Result<CachedValue, Error>> {
+        load: BoxFuture<'a, Result<CachedValue, Error>>,
+    ) -> BoxFuture<'a, Result<CachedValue, Error>> {
         Box::pin(async move {
             // Concurrent callers of one key wait for the first one's load (moka's single
             // flight); a failed load is not cached, and every waiter gets its typed error.

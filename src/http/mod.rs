@@ -1,19 +1,22 @@
 //! The HTTP pipeline. Every call to Discord, the OAuth2 token, refresh and revoke calls
-//! included, goes through `Http::send`: route guard, User-Agent, `Authorization`, the rate
-//! limiter hook, one overall deadline covering retries and waits, the retry policy, and the
-//! mapping of every non-2xx answer to a typed [`Error`]. Redirects are never followed: a token
-//! must never reach another host.
+//! included, goes through `Http::send`: User-Agent, `Authorization`, the rate limiter hook, one
+//! overall deadline covering retries and waits, the retry policy, and the mapping of every
+//! non-2xx answer to a typed [`Error`]. Redirects are never followed: a token must never reach
+//! another host.
+//!
+//! Owns: the `reqwest` client, retries, error mapping, the [`Response`]. Imports the
+//! configuration, routes, the limiter and errors; must not import sessions, stores, the cache
+//! or a web framework. A call arrives with its [`Route`] already parsed and guarded.
 
 mod request;
 pub(crate) mod retry;
-pub(crate) mod route;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::StatusCode;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
-use http::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
@@ -22,7 +25,8 @@ pub use request::{Payload, Response};
 use crate::config::Config;
 use crate::error::{Error, RateLimitScope};
 use crate::ratelimit::{Identity, Limiter, RequestKey};
-use crate::secret::AccessToken;
+use crate::route::{Endpoint, Route};
+use crate::vocab::secret::{AccessToken, Fingerprint};
 use retry::RetryClass;
 
 /// Largest body accepted from Discord; anything bigger is a malformed answer.
@@ -53,22 +57,10 @@ pub(crate) enum Body {
     Form(String),
 }
 
-/// Where a call goes.
-#[derive(Debug, Clone)]
-pub(crate) enum Target {
-    /// A route under `{base}/api/v10` (checked by the route guard).
-    Api(String),
-    /// The OAuth2 token endpoint.
-    Token,
-    /// The OAuth2 revoke endpoint.
-    Revoke,
-}
-
 /// One call, before it is sent.
 #[derive(Debug, Clone)]
 pub(crate) struct Call {
-    pub(crate) method: Method,
-    pub(crate) target: Target,
+    pub(crate) route: Route,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Body,
@@ -84,11 +76,11 @@ pub(crate) struct Call {
 }
 
 impl Call {
-    pub(crate) fn api(method: Method, route: impl Into<String>) -> Self {
-        let retry = RetryClass::for_method(&method);
+    /// A call to a REST route, retried as its method allows.
+    pub(crate) fn api(route: Route) -> Self {
+        let retry = RetryClass::for_method(route.method());
         Self {
-            method,
-            target: Target::Api(route.into()),
+            route,
             query: Vec::new(),
             headers: HeaderMap::new(),
             body: Body::Empty,
@@ -100,13 +92,13 @@ impl Call {
         }
     }
 
-    pub(crate) fn oauth(target: Target, form: String) -> Self {
+    /// A call to a token endpoint: one attempt only.
+    pub(crate) fn oauth(route: Route, body: Body) -> Self {
         Self {
-            method: Method::POST,
-            target,
+            route,
             query: Vec::new(),
             headers: HeaderMap::new(),
-            body: Body::Form(form),
+            body,
             identity: Identity::Anonymous,
             retry: RetryClass::Never,
             deadline: None,
@@ -122,19 +114,17 @@ pub(crate) struct Http {
     client: reqwest::Client,
     config: Config,
     limiter: Arc<dyn Limiter>,
-    actors: Arc<crate::ratelimit::actor::ActorBudget>,
 }
 
 impl Http {
     pub(crate) fn new(config: Config, limiter: Arc<dyn Limiter>) -> Result<Self, Error> {
-        let inner = &config.inner;
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(inner.user_agent.clone())
-            .connect_timeout(inner.connect_timeout)
+            .user_agent(config.user_agent())
+            .connect_timeout(config.connect_timeout())
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_nodelay(true);
-        builder = match &inner.proxy {
+        builder = match config.proxy() {
             Some(p) => {
                 let mut proxy = reqwest::Proxy::all(p.url.as_str()).map_err(|e| {
                     Error::Config(crate::config::ConfigError::new(
@@ -159,7 +149,6 @@ impl Http {
             client,
             config,
             limiter,
-            actors: Arc::default(),
         })
     }
 
@@ -171,23 +160,21 @@ impl Http {
     pub(crate) async fn send(&self, call: Call, auth: Auth<'_>) -> Result<Response, Error> {
         let deadline = call
             .deadline
-            .unwrap_or_else(|| Instant::now() + self.config.inner.request_timeout);
-        let (url, path) = self.url_for(&call)?;
+            .unwrap_or_else(|| Instant::now() + self.config.request_timeout());
+        let url = self.url_for(&call)?;
         let auth_header = self.auth_header(auth)?;
+        let route = &call.route;
         let key = RequestKey {
-            method: &call.method,
-            path: &path,
+            route,
             identity: &call.identity,
             // The dead-token guard keys on a fingerprint, never on the token.
             token: match auth {
-                Auth::Bearer(t) => Some(crate::ratelimit::token_fingerprint(t.secret())),
+                Auth::Bearer(t) => Some(Fingerprint::of(t.secret()).short()),
                 _ => None,
             },
             fresh_token: call.fresh_token,
+            actor: call.actor,
         };
-        if let Some(actor) = call.actor {
-            self.actors.check(actor)?;
-        }
         let mut attempt = 0u32;
         let mut waited_429 = false;
         loop {
@@ -207,23 +194,24 @@ impl Http {
                 Ok(Err((e, kind))) => (e, kind),
                 Ok(Ok((status, headers, body))) => {
                     self.limiter.observe(&key, status, &headers).await;
-                    if let Some(actor) = call.actor {
-                        let scope = header_str(&headers, "x-ratelimit-scope")
-                            .and_then(RateLimitScope::parse);
-                        self.actors.observe(actor, status, scope);
-                    }
                     if status.is_success() {
-                        return Ok(Response::new(status, headers, body, path));
+                        return Ok(Response::new(
+                            status,
+                            headers,
+                            body,
+                            route.path().to_owned(),
+                        ));
                     }
-                    let err = map_error(&call.target, auth, &path, status, &headers, &body);
+                    let err = map_error(route, auth, status, &headers, &body);
                     if status == StatusCode::TOO_MANY_REQUESTS {
-                        // Discord did not process a 429'd request (discord-api.md §5): send it
-                        // once more after the wait, for every method, if the wait fits.
+                        // Discord did not process a 429'd request
+                        // (https://discord.com/developers/docs/topics/rate-limits): send it once
+                        // more after the wait, for every method, if the wait fits.
                         let wait = err.retry_after().unwrap_or_default();
                         if !waited_429 && Instant::now() + wait < deadline {
                             waited_429 = true;
                             attempt -= 1;
-                            tracing::debug!(path = %crate::ratelimit::redact_path(&path), wait_ms = wait.as_millis() as u64, "waiting out a 429");
+                            tracing::debug!(path = %route.redacted_path(), wait_ms = wait.as_millis() as u64, "waiting out a 429");
                             tokio::time::sleep(wait).await;
                             continue;
                         }
@@ -239,7 +227,7 @@ impl Http {
             if Instant::now() + pause >= deadline {
                 return Err(failure);
             }
-            tracing::debug!(path = %crate::ratelimit::redact_path(&path), attempt, error = %failure, "retrying Discord call");
+            tracing::debug!(path = %route.redacted_path(), attempt, error = %failure, "retrying Discord call");
             tokio::time::sleep(pause).await;
         }
     }
@@ -260,7 +248,7 @@ impl Http {
         auth: Option<&HeaderValue>,
     ) -> Result<(StatusCode, HeaderMap, Bytes), (Error, retry::FailureKind)> {
         use retry::FailureKind::{MaybeSent, NotSent, Other};
-        let mut req = self.client.request(call.method.clone(), url);
+        let mut req = self.client.request(call.route.method().clone(), url);
         if !call.query.is_empty() {
             req = req.query(&call.query);
         }
@@ -292,7 +280,7 @@ impl Http {
         if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
             return Err((
                 Error::Decode {
-                    route: url_path(url),
+                    route: call.route.redacted_path(),
                     reason: "answer too large".into(),
                 },
                 Other,
@@ -305,7 +293,7 @@ impl Http {
         if body.len() > MAX_BODY {
             return Err((
                 Error::Decode {
-                    route: url_path(url),
+                    route: call.route.redacted_path(),
                     reason: "answer too large".into(),
                 },
                 Other,
@@ -314,49 +302,49 @@ impl Http {
         Ok((status, headers, body))
     }
 
-    fn url_for(&self, call: &Call) -> Result<(String, String), Error> {
-        let inner = &self.config.inner;
-        match &call.target {
-            Target::Api(route) => {
-                let (path, inline_query) = route::check_route(route)?;
-                let mut url = format!("{}{}", inner.api_base, path);
-                if let Some(q) = inline_query {
-                    url.push('?');
-                    url.push_str(&q);
-                }
-                // Defence in depth: the result must still be under the API base.
-                let parsed =
-                    url::Url::parse(&url).map_err(|e| Error::InvalidRoute(e.to_string()))?;
-                let base = &inner.base_url;
-                if parsed.host() != base.host()
-                    || parsed.port_or_known_default() != base.port_or_known_default()
-                    || parsed.scheme() != base.scheme()
-                {
-                    return Err(Error::InvalidRoute("route leaves the API host".into()));
-                }
-                Ok((url, path))
-            }
-            Target::Token => Ok((inner.token_url.to_string(), "/oauth2/token".into())),
-            Target::Revoke => Ok((inner.revoke_url.to_string(), "/oauth2/token/revoke".into())),
+    /// The URL of a call: the configured token or revoke URL, or the route under the API base.
+    fn url_for(&self, call: &Call) -> Result<String, Error> {
+        let config = &self.config;
+        let route = &call.route;
+        match route.endpoint() {
+            Endpoint::Token => return Ok(config.token_url().to_string()),
+            Endpoint::Revoke => return Ok(config.revoke_url().to_string()),
+            _ => {}
         }
+        let mut url = format!("{}{}", config.api_base(), route.path());
+        if let Some(q) = route.query() {
+            url.push('?');
+            url.push_str(q);
+        }
+        // Defence in depth: the result must still be under the API base.
+        let parsed = url::Url::parse(&url).map_err(|e| Error::InvalidRoute(e.to_string()))?;
+        let base = config.base_url();
+        if parsed.host() != base.host()
+            || parsed.port_or_known_default() != base.port_or_known_default()
+            || parsed.scheme() != base.scheme()
+        {
+            return Err(Error::InvalidRoute("route leaves the API host".into()));
+        }
+        Ok(url)
     }
 
     fn auth_header(&self, auth: Auth<'_>) -> Result<Option<HeaderValue>, Error> {
-        let inner = &self.config.inner;
+        let config = &self.config;
         let value = match auth {
             Auth::None => return Ok(None),
             Auth::Bearer(token) => format!("Bearer {}", token.secret()),
             Auth::Bot => {
-                let token = inner.bot_token.as_ref().ok_or(Error::NoBotToken)?;
+                let token = config.bot_token().ok_or(Error::NoBotToken)?;
                 format!("Bot {}", token.secret())
             }
             Auth::Client => {
                 use base64::Engine as _;
                 // RFC 6749 §2.3.1: form-urlencode id and secret before Basic encoding.
-                let id = inner.client_id.to_string();
-                let secret: String =
-                    url::form_urlencoded::byte_serialize(inner.client_secret.secret().as_bytes())
-                        .collect();
+                let id = config.client_id().to_string();
+                let secret: String = url::form_urlencoded::byte_serialize(
+                    config.client_secret().secret().as_bytes(),
+                )
+                .collect();
                 let raw = format!("{id}:{secret}");
                 format!(
                     "Basic {}",
@@ -364,19 +352,13 @@ impl Http {
                 )
             }
         };
-        let mut value = HeaderValue::from_str(&value).map_err(|_| {
-            Error::InvalidRequest("a token contains characters not allowed in a header".into())
-        })?;
+        // A token Discord issued or the configuration holds with characters a header cannot
+        // carry is a configuration fault, not the caller's.
+        let mut value = HeaderValue::from_str(&value)
+            .map_err(|_| Error::Internal("a token contains characters not allowed in a header"))?;
         value.set_sensitive(true);
         Ok(Some(value))
     }
-}
-
-fn url_path(url: &str) -> String {
-    url::Url::parse(url).map_or_else(
-        |_| String::new(),
-        |u| crate::ratelimit::redact_path(u.path()),
-    )
 }
 
 fn transport_error(e: reqwest::Error) -> Error {
@@ -384,16 +366,8 @@ fn transport_error(e: reqwest::Error) -> Error {
         return Error::Timeout;
     }
     // reqwest's Display may include the URL; our URLs carry no secrets (tokens travel in headers
-    // and bodies), but keep only the error chain's kind to stay terse.
-    let e = e.without_url();
-    let mut msg = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        source = s.source();
-    }
-    Error::Transport(msg)
+    // and bodies), but keep the cause without it to stay terse.
+    Error::Transport(Arc::new(e.without_url()))
 }
 
 #[derive(serde::Deserialize)]
@@ -432,11 +406,11 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|ct| ct.trim_start().starts_with("application/json"))
 }
 
-/// Turns a non-2xx answer into a typed error (discord-api.md §5, §6).
+/// Turns a non-2xx answer into a typed error
+/// ([Discord: Error Messages](https://discord.com/developers/docs/reference#error-messages)).
 fn map_error(
-    target: &Target,
+    route: &Route,
     auth: Auth<'_>,
-    path: &str,
     status: StatusCode,
     headers: &HeaderMap,
     body: &[u8],
@@ -444,7 +418,7 @@ fn map_error(
     if status == StatusCode::TOO_MANY_REQUESTS {
         return rate_limited(headers, body);
     }
-    if matches!(target, Target::Token | Target::Revoke)
+    if route.is_oauth()
         && let Ok(e) = serde_json::from_slice::<OAuthErrorBody>(body)
     {
         return Error::OAuth {
@@ -480,7 +454,7 @@ fn map_error(
             (0, what, None)
         }
     };
-    tracing::debug!(path = %crate::ratelimit::redact_path(path), status = status.as_u16(), code, "Discord error answer");
+    tracing::debug!(path = %route.redacted_path(), status = status.as_u16(), code, "Discord error answer");
     Error::Api {
         status,
         code,

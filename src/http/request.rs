@@ -96,7 +96,7 @@ impl Response {
         String::from_utf8(self.body.to_vec())
             .map(Payload::Text)
             .map_err(|_| Error::Decode {
-                route: crate::ratelimit::redact_path(&self.route),
+                route: crate::route::redact_path(&self.route),
                 reason: "the body is neither JSON nor UTF-8 text".into(),
             })
     }
@@ -106,7 +106,7 @@ impl Response {
 /// includes the body (it may hold tokens).
 pub(crate) fn decode<T: DeserializeOwned>(route: &str, body: &[u8]) -> Result<T, Error> {
     serde_json::from_slice(body).map_err(|e| Error::Decode {
-        route: crate::ratelimit::redact_path(route),
+        route: crate::route::redact_path(route),
         reason: format!(
             "{} at line {} column {}",
             classify(&e),

@@ -7,15 +7,17 @@
 //! | attempt timeout, reset after sending | retried | not retried | never |
 //! | 429 | once, after the wait, if it fits the deadline | same | same |
 //!
-//! - Idempotent methods (RFC 9110 §9.2.2) are retried on 502/503/504 (discord-api.md §6.1: "502
-//!   Gateway unavailable: wait a bit and retry"), on a timed-out attempt and on transport
+//! - Idempotent methods (RFC 9110 §9.2.2) are retried on 502/503/504 (Discord: "502 Gateway
+//!   unavailable: wait a bit and retry",
+//!   <https://discord.com/developers/docs/topics/opcodes-and-status-codes#http>), on a timed-out attempt and on transport
 //!   failures (connection resets), with jittered exponential backoff.
 //! - A POST or PATCH that may have reached Discord is not retried blindly: it may have been
 //!   applied. A connect error proves it was never sent, so that one is retried.
 //! - Token endpoint calls (code exchange, refresh, revoke) are never retried, not even after a
 //!   connect error: a second exchange of the same code fails, and a second refresh could burn a
 //!   rotated refresh token; the simplest rule that cannot be wrong is "exactly one attempt".
-//! - A 429 means Discord did not process the request (discord-api.md §5), so every call, the
+//! - A 429 means Discord did not process the request
+//!   (<https://discord.com/developers/docs/topics/rate-limits>), so every call, the
 //!   token endpoint included, is sent once more after the advertised wait if that fits in the
 //!   deadline; the limiter has recorded the limit by then.
 //! - Everything (waits for the limiter, attempts, backoff) happens within one overall deadline.
@@ -186,15 +188,14 @@ mod pipeline_tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
-    use axum::Router;
-    use axum::response::IntoResponse;
-    use http::Method;
-
     use crate::config::Config;
     use crate::error::Error;
-    use crate::http::{Auth, Call, Http, Target};
+    use crate::http::{Auth, Body, Call, Http};
     use crate::ratelimit::{DiscordLimiter, Identity};
-    use crate::secret::AccessToken;
+    use crate::route::Route;
+    use crate::vocab::secret::AccessToken;
+    use axum::Router;
+    use axum::response::IntoResponse;
 
     async fn server(hits: Arc<AtomicUsize>, delay: Duration, status: u16) -> String {
         let router = Router::new().fallback(move || {
@@ -234,7 +235,10 @@ mod pipeline_tests {
         let hits = Arc::new(AtomicUsize::new(0));
         let base = server(hits.clone(), Duration::from_secs(30), 200).await;
         let http = http(&base, Duration::from_millis(800));
-        let call = Call::oauth(Target::Token, "grant_type=authorization_code&code=c".into());
+        let call = Call::oauth(
+            Route::token(),
+            Body::Form("grant_type=authorization_code&code=c".into()),
+        );
         assert_eq!(call.retry, super::RetryClass::Never);
         let r = http.send(call, Auth::Client).await;
         assert!(matches!(r, Err(Error::Timeout)), "{r:?}");
@@ -253,7 +257,7 @@ mod pipeline_tests {
         let http = http(&base, Duration::from_secs(5));
         let token = AccessToken::new("revoked-token");
         for _ in 0..5 {
-            let mut call = Call::api(Method::GET, "/users/@me");
+            let mut call = Call::api(Route::current_user());
             call.identity = Identity::User(1);
             let r = http.send(call, Auth::Bearer(&token)).await;
             assert!(matches!(r, Err(Error::Unauthorized)), "{r:?}");
@@ -265,7 +269,7 @@ mod pipeline_tests {
         );
         // Another token of the same user (after a refresh) is sent.
         let fresh = AccessToken::new("fresh-token");
-        let mut call = Call::api(Method::GET, "/users/@me");
+        let mut call = Call::api(Route::current_user());
         call.identity = Identity::User(1);
         let _ = http.send(call, Auth::Bearer(&fresh)).await;
         assert_eq!(hits.load(Ordering::SeqCst), 2);

@@ -1,10 +1,12 @@
 //! The per-user share of the invalid-request budget.
 //!
 //! Discord bans an IP for a while after 10 000 invalid requests (401, 403, non-shared 429) in
-//! 10 minutes (discord-api.md §5). The process-wide budget in the [`RateLimitStore`] protects
+//! 10 minutes ([Discord: Invalid Request Limit](https://discord.com/developers/docs/topics/rate-limits#invalid-request-limit-aka-cloudflare-bans)). The process-wide budget in the [`RateLimitStore`] protects
 //! the server, but on its own one logged-in user hammering a refused route (say, joining a guild
 //! the bot cannot add them to) could spend it for everyone. So each user also gets a small share:
 //! past it, that user's calls fail locally until their window ends, and nobody else is affected.
+//! The budget lives inside [`DiscordLimiter`](super::DiscordLimiter), on the limiter's clock, so
+//! a custom [`Limiter`](super::Limiter) replaces it too.
 //!
 //! [`RateLimitStore`]: super::RateLimitStore
 
@@ -13,9 +15,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use http::StatusCode;
-use tokio::time::Instant;
 
-use crate::error::{Error, RateLimitScope};
+use super::{LimitError, RateLimitScope};
 
 /// Invalid requests one user may cause per window before their calls are refused locally.
 pub const PER_USER_INVALID_LIMIT: u32 = 100;
@@ -26,8 +27,9 @@ pub const PER_USER_INVALID_WINDOW: Duration = Duration::from_secs(600);
 #[derive(Debug)]
 pub(crate) struct ActorBudget {
     limit: u32,
-    window: Duration,
-    counts: Mutex<HashMap<u64, (u32, Instant)>>,
+    window: u64,
+    /// user -> (invalid answers, window start in Unix ms).
+    counts: Mutex<HashMap<u64, (u32, u64)>>,
 }
 
 impl Default for ActorBudget {
@@ -38,6 +40,7 @@ impl Default for ActorBudget {
 
 impl ActorBudget {
     pub(crate) fn new(limit: u32, window: Duration) -> Self {
+        let window = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
         Self {
             limit: limit.max(1),
             window,
@@ -45,40 +48,40 @@ impl ActorBudget {
         }
     }
 
-    /// Fails with [`Error::RateLimited`] when `actor` spent their share.
-    pub(crate) fn check(&self, actor: u64) -> Result<(), Error> {
-        let now = Instant::now();
+    /// Fails with [`LimitError::Limited`] when `actor` spent their share at `now` (Unix ms).
+    pub(crate) fn check(&self, actor: u64, now: u64) -> Result<(), LimitError> {
         let map = self
             .counts
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         match map.get(&actor) {
             Some((count, start)) if *count >= self.limit && now < *start + self.window => {
-                Err(Error::RateLimited {
-                    retry_after: (*start + self.window) - now,
+                Err(LimitError::Limited {
+                    retry_after: Duration::from_millis(*start + self.window - now),
                     global: false,
                     scope: Some(RateLimitScope::User),
-                    bucket: None,
                     message: "too many refused requests for this user; refused locally to protect \
-                              the server's invalid-request budget"
-                        .into(),
-                    json: None,
-                    headers: Box::default(),
+                              the server's invalid-request budget",
                 })
             }
             _ => Ok(()),
         }
     }
 
-    /// Records an answer for `actor`.
-    pub(crate) fn observe(&self, actor: u64, status: StatusCode, scope: Option<RateLimitScope>) {
+    /// Records an answer for `actor` at `now` (Unix ms).
+    pub(crate) fn observe(
+        &self,
+        actor: u64,
+        status: StatusCode,
+        scope: Option<RateLimitScope>,
+        now: u64,
+    ) {
         let invalid = status == StatusCode::UNAUTHORIZED
             || status == StatusCode::FORBIDDEN
             || (status == StatusCode::TOO_MANY_REQUESTS && scope != Some(RateLimitScope::Shared));
         if !invalid {
             return;
         }
-        let now = Instant::now();
         let mut map = self
             .counts
             .lock()
@@ -99,25 +102,30 @@ impl ActorBudget {
 mod tests {
     use super::*;
 
-    #[tokio::test(start_paused = true)]
-    async fn one_user_is_refused_alone_and_recovers() {
+    #[test]
+    fn one_user_is_refused_alone_and_recovers() {
         let b = ActorBudget::new(3, Duration::from_secs(600));
+        let t0 = 1_000_000;
         for _ in 0..3 {
-            assert!(b.check(1).is_ok());
-            b.observe(1, StatusCode::FORBIDDEN, None);
+            assert!(b.check(1, t0).is_ok());
+            b.observe(1, StatusCode::FORBIDDEN, None, t0);
         }
-        let err = b.check(1).unwrap_err();
-        assert!(err.is_rate_limited());
-        assert!(err.retry_after().unwrap() <= Duration::from_secs(600));
-        assert!(b.check(2).is_ok(), "another user is not affected");
-        b.observe(2, StatusCode::OK, None);
+        let Err(LimitError::Limited { retry_after, .. }) = b.check(1, t0 + 10) else {
+            panic!("the fourth call is refused");
+        };
+        assert!(retry_after <= Duration::from_secs(600));
+        assert!(b.check(2, t0).is_ok(), "another user is not affected");
+        b.observe(2, StatusCode::OK, None, t0);
         b.observe(
             2,
             StatusCode::TOO_MANY_REQUESTS,
             Some(RateLimitScope::Shared),
+            t0,
         );
-        assert!(b.check(2).is_ok(), "successes and shared 429s do not count");
-        tokio::time::advance(Duration::from_secs(601)).await;
-        assert!(b.check(1).is_ok(), "the window ended");
+        assert!(
+            b.check(2, t0).is_ok(),
+            "successes and shared 429s do not count"
+        );
+        assert!(b.check(1, t0 + 601_000).is_ok(), "the window ended");
     }
 }

@@ -1,20 +1,22 @@
-//! [`DiscordLimiter`]: Discord's rate-limit rules (discord-api.md §5,
-//! `developers/topics/rate-limits.mdx`) on top of a [`RateLimitStore`].
+//! [`DiscordLimiter`]: Discord's rate-limit rules
+//! ([Discord: Rate Limits](https://discord.com/developers/docs/topics/rate-limits)) on top of a
+//! [`RateLimitStore`], with the per-user share of the invalid-request budget.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use http::{HeaderMap, StatusCode};
 use tokio::time::Instant;
 
-use super::key::route_key;
+use super::actor::{ActorBudget, PER_USER_INVALID_LIMIT, PER_USER_INVALID_WINDOW};
 use super::store::{
     BucketUpdate, DenyReason, InvalidBudget, MemoryStore, RateLimitStore, Reservation,
     StoreRequest, WindowLimit,
 };
-use super::{BoxFuture, Identity, Limiter, RequestKey};
-use crate::error::{Error, RateLimitScope};
+use super::{Identity, LimitError, Limiter, RateLimitScope, RequestKey};
+use crate::vocab::BoxFuture;
+use crate::vocab::clock::{Clock, TimerClock};
 
 /// The default limiter: learns buckets from `X-RateLimit-*` headers, waits before sending into a
 /// spent bucket, holds the bot's global 50 requests/s, honours 429s, refuses tokens Discord
@@ -36,10 +38,11 @@ pub struct DiscordLimiter {
     budget: InvalidBudget,
     bot_cooldown_ms: u64,
     dead_token_ttl_ms: u64,
-    /// Wall time and tokio time at construction: `now` is the wall time at construction plus
-    /// tokio's monotonic time since, so waits follow `tokio::time` (and its paused test clock)
-    /// while the store sees Unix milliseconds comparable across processes.
-    anchor: (u64, Instant),
+    /// The per-user share of the invalid-request budget.
+    actors: Arc<ActorBudget>,
+    /// The limiter's time, in Unix milliseconds comparable across processes. Waits sleep on
+    /// Tokio's timer, so the clock must advance with it: [`TimerClock`] by default.
+    clock: Arc<dyn Clock>,
 }
 
 /// Builder for [`DiscordLimiter`].
@@ -55,23 +58,31 @@ pub struct DiscordLimiterBuilder {
     invalid_fail_fraction: f64,
     bot_cooldown: Duration,
     dead_token_ttl: Duration,
+    per_user_invalid: (u32, Duration),
+    clock: Option<Arc<dyn Clock>>,
 }
 
 impl Default for DiscordLimiterBuilder {
     fn default() -> Self {
         Self {
             store: None,
-            // discord-api.md §5 "Global limit": 50 requests/second per bot.
+            // 50 requests/second per bot:
+            // https://discord.com/developers/docs/topics/rate-limits#global-rate-limit
             global_limit: 50,
             global_window: Duration::from_secs(1),
             global_margin: Duration::from_millis(100),
-            // discord-api.md §5 "Invalid request limit": 10,000 per 10 minutes per IP.
+            // 10,000 per 10 minutes per IP:
+            // https://discord.com/developers/docs/topics/rate-limits#invalid-request-limit-aka-cloudflare-bans
             invalid_limit: 10_000,
             invalid_window: Duration::from_secs(600),
             invalid_fail_fraction: 0.9,
             bot_cooldown: Duration::from_secs(60),
-            // Access tokens live 7 days (discord-api.md §1.4); a dead mark need not outlive that.
+            // Access tokens live 7 days (`expires_in: 604800` in
+            // https://discord.com/developers/docs/topics/oauth2#authorization-code-grant-access-token-response);
+            // a dead mark need not outlive that.
             dead_token_ttl: Duration::from_secs(7 * 24 * 3600),
+            per_user_invalid: (PER_USER_INVALID_LIMIT, PER_USER_INVALID_WINDOW),
+            clock: None,
         }
     }
 }
@@ -87,7 +98,7 @@ impl DiscordLimiterBuilder {
         self
     }
 
-    /// The bot's global limit (default 50 per 1 s, discord-api.md §5).
+    /// The bot's global limit (default 50 per 1 s).
     pub fn global_limit(mut self, limit: u32, window: Duration) -> Self {
         self.global_limit = limit.max(1);
         self.global_window = window;
@@ -120,10 +131,23 @@ impl DiscordLimiterBuilder {
         self
     }
 
+    /// Each user's share of the invalid-request budget (default [`PER_USER_INVALID_LIMIT`] per
+    /// [`PER_USER_INVALID_WINDOW`]): past it, that user's calls are refused locally.
+    pub fn per_user_invalid_limit(mut self, limit: u32, window: Duration) -> Self {
+        self.per_user_invalid = (limit, window);
+        self
+    }
+
+    /// The limiter's clock (default [`TimerClock`]). Waits sleep on Tokio's timer until the
+    /// times this clock gives, so it must advance with that timer.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
     /// Builds the limiter. Call it inside a Tokio runtime when using a paused test clock.
     #[must_use]
     pub fn build(self) -> DiscordLimiter {
-        let wall = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, ms);
         #[allow(
             clippy::cast_possible_truncation,
             clippy::cast_sign_loss,
@@ -145,7 +169,13 @@ impl DiscordLimiterBuilder {
             },
             bot_cooldown_ms: ms(self.bot_cooldown),
             dead_token_ttl_ms: ms(self.dead_token_ttl),
-            anchor: (wall, Instant::now()),
+            actors: Arc::new(ActorBudget::new(
+                self.per_user_invalid.0,
+                self.per_user_invalid.1,
+            )),
+            clock: self
+                .clock
+                .unwrap_or_else(|| Arc::new(TimerClock::new()) as Arc<dyn Clock>),
         }
     }
 }
@@ -198,15 +228,16 @@ impl DiscordLimiter {
     /// The limiter's clock, in Unix milliseconds.
     #[must_use]
     pub fn now_ms(&self) -> u64 {
-        self.anchor.0 + ms(Instant::now().saturating_duration_since(self.anchor.1))
+        self.clock.unix_millis()
     }
 
-    fn instant_at(&self, at_ms: u64) -> Instant {
-        self.anchor.1 + Duration::from_millis(at_ms.saturating_sub(self.anchor.0))
+    /// The timer instant of `at_ms` on the limiter's clock, seen at `now` (both Unix ms).
+    fn instant_at(at_ms: u64, now: u64) -> Instant {
+        Instant::now() + Duration::from_millis(at_ms.saturating_sub(now))
     }
 
     fn request_parts(&self, key: &RequestKey<'_>) -> Parts {
-        let rk = route_key(key.method, key.path);
+        let route = key.route;
         let mut identity = String::with_capacity(20);
         let class = match key.identity {
             Identity::Bot => {
@@ -226,23 +257,24 @@ impl DiscordLimiter {
                 'a'
             }
         };
-        let mut route = String::with_capacity(rk.route.len() + 2);
-        route.push(class);
-        route.push('|');
-        route.push_str(&rk.route);
-        let global =
-            (matches!(key.identity, Identity::Bot) && !rk.global_exempt).then_some(self.global);
+        let mut template = String::with_capacity(route.template().len() + 2);
+        template.push(class);
+        template.push('|');
+        template.push_str(route.template());
+        let global = (matches!(key.identity, Identity::Bot) && !route.is_global_exempt())
+            .then_some(self.global);
         Parts {
-            route,
+            route: template,
             identity,
-            major: rk.major,
+            major: route.major().to_owned(),
             token: key.token,
             global,
             budget: self.budget,
         }
     }
 
-    /// Reads an answer's status and headers (discord-api.md §5 "Headers").
+    /// Reads an answer's status and headers
+    /// ([Discord: Header Format](https://discord.com/developers/docs/topics/rate-limits#header-format)).
     fn update_for(
         &self,
         key: &RequestKey<'_>,
@@ -264,7 +296,7 @@ impl DiscordLimiter {
             && header(headers, "x-ratelimit-global")
                 .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         // On a 429 the body's `retry_after` is not visible here; `Retry-After` is the same value
-        // rounded up (discord-api.md §5), and Reset-After the route's exact value.
+        // rounded up, and Reset-After the route's exact value.
         let retry_at_ms = is_429.then(|| {
             let secs = f("retry-after")
                 .into_iter()
@@ -273,8 +305,8 @@ impl DiscordLimiter {
             now + secs.and_then(secs_to_ms).unwrap_or(1_000)
         });
         let unauthorized = status == StatusCode::UNAUTHORIZED;
-        // discord-api.md §5 "Invalid request limit": 401, 403 and 429 count, except a 429 with
-        // scope `shared`.
+        // 401, 403 and 429 count against the invalid-request limit, except a 429 with scope
+        // `shared` (https://discord.com/developers/docs/topics/rate-limits#invalid-request-limit-aka-cloudflare-bans).
         let invalid = unauthorized
             || status == StatusCode::FORBIDDEN
             || (is_429 && scope != Some(RateLimitScope::Shared));
@@ -297,7 +329,14 @@ impl DiscordLimiter {
         }
     }
 
-    async fn acquire_inner(&self, key: &RequestKey<'_>, deadline: Instant) -> Result<(), Error> {
+    async fn acquire_inner(
+        &self,
+        key: &RequestKey<'_>,
+        deadline: Instant,
+    ) -> Result<(), LimitError> {
+        if let Some(actor) = key.actor {
+            self.actors.check(actor, self.now_ms())?;
+        }
         let parts = self.request_parts(key);
         let req = parts.request();
         loop {
@@ -307,8 +346,8 @@ impl DiscordLimiter {
                 Reservation::Go => return Ok(()),
                 Reservation::Deny(d) => {
                     return Err(match d.reason {
-                        DenyReason::DeadToken => Error::Unauthorized,
-                        DenyReason::BotUnauthorized => Error::BotUnauthorized,
+                        DenyReason::DeadToken => LimitError::DeadToken,
+                        DenyReason::BotUnauthorized => LimitError::BotUnauthorized,
                         _ => local_limit(
                             Duration::from_millis(d.retry_after_ms),
                             true,
@@ -317,10 +356,10 @@ impl DiscordLimiter {
                     });
                 }
                 Reservation::WaitUntil { at_ms, global } => {
-                    let until = self.instant_at(at_ms.max(now));
+                    let until = Self::instant_at(at_ms.max(now), now);
                     if until >= deadline {
-                        // Never sleep past the deadline: fail now (discord-api.md §5, "never
-                        // retry into an exhausted bucket").
+                        // Never sleep past the deadline, never send into an exhausted bucket:
+                        // fail now.
                         return Err(local_limit(
                             Duration::from_millis(at_ms.saturating_sub(now)),
                             global,
@@ -357,15 +396,12 @@ impl Parts {
     }
 }
 
-fn local_limit(retry_after: Duration, global: bool, message: &str) -> Error {
-    Error::RateLimited {
+fn local_limit(retry_after: Duration, global: bool, message: &'static str) -> LimitError {
+    LimitError::Limited {
         retry_after,
         global,
         scope: None,
-        bucket: None,
-        message: message.to_owned(),
-        json: None,
-        headers: Box::default(),
+        message,
     }
 }
 
@@ -374,7 +410,7 @@ impl Limiter for DiscordLimiter {
         &'a self,
         key: &'a RequestKey<'a>,
         deadline: Instant,
-    ) -> BoxFuture<'a, Result<(), Error>> {
+    ) -> BoxFuture<'a, Result<(), LimitError>> {
         Box::pin(self.acquire_inner(key, deadline))
     }
 
@@ -387,6 +423,9 @@ impl Limiter for DiscordLimiter {
         Box::pin(async move {
             let now = self.now_ms();
             let update = self.update_for(key, status, headers, now);
+            if let Some(actor) = key.actor {
+                self.actors.observe(actor, status, update.scope, now);
+            }
             let parts = self.request_parts(key);
             let req = parts.request();
             if let Err(e) = self.store.observe(&req, &update, now).await {

@@ -1,8 +1,8 @@
 //! Rate limiting: the hook every call of the HTTP pipeline passes through before it is sent
 //! ([`Limiter::acquire`]) and after Discord answers ([`Limiter::observe`]).
 //!
-//! [`DiscordLimiter`] (the default) follows Discord's rules (discord-api.md §5, from
-//! `developers/topics/rate-limits.mdx`):
+//! [`DiscordLimiter`] (the default) follows Discord's rules
+//! ([Discord: Rate Limits](https://discord.com/developers/docs/topics/rate-limits)):
 //!
 //! - **Buckets are learned, not hard-coded** ("Rate limits should not be hard coded"): each
 //!   answer's `X-RateLimit-Limit`, `-Remaining`, `-Reset-After` (or `-Reset`) and `-Bucket` are
@@ -22,27 +22,31 @@
 //!   (`shared`, which does not count as invalid), or every call of the identity
 //!   (`X-RateLimit-Global: true`), for `Retry-After` / `X-RateLimit-Reset-After` seconds.
 //! - **Waits never pass the call's deadline**: a wait that does not fit returns
-//!   [`Error::RateLimited`] at once.
+//!   [`LimitError::Limited`] at once.
 //! - **Invalid requests are prevented** ("stop using a token once it is invalid"): a Bearer
 //!   token answered 401 is marked dead (by fingerprint) and refused locally with
-//!   [`Error::Unauthorized`]; after a 401 to the bot token, bot calls fail locally with
-//!   [`Error::BotUnauthorized`] for a cool-down. The 401/403/429 answers that still happen
+//!   [`LimitError::DeadToken`]; after a 401 to the bot token, bot calls fail locally with
+//!   [`LimitError::BotUnauthorized`] for a cool-down. The 401/403/429 answers that still happen
 //!   (except `shared` 429s) are counted against the per-IP budget (10,000 per 10 minutes), and
-//!   calls fail fast with [`Error::RateLimited`] once 90% of it is spent. Dead tokens are refused
-//!   before they count, so a client replaying a dead cookie cannot exhaust the budget.
+//!   calls fail fast with [`LimitError::Limited`] once 90% of it is spent. Dead tokens are refused
+//!   before they count, so a client replaying a dead cookie cannot exhaust the budget. Each user
+//!   also has a small share of that budget ([`PER_USER_INVALID_LIMIT`]): one user hammering a
+//!   refused route is refused alone.
 //!
 //! The state lives behind [`RateLimitStore`], shaped for a remote store (one atomic `reserve`
 //! and one atomic `observe`, plain data, no wakers); [`MemoryStore`] is the default and evicts
 //! idle buckets. [`PassThrough`] does nothing and exists for tests that want Discord's raw
 //! answers.
+//!
+//! Owns: the [`Limiter`] seam, its error type (turned into the crate's [`Error`] by `From`),
+//! Discord's limits and their state. Imports the vocabulary, [`Route`] and the error type only;
+//! must not import the pipeline, sessions or stores.
 
-pub(crate) mod actor;
-mod key;
+mod actor;
 mod limiter;
 mod store;
 
 pub use actor::{PER_USER_INVALID_LIMIT, PER_USER_INVALID_WINDOW};
-pub(crate) use key::redact_path;
 pub use limiter::{DiscordLimiter, DiscordLimiterBuilder};
 pub use store::{
     BucketUpdate, Denial, DenyReason, InvalidBudget, MemoryStore, RateLimitStore, Reservation,
@@ -50,16 +54,69 @@ pub use store::{
 };
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
 
-use http::{HeaderMap, Method, StatusCode};
+use http::{HeaderMap, StatusCode};
 use tokio::time::Instant;
 
 use crate::error::Error;
+pub use crate::error::RateLimitScope;
+use crate::route::Route;
+use crate::vocab::BoxFuture;
 
-/// A boxed future, as returned by [`Limiter::acquire`].
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// Why the limiter refused a call. The pipeline turns it into the crate's
+/// [`Error`]: `Limited` into `RateLimited` (503), `DeadToken` into
+/// `Unauthorized` (401), `BotUnauthorized` into `BotUnauthorized`, `Store` into `Store`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum LimitError {
+    /// The call must wait longer than its deadline allows, or a local budget is spent.
+    #[error("rate limited (enforced locally): {message}")]
+    Limited {
+        /// How long until the call could be sent.
+        retry_after: Duration,
+        /// Whether a global limit (rather than a route bucket) is the reason.
+        global: bool,
+        /// `Some(User)` when the refusal is this user's own share of a budget.
+        scope: Option<RateLimitScope>,
+        /// Why, in words.
+        message: &'static str,
+    },
+    /// Discord rejected this Bearer token (401) before: it is not sent again.
+    #[error("Discord rejected this token before; it is not sent again")]
+    DeadToken,
+    /// Discord rejected the bot token (401): bot calls are refused for a cool-down.
+    #[error("Discord rejected the bot token; bot calls are paused")]
+    BotUnauthorized,
+    /// The rate-limit state could not be read or written.
+    #[error("rate-limit store failed")]
+    Store(#[source] Arc<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<LimitError> for Error {
+    fn from(e: LimitError) -> Self {
+        match e {
+            LimitError::Limited {
+                retry_after,
+                global,
+                scope,
+                message,
+            } => Self::RateLimited {
+                retry_after,
+                global,
+                scope,
+                bucket: None,
+                message: message.to_owned(),
+                json: None,
+                headers: Box::default(),
+            },
+            LimitError::DeadToken => Self::Unauthorized,
+            LimitError::BotUnauthorized => Self::BotUnauthorized,
+            LimitError::Store(cause) => Self::Store(cause),
+        }
+    }
+}
 
 /// Who a call is made as: Discord limits per bot token, per user for Bearer tokens, and per IP
 /// for unauthenticated calls.
@@ -71,39 +128,42 @@ pub enum Identity {
     /// A user's Bearer token, keyed by the Discord user id once known, so that a token rotation
     /// keeps what was learned and two users never share a bucket.
     User(u64),
-    /// A user's Bearer token whose user id is not known yet: a non-reversible fingerprint of the
-    /// token (never the token itself).
+    /// A user's Bearer token whose user id is not known yet: a non-reversible
+    /// [fingerprint](crate::secret::Fingerprint::short) of the token (never the token itself).
     Token(u64),
     /// No `Authorization` header (the OAuth2 token endpoint, `request(.., oauth = false)`).
     Anonymous,
 }
 
 /// What the limiter sees of a call.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct RequestKey<'a> {
-    /// The HTTP method.
-    pub method: &'a Method,
-    /// The path under the API base, without query, e.g. `/users/@me/guilds/123/member`.
-    pub path: &'a str,
+    /// The route: method, template and major parameter, parsed once.
+    pub route: &'a Route,
     /// Who the call is made as.
     pub identity: &'a Identity,
-    /// The [fingerprint](token_fingerprint) of the Bearer token, for the dead-token guard.
+    /// The [fingerprint](crate::secret::Fingerprint::short) of the Bearer token, for the
+    /// dead-token guard.
     pub token: Option<u64>,
     /// The token was issued by a refresh during this call: a 401 on it does not mean the token
     /// is dead (the grant is alive; the route needs a scope or access the grant lacks).
     pub fresh_token: bool,
+    /// The Discord user on whose behalf the call is made (Bearer calls, and bot calls made for
+    /// a user such as adding them to a guild), for the per-user share of the invalid-request
+    /// budget.
+    pub actor: Option<u64>,
 }
 
 impl<'a> RequestKey<'a> {
-    /// A key without a Bearer token fingerprint.
+    /// A key without a Bearer token fingerprint or actor.
     #[must_use]
-    pub fn new(method: &'a Method, path: &'a str, identity: &'a Identity) -> Self {
+    pub fn new(route: &'a Route, identity: &'a Identity) -> Self {
         Self {
-            method,
-            path,
+            route,
             identity,
             token: None,
             fresh_token: false,
+            actor: None,
         }
     }
 
@@ -113,23 +173,18 @@ impl<'a> RequestKey<'a> {
         self.token = Some(fingerprint);
         self
     }
-}
 
-/// A stable, non-reversible 64-bit fingerprint of a token (the first 8 bytes of its SHA-256),
-/// used in rate-limit keys and the dead-token guard instead of the token itself. Stable across
-/// processes, so a shared store recognises the same token everywhere.
-#[must_use]
-pub fn token_fingerprint(token: &str) -> u64 {
-    use sha2::Digest as _;
-    let digest = sha2::Sha256::digest(token.as_bytes());
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    u64::from_be_bytes(first)
+    /// Sets the user on whose behalf the call is made.
+    #[must_use]
+    pub fn with_actor(mut self, user_id: u64) -> Self {
+        self.actor = Some(user_id);
+        self
+    }
 }
 
 /// The pipeline's rate-limit hook.
 ///
-/// `acquire` may wait (never past `deadline`) or fail with [`Error::RateLimited`]; `observe`
+/// `acquire` may wait (never past `deadline`) or refuse with a [`LimitError`]; `observe`
 /// learns from every answer's headers.
 pub trait Limiter: Send + Sync + fmt::Debug + 'static {
     /// Called before each attempt of a call. Resolve `Ok(())` to send now.
@@ -137,7 +192,7 @@ pub trait Limiter: Send + Sync + fmt::Debug + 'static {
         &'a self,
         key: &'a RequestKey<'a>,
         deadline: Instant,
-    ) -> BoxFuture<'a, Result<(), Error>>;
+    ) -> BoxFuture<'a, Result<(), LimitError>>;
 
     /// Called with every answer of an attempt (any status), before the next `acquire`.
     ///
@@ -159,7 +214,7 @@ impl Limiter for PassThrough {
         &'a self,
         _key: &'a RequestKey<'a>,
         _deadline: Instant,
-    ) -> BoxFuture<'a, Result<(), Error>> {
+    ) -> BoxFuture<'a, Result<(), LimitError>> {
         Box::pin(std::future::ready(Ok(())))
     }
 

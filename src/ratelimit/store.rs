@@ -9,9 +9,8 @@ use std::fmt;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::error::{Error, RateLimitScope};
-
-use super::BoxFuture;
+use super::{LimitError, RateLimitScope};
+use crate::vocab::BoxFuture;
 
 /// What a call is, as far as the store is concerned. All strings are non-secret keys (tokens
 /// appear only as fingerprints).
@@ -42,8 +41,9 @@ pub struct WindowLimit {
     pub window_ms: u64,
 }
 
-/// The per-IP invalid-request budget (discord-api.md §5: 10,000 invalid requests, i.e. 401, 403
-/// and non-`shared` 429 answers, per 10 minutes per IP).
+/// The per-IP invalid-request budget: 10,000 invalid requests, i.e. 401, 403 and non-`shared`
+/// 429 answers, per 10 minutes per IP
+/// ([Discord: Invalid Request Limit](https://discord.com/developers/docs/topics/rate-limits#invalid-request-limit-aka-cloudflare-bans)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InvalidBudget {
     /// Calls are refused locally once this many invalid answers were seen in the window.
@@ -136,7 +136,7 @@ pub trait RateLimitStore: Send + Sync + fmt::Debug + 'static {
         &'a self,
         req: &'a StoreRequest<'a>,
         now_ms: u64,
-    ) -> BoxFuture<'a, Result<Reservation, Error>>;
+    ) -> BoxFuture<'a, Result<Reservation, LimitError>>;
 
     /// Records what an answer to `req` taught.
     fn observe<'a>(
@@ -144,7 +144,7 @@ pub trait RateLimitStore: Send + Sync + fmt::Debug + 'static {
         req: &'a StoreRequest<'a>,
         update: &'a BucketUpdate,
         now_ms: u64,
-    ) -> BoxFuture<'a, Result<(), Error>>;
+    ) -> BoxFuture<'a, Result<(), LimitError>>;
 }
 
 /// How long a first ("probe") call of a route whose bucket is unknown holds the route before
@@ -509,7 +509,7 @@ impl RateLimitStore for MemoryStore {
         &'a self,
         req: &'a StoreRequest<'a>,
         now_ms: u64,
-    ) -> BoxFuture<'a, Result<Reservation, Error>> {
+    ) -> BoxFuture<'a, Result<Reservation, LimitError>> {
         Box::pin(std::future::ready(Ok(self.reserve_now(req, now_ms))))
     }
 
@@ -518,7 +518,7 @@ impl RateLimitStore for MemoryStore {
         req: &'a StoreRequest<'a>,
         update: &'a BucketUpdate,
         now_ms: u64,
-    ) -> BoxFuture<'a, Result<(), Error>> {
+    ) -> BoxFuture<'a, Result<(), LimitError>> {
         self.observe_now(req, update, now_ms);
         Box::pin(std::future::ready(Ok(())))
     }

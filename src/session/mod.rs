@@ -1,153 +1,73 @@
-//! Sessions: the per-browser [`DiscordSession`] handle with the seed's methods
-//! (`create_session`, `callback`, `authorized`, `user_id`, `fetch_*`, `add_to_guild`,
-//! `revoke`, `request`, `bot_request`), its two encrypted cookies, and the storage seams
-//! ([`TokenStore`], [`RevocationList`], [`ConsumedStates`]).
+//! Sessions: the per-browser [`DiscordSession`] handle — loading it from its cookie, logging in
+//! ([`login`](DiscordSession::create_session) and [`callback`](DiscordSession::callback)),
+//! logging out, and refreshing its tokens — and `Sessions`, the application-wide machinery it
+//! runs on (cookie keys, lifetimes, stores, refresh coordination).
 //!
 //! Framework-neutral: a session is built from request headers
 //! ([`DiscordOAuth::session`](crate::DiscordOAuth::session)) and hands back `Set-Cookie` values
-//! ([`DiscordSession::take_set_cookies`]); the axum layer only glues these to axum types.
+//! ([`DiscordSession::take_set_cookies`]); the axum layer only glues these to axum types. The
+//! Discord resources a session reads (user, guilds, connections...) live in [`crate::api`].
+//!
+//! Owns: the session and pending-login cookies, the session lifecycle, the one
+//! refresh-and-retry path. Imports the pipeline, the OAuth2 protocol, the stores and the cache;
+//! must not import the client, the user API or a web framework.
 //!
 //! # Security by default
-//! - `state`: 128 random bits, single use (the [`ConsumedStates`] set), 10-minute expiry, bound
-//!   to the browser by the encrypted pending-login cookie, always required. A missing, forged,
-//!   expired or reused state is [`Error::InvalidState`] (400) and no token request is sent.
+//! - `state`: 128 random bits, single use (the [`ConsumedStates`]
+//!   set), 10-minute expiry, bound to the browser by the encrypted pending-login cookie, always
+//!   required. A missing, forged, expired or reused state is [`Error::InvalidState`] (400) and no
+//!   token request is sent.
 //! - PKCE S256 on every login, except with `role_connections.write`, which Discord refuses to
-//!   combine with PKCE (discord-api.md §1.6).
+//!   combine with PKCE ([Discord: OAuth2](https://discord.com/developers/docs/topics/oauth2#authorization-code-grant)).
 //! - The session is replaced on every login: a new id, the old one revoked, so the previous
-//!   account can never show after a re-login (Flask-Discord's bug B2).
+//!   account can never show after a re-login (a Flask-Discord bug).
 //! - Cookies: `HttpOnly`, `SameSite=Lax` (Strict would drop the cookie on the way back from
 //!   Discord), `Secure` and the `__Host-` prefix when the redirect URI is https; AES-256-GCM with
 //!   per-cookie HKDF keys; absolute and idle lifetimes.
 
-pub(crate) mod crypto;
-mod fetch;
+mod cookie;
+mod load;
+mod login;
+mod logout;
 mod origin;
 mod pending;
-#[cfg(feature = "redis")]
-mod redis;
-mod store;
+mod refresh;
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use http::{HeaderMap, HeaderValue, Method};
-use sha2::{Digest, Sha256};
+use http::{HeaderMap, HeaderValue};
 
-pub use fetch::{AddMemberOptions, FetchedUser};
+pub use login::{Callback, LoginOptions, PENDING_LIFETIME_SECS};
 pub use origin::check_same_origin;
 pub use pending::is_local_path;
-#[cfg(feature = "redis")]
-#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use redis::{DEFAULT_REDIS_PREFIX, RedisConsumedStates, RedisRevocationList, RedisTokenStore};
-pub use store::{
-    ConsumedStates, CookieTokenStore, MemoryConsumedStates, MemoryRevocationList, MemoryTokenStore,
-    RevocationList, SessionId, SessionRecord, StoreError, TokenStore,
-};
 
-use crate::client::{ApiRequest, DiscordOAuth, RequestAuth};
-use crate::error::{Error, StateError};
-use crate::http::{Auth, Call, Response};
-use crate::models::{IncomingWebhook, TokenGuild, User};
-use crate::oauth;
-use crate::permissions::Permissions;
-use crate::ratelimit::Identity;
-use crate::scope::{Prompt, Scope, Scopes};
-use crypto::Purpose;
-use pending::{PendingLogin, PendingSlots};
+use crate::cache::{CacheTtls, UserCache};
+use crate::config::Config;
+use crate::error::Error;
+use crate::http::Http;
+use crate::store::{ConsumedStates, RevocationList, SessionRecord, TokenStore};
+use crate::vocab::scope::{Scope, Scopes};
+use cookie::CookieKeys;
+use refresh::RefreshCoordinator;
 
-/// How long a login may stay pending (Discord codes live ~100 s; users are slower).
-pub const PENDING_LIFETIME_SECS: u64 = 600;
-
-/// Options of one login (the seed's `create_session(scopes, data, prompt, permissions, **params)`).
-#[derive(Debug, Clone, Default)]
-#[must_use]
-pub struct LoginOptions {
-    scopes: Option<Scopes>,
-    data: Option<serde_json::Value>,
-    prompt: Prompt,
-    permissions: Option<Permissions>,
-    params: Vec<(String, String)>,
-    next: Option<String>,
-}
-
-impl LoginOptions {
-    /// Default options: scope `identify`, [`Prompt::None`], no data.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The scopes to request (default: `identify`). Scopes never come from the request's query
-    /// string (Flask-Discord's bug B16).
-    pub fn scopes(mut self, scopes: impl IntoIterator<Item = Scope>) -> Self {
-        self.scopes = Some(scopes.into_iter().collect());
-        self
-    }
-
-    /// Data carried through the login in the encrypted pending cookie and returned by
-    /// [`DiscordSession::callback`] (at most 1 KiB of JSON). Never in the URL.
-    pub fn data(mut self, data: serde_json::Value) -> Self {
-        self.data = Some(data);
-        self
-    }
-
-    /// The consent prompt (default [`Prompt::None`]; passthrough scopes always prompt).
-    pub fn prompt(mut self, prompt: Prompt) -> Self {
-        self.prompt = prompt;
-        self
-    }
-
-    /// Bot permissions for the `bot` scope (the authorize URL's `permissions`).
-    pub fn permissions(mut self, permissions: Permissions) -> Self {
-        self.permissions = Some(permissions);
-        self
-    }
-
-    /// An extra authorize parameter (`guild_id`, `disable_guild_select`, `integration_type`...).
-    /// Reserved keys ([`oauth::RESERVED_PARAMS`]) are refused by `create_session`.
-    pub fn param(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.params.push((key.into(), value.into()));
-        self
-    }
-
-    /// Where to send the user after the callback. Local paths only; anything else is ignored.
-    pub fn next(mut self, next: impl Into<String>) -> Self {
-        self.next = Some(next.into());
-        self
-    }
-}
-
-/// What a successful callback returns.
+/// Lifetimes and cookie settings of the sessions of one application.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Callback {
-    /// The `data` given to `create_session`, and nothing else.
-    pub data: Option<serde_json::Value>,
-    /// The local path to continue to (`/` when none was given).
-    pub next: String,
-    /// The logged-in user, when the `identify` scope was granted.
-    pub user: Option<User>,
-    /// The guild the bot was added to (bot flow). Returned, never stored.
-    pub guild: Option<TokenGuild>,
-    /// The incoming webhook created (`webhook.incoming`), with its token. Returned, never stored.
-    pub webhook: Option<IncomingWebhook>,
-    /// The scopes Discord granted.
-    pub scopes: Scopes,
-}
-
-/// Session lifetimes and cookie settings.
-#[derive(Debug, Clone)]
-pub(crate) struct SessionSettings {
+pub(crate) struct SessionPolicy {
     pub(crate) session_cookie: String,
     pub(crate) pending_cookie: String,
     pub(crate) secure: bool,
     pub(crate) absolute_lifetime: u64,
     pub(crate) idle_lifetime: u64,
     pub(crate) refresh_margin: u64,
-    pub(crate) revoke_timeout: std::time::Duration,
+    pub(crate) revoke_timeout: Duration,
     pub(crate) app_origins: Vec<String>,
 }
 
-impl SessionSettings {
-    pub(crate) fn for_config(config: &crate::Config) -> Self {
+impl SessionPolicy {
+    /// The defaults for `config`: 30-day sessions, 7 days idle, refresh 5 minutes ahead, 2 s
+    /// for logout's revoke; `__Host-` cookies when the redirect URI is https.
+    pub(crate) fn for_config(config: &Config) -> Self {
         let redirect = config.redirect_uri();
         let secure = redirect.scheme() == "https";
         let prefix = if secure { "__Host-" } else { "" };
@@ -158,69 +78,87 @@ impl SessionSettings {
             absolute_lifetime: 30 * 24 * 3600,
             idle_lifetime: 7 * 24 * 3600,
             refresh_margin: 300,
-            revoke_timeout: std::time::Duration::from_secs(2),
+            revoke_timeout: Duration::from_secs(2),
             app_origins: vec![redirect.origin().ascii_serialization()],
         }
     }
 }
 
-/// Coordination of refreshes across concurrent requests of one authorization.
-#[derive(Debug, Default)]
-pub(crate) struct RefreshCoordinator {
-    locks: Mutex<std::collections::HashMap<SessionId, Arc<tokio::sync::Mutex<()>>>>,
-    /// Old refresh token fingerprint → the record that replaced it, for requests that still
-    /// carry the pre-rotation cookie (Discord rotates refresh tokens; discord-api.md §1.4).
-    rotations: Mutex<std::collections::HashMap<[u8; 16], (SessionRecord, u64)>>,
+/// Where session records live: in the sealed cookie (no server state, the default) or in a
+/// [`TokenStore`] by id (the cookie carries the sealed id).
+#[derive(Debug, Clone)]
+pub(crate) enum Storage {
+    Cookie,
+    Server(Arc<dyn TokenStore>),
 }
 
-/// How long a rotated pair is handed to requests carrying the old cookie.
-const ROTATION_GRACE_SECS: u64 = 120;
+/// The machinery shared by every session of one application: built once by
+/// [`DiscordOAuthBuilder`](crate::DiscordOAuthBuilder), read through accessors.
+#[derive(Debug)]
+pub(crate) struct Sessions {
+    http: Http,
+    policy: SessionPolicy,
+    keys: CookieKeys,
+    storage: Storage,
+    revocations: Arc<dyn RevocationList>,
+    consumed: Arc<dyn ConsumedStates>,
+    refresh: RefreshCoordinator,
+    cache: Arc<dyn UserCache>,
+    cache_ttls: CacheTtls,
+}
 
-impl RefreshCoordinator {
-    fn lock_for(&self, id: SessionId) -> Arc<tokio::sync::Mutex<()>> {
-        let mut map = self
-            .locks
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.retain(|_, l| Arc::strong_count(l) > 1);
-        map.entry(id).or_default().clone()
-    }
+/// What [`Sessions::new`] is made of.
+pub(crate) struct SessionsParts {
+    pub(crate) http: Http,
+    pub(crate) policy: SessionPolicy,
+    pub(crate) storage: Storage,
+    pub(crate) revocations: Arc<dyn RevocationList>,
+    pub(crate) consumed: Arc<dyn ConsumedStates>,
+    pub(crate) cache: Arc<dyn UserCache>,
+    pub(crate) cache_ttls: CacheTtls,
+}
 
-    /// The record that replaced the refresh token `old_refresh`, within the grace period.
-    /// The map is empty but right after refreshes, so the common case costs one lock and no hash.
-    fn rotated(&self, old_refresh: &str, now: u64) -> Option<SessionRecord> {
-        let map = self
-            .rotations
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.is_empty() {
-            return None;
+impl Sessions {
+    pub(crate) fn new(parts: SessionsParts) -> Self {
+        let config = parts.http.config();
+        let keys = CookieKeys::new(config.secret_key(), config.previous_secret_keys());
+        Self {
+            keys,
+            http: parts.http,
+            policy: parts.policy,
+            storage: parts.storage,
+            revocations: parts.revocations,
+            consumed: parts.consumed,
+            refresh: RefreshCoordinator::default(),
+            cache: parts.cache,
+            cache_ttls: parts.cache_ttls,
         }
-        map.get(&fingerprint(old_refresh))
-            .filter(|(_, exp)| *exp > now)
-            .map(|(r, _)| r.clone())
     }
 
-    fn remember(&self, old_refresh: [u8; 16], new: SessionRecord, now: u64) {
-        let mut map = self
-            .rotations
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.retain(|_, (_, exp)| *exp > now);
-        map.insert(old_refresh, (new, now + ROTATION_GRACE_SECS));
+    /// The HTTP pipeline.
+    pub(crate) fn http(&self) -> &Http {
+        &self.http
     }
-}
 
-pub(crate) fn fingerprint(secret: &str) -> [u8; 16] {
-    let digest = Sha256::digest(secret.as_bytes());
-    let mut out = [0u8; 16];
-    out.copy_from_slice(&digest[..16]);
-    out
-}
+    /// The configuration.
+    pub(crate) fn config(&self) -> &Config {
+        self.http.config()
+    }
 
-/// The limiter's fingerprint of a token (the same one the pipeline uses for dead-token marks).
-fn fingerprint_u64(secret: &str) -> u64 {
-    crate::ratelimit::token_fingerprint(secret)
+    /// The users cache.
+    pub(crate) fn cache(&self) -> &dyn UserCache {
+        &*self.cache
+    }
+
+    /// The cache's time to live per kind.
+    pub(crate) fn cache_ttls(&self) -> &CacheTtls {
+        &self.cache_ttls
+    }
+
+    /// The current time (Unix seconds) on the configured clock.
+    pub(crate) fn now(&self) -> u64 {
+        self.config().clock().unix_now()
+    }
 }
 
 #[derive(Debug)]
@@ -232,16 +170,29 @@ enum Loaded {
 
 /// The session of one request: cheap to create (nothing is decrypted until used), cheap to
 /// clone, and the only way to act as the user.
+///
+/// ```no_run
+/// # async fn run(discord: discord_oauth::DiscordOAuth, headers: http::HeaderMap) {
+/// let session = discord.session(&headers);
+/// if session.authorized().await {
+///     println!("user {:?}", session.user_id().await);
+/// }
+/// let set_cookies = session.take_set_cookies(); // copy them into the response
+/// # let _ = set_cookies; }
+/// ```
 #[derive(Clone)]
 pub struct DiscordSession {
     inner: Arc<SessionInner>,
 }
 
 struct SessionInner {
-    client: DiscordOAuth,
+    sessions: Arc<Sessions>,
     session_cookie: Option<String>,
     pending_cookie: Option<String>,
-    host_headers: HeaderMap,
+    /// `Host`, `Origin` and `Sec-Fetch-Site`, for the same-origin check.
+    host: Option<HeaderValue>,
+    origin: Option<HeaderValue>,
+    fetch_site: Option<HeaderValue>,
     loaded: tokio::sync::Mutex<Loaded>,
     set_cookies: Mutex<Vec<HeaderValue>>,
 }
@@ -254,79 +205,60 @@ impl std::fmt::Debug for DiscordSession {
     }
 }
 
-/// Finds cookie `name` in the request's `Cookie` headers.
-fn find_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
-
-impl DiscordOAuth {
+impl DiscordSession {
     /// The session of a request, from its headers (`Cookie`, `Host`, `Origin`,
     /// `Sec-Fetch-Site`). Nothing is decrypted until a method needs it.
-    #[must_use]
-    pub fn session(&self, headers: &HeaderMap) -> DiscordSession {
-        let settings = &self.inner.settings;
-        let mut host_headers = HeaderMap::new();
-        for name in [http::header::HOST, http::header::ORIGIN] {
-            if let Some(v) = headers.get(&name) {
-                host_headers.insert(name, v.clone());
-            }
-        }
-        if let Some(v) = headers.get("sec-fetch-site") {
-            host_headers.insert("sec-fetch-site", v.clone());
-        }
-        DiscordSession {
+    pub(crate) fn from_headers(sessions: Arc<Sessions>, headers: &HeaderMap) -> Self {
+        let (session_cookie, pending_cookie) = cookie::find_pair(
+            headers,
+            &sessions.policy.session_cookie,
+            &sessions.policy.pending_cookie,
+        );
+        Self {
             inner: Arc::new(SessionInner {
-                client: self.clone(),
-                session_cookie: find_cookie(headers, &settings.session_cookie),
-                pending_cookie: find_cookie(headers, &settings.pending_cookie),
-                host_headers,
+                sessions,
+                session_cookie,
+                pending_cookie,
+                host: headers.get(http::header::HOST).cloned(),
+                origin: headers.get(http::header::ORIGIN).cloned(),
+                fetch_site: headers.get("sec-fetch-site").cloned(),
                 loaded: tokio::sync::Mutex::new(Loaded::NotYet),
                 set_cookies: Mutex::new(Vec::new()),
             }),
         }
     }
-}
 
-impl DiscordSession {
-    fn client(&self) -> &DiscordOAuth {
-        &self.inner.client
+    /// The application-wide machinery.
+    pub(crate) fn sessions(&self) -> &Sessions {
+        &self.inner.sessions
     }
 
-    fn now(&self) -> u64 {
-        self.client().config().clock().unix_now()
+    fn policy(&self) -> &SessionPolicy {
+        &self.inner.sessions.policy
+    }
+
+    pub(crate) fn now(&self) -> u64 {
+        self.sessions().now()
     }
 
     /// The `Set-Cookie` values this session produced; the web layer adds them to the response.
+    ///
+    /// ```no_run
+    /// # fn f(session: discord_oauth::DiscordSession, response: &mut http::Response<()>) {
+    /// for cookie in session.take_set_cookies() {
+    ///     response.headers_mut().append(http::header::SET_COOKIE, cookie);
+    /// }
+    /// # }
+    /// ```
     #[must_use]
     pub fn take_set_cookies(&self) -> Vec<HeaderValue> {
-        std::mem::take(
-            &mut *self
-                .inner
-                .set_cookies
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        )
+        std::mem::take(&mut *lock(&self.inner.set_cookies))
     }
 
     fn push_cookie(&self, name: &str, value: &str, max_age: u64) {
-        let settings = &self.client().inner.settings;
-        let secure = if settings.secure { "; Secure" } else { "" };
-        let cookie =
-            format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}");
-        if let Ok(v) = HeaderValue::from_str(&cookie) {
-            let mut list = self
-                .inner
-                .set_cookies
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            list.retain(|c| !c.as_bytes().starts_with(format!("{name}=").as_bytes()));
+        if let Some(v) = cookie::set_cookie(name, value, max_age, self.policy().secure) {
+            let mut list = lock(&self.inner.set_cookies);
+            list.retain(|c| !cookie::is_named(c, name));
             list.push(v);
         }
     }
@@ -337,20 +269,34 @@ impl DiscordSession {
 
     /// Refuses a state-changing request from another site (see [`check_same_origin`]).
     ///
+    /// ```no_run
+    /// # fn f(session: discord_oauth::DiscordSession) -> Result<(), discord_oauth::Error> {
+    /// session.check_same_origin()?; // before acting on a POST
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`Error::CrossSite`].
     pub fn check_same_origin(&self) -> Result<(), Error> {
-        check_same_origin(
-            &self.inner.host_headers,
-            &self.client().inner.settings.app_origins,
+        let inner = &*self.inner;
+        origin::check(
+            inner.fetch_site.as_ref(),
+            inner.origin.as_ref(),
+            inner.host.as_ref(),
+            &self.policy().app_origins,
         )
     }
 
-    // ----- loading -------------------------------------------------------------------------
-
     /// The session record, if this request carries a valid, live, non-revoked session cookie.
-    ///
     /// A garbage, forged, expired or revoked cookie is treated as no session (and cleared).
+    ///
+    /// ```no_run
+    /// # async fn f(session: discord_oauth::DiscordSession) -> Result<(), discord_oauth::Error> {
+    /// if let Some(record) = session.record().await? {
+    ///     println!("granted: {}", record.scopes);
+    /// }
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`Error::Store`] when a server-side store fails.
@@ -373,149 +319,36 @@ impl DiscordSession {
         })
     }
 
-    async fn load_record(&self) -> Result<Option<SessionRecord>, Error> {
-        let Some(raw) = self.inner.session_cookie.as_deref() else {
-            return Ok(None);
+    async fn set_loaded(&self, record: Option<&SessionRecord>) {
+        *self.inner.loaded.lock().await = match record {
+            Some(r) => Loaded::Present(Arc::new(r.clone())),
+            None => Loaded::Missing,
         };
-        let client = &self.client().inner;
-        let name = &client.settings.session_cookie;
-        let Some((payload, old_key)) = client.keys.open(Purpose::Session, name, raw) else {
-            tracing::debug!("ignoring an undecryptable session cookie");
-            self.clear_cookie(name);
-            return Ok(None);
-        };
-        let record = match client.token_store.load(&payload).await {
-            Ok(Some(r)) => r,
-            Ok(None) | Err(StoreError::Decode) => {
-                self.clear_cookie(name);
-                return Ok(None);
-            }
-            Err(e) => return Err(Error::Store(e.to_string())),
-        };
-        let now = self.now();
-        let settings = &client.settings;
-        if record.created_at + settings.absolute_lifetime <= now
-            || record.seen_at + settings.idle_lifetime <= now
-        {
-            self.clear_cookie(name);
-            return Ok(None);
-        }
-        if client
-            .revocations
-            .is_revoked(&record.id, now)
-            .await
-            .map_err(|e| Error::Store(e.to_string()))?
-        {
-            self.clear_cookie(name);
-            return Ok(None);
-        }
-        // A request that still carries the pre-rotation cookie gets the rotated pair.
-        if let Some(rt) = &record.refresh_token
-            && let Some(newer) = client.refresh.rotated(rt.secret(), now)
-        {
-            self.persist_cookie(&newer).await?;
-            return Ok(Some(newer));
-        }
-        // Keep the idle clock coarse so the hot path does not re-encrypt on every request, but
-        // fine enough for a short idle lifetime: a session used more often than its idle
-        // lifetime must never lapse.
-        let touch_every = (settings.idle_lifetime / 4).min(3600);
-        if old_key || now.saturating_sub(record.seen_at) > touch_every {
-            let mut touched = record.clone();
-            touched.seen_at = now;
-            if !client.token_store.is_stateless() {
-                touched.version += 1;
-                match client
-                    .token_store
-                    .save(&touched, Some(record.version), self.ttl(&touched))
-                    .await
-                {
-                    Ok(_) => {}
-                    Err(StoreError::Conflict) => return Ok(Some(record)),
-                    Err(e) => return Err(Error::Store(e.to_string())),
-                }
-            }
-            self.persist_cookie(&touched).await?;
-            return Ok(Some(touched));
-        }
-        Ok(Some(record))
     }
 
-    fn ttl(&self, record: &SessionRecord) -> u64 {
-        let s = &self.client().inner.settings;
-        let now = self.now();
-        (record.created_at + s.absolute_lifetime)
-            .min(record.seen_at + s.idle_lifetime)
-            .saturating_sub(now)
-    }
-
-    /// Seals a record into the session cookie (stateless store) or its id (server store).
-    async fn persist_cookie(&self, record: &SessionRecord) -> Result<(), Error> {
-        let client = &self.client().inner;
-        let payload = if client.token_store.is_stateless() {
-            store::encode_record(record).map_err(|e| Error::Store(e.to_string()))?
-        } else {
-            record.id.0.to_vec()
-        };
-        let sealed = client
-            .keys
-            .seal(Purpose::Session, &client.settings.session_cookie, &payload);
-        self.push_cookie(&client.settings.session_cookie, &sealed, self.ttl(record));
-        Ok(())
-    }
-
-    /// Saves a record through the [`TokenStore`] (compare-and-swap on `expected`), then
-    /// updates the cookie and this handle.
-    async fn save_record(
-        &self,
-        record: &SessionRecord,
-        expected: Option<u64>,
-    ) -> Result<(), Error> {
-        if self.try_save_record(record, expected).await? {
-            Ok(())
-        } else {
-            Err(Error::Store(
-                "the session record was changed concurrently".into(),
-            ))
-        }
-    }
-
-    /// Saves through the [`TokenStore`] with compare-and-swap on `expected`; `Ok(false)` when
-    /// the stored version moved on. On success the cookie and this handle are updated.
-    async fn try_save_record(
-        &self,
-        record: &SessionRecord,
-        expected: Option<u64>,
-    ) -> Result<bool, Error> {
-        let client = &self.client().inner;
-        let payload = match client
-            .token_store
-            .save(record, expected, self.ttl(record))
-            .await
-        {
-            Ok(payload) => payload,
-            Err(StoreError::Conflict) => return Ok(false),
-            Err(other) => return Err(Error::Store(other.to_string())),
-        };
-        let sealed = client
-            .keys
-            .seal(Purpose::Session, &client.settings.session_cookie, &payload);
-        self.push_cookie(&client.settings.session_cookie, &sealed, self.ttl(record));
-        *self.inner.loaded.lock().await = Loaded::Present(Arc::new(record.clone()));
-        Ok(true)
-    }
-
-    async fn require_record(&self) -> Result<SessionRecord, Error> {
+    pub(crate) async fn require_record(&self) -> Result<SessionRecord, Error> {
         self.record().await?.ok_or(Error::Unauthorized)
     }
 
-    /// Whether this request has a live session (the seed's `authorized`). Unlike the seed's,
-    /// an expired, revoked or forged session is not authorized.
+    /// Whether this request has a live session (Flask-Discord's `authorized`). Unlike
+    /// Flask-Discord's, an expired, revoked or forged session is not authorized.
+    ///
+    /// ```no_run
+    /// # async fn f(session: discord_oauth::DiscordSession) {
+    /// let page = if session.authorized().await { "dashboard" } else { "login" };
+    /// # let _ = page; }
+    /// ```
     pub async fn authorized(&self) -> bool {
         matches!(self.shared_record().await, Ok(Some(_)))
     }
 
-    /// The Discord user id of the session (the seed's `user_id`), known from the login on.
+    /// The Discord user id of the session (Flask-Discord's `user_id`), known from the login on.
+    ///
+    /// ```no_run
+    /// # async fn f(session: discord_oauth::DiscordSession) {
+    /// let id: Option<u64> = session.user_id().await;
+    /// # let _ = id; }
+    /// ```
     pub async fn user_id(&self) -> Option<u64> {
         self.shared_record()
             .await
@@ -525,6 +358,12 @@ impl DiscordSession {
     }
 
     /// The scopes Discord granted to this session.
+    ///
+    /// ```no_run
+    /// # async fn f(session: discord_oauth::DiscordSession) {
+    /// let can_list_guilds = session.scopes().await.is_some_and(|s| s.contains(&discord_oauth::Scope::Guilds));
+    /// # let _ = can_list_guilds; }
+    /// ```
     pub async fn scopes(&self) -> Option<Scopes> {
         self.shared_record()
             .await
@@ -549,496 +388,19 @@ impl DiscordSession {
     /// Fails with [`Error::MissingScope`] unless the session was granted `scope`, without
     /// calling Discord; returns the record.
     ///
+    /// ```no_run
+    /// # async fn f(session: discord_oauth::DiscordSession) -> Result<(), discord_oauth::Error> {
+    /// session.require_scope(&discord_oauth::Scope::GuildsJoin).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`Error::Unauthorized`] without a session, [`Error::MissingScope`].
     pub async fn require_scope(&self, scope: &Scope) -> Result<SessionRecord, Error> {
         self.require_scope_shared(scope).await.map(|r| (*r).clone())
     }
-
-    // ----- login ---------------------------------------------------------------------------
-
-    /// The pending logins of this browser (none for a missing, forged or undecodable cookie).
-    fn read_pending(&self) -> PendingSlots {
-        let client = &self.client().inner;
-        self.inner
-            .pending_cookie
-            .as_deref()
-            .and_then(|raw| {
-                client
-                    .keys
-                    .open(Purpose::Pending, &client.settings.pending_cookie, raw)
-            })
-            .and_then(|(bytes, _)| PendingSlots::decode(&bytes))
-            .unwrap_or_default()
-    }
-
-    /// Writes the pending-login cookie (cleared when no login is pending). Browsers drop a
-    /// cookie over 4 KiB (and `open` refuses one): the oldest logins give way until it fits.
-    fn write_pending(&self, mut slots: PendingSlots) {
-        let client = &self.client().inner;
-        let name = &client.settings.pending_cookie;
-        if slots.slots.is_empty() {
-            self.clear_cookie(name);
-            return;
-        }
-        loop {
-            let sealed = client.keys.seal(Purpose::Pending, name, &slots.encode());
-            if sealed.len() + name.len() <= pending::MAX_COOKIE_BYTES || slots.slots.len() <= 1 {
-                self.push_cookie(name, &sealed, PENDING_LIFETIME_SECS);
-                return;
-            }
-            slots.slots.remove(0);
-        }
-    }
-
-    /// Starts a login (the seed's `create_session`): remembers state, PKCE verifier, `next` and
-    /// `data` in the encrypted pending-login cookie and returns the Discord authorize URL to
-    /// redirect to (302).
-    ///
-    /// # Errors
-    /// [`Error::InvalidRequest`] for a reserved `param` or oversized `data`.
-    pub fn create_session(&self, options: LoginOptions) -> Result<url::Url, Error> {
-        for (k, _) in &options.params {
-            if oauth::RESERVED_PARAMS
-                .iter()
-                .any(|r| r.eq_ignore_ascii_case(k))
-                || k.starts_with("code_challenge")
-            {
-                return Err(Error::InvalidRequest(format!(
-                    "`{k}` is set by the library and cannot be overridden"
-                )));
-            }
-        }
-        let scopes = options
-            .scopes
-            .unwrap_or_else(|| Scopes::from(Scope::Identify));
-        if scopes.is_empty() {
-            return Err(Error::InvalidRequest(
-                "at least one scope is required".into(),
-            ));
-        }
-        let data = match &options.data {
-            Some(v) => {
-                let s =
-                    serde_json::to_string(v).map_err(|e| Error::InvalidRequest(e.to_string()))?;
-                if s.len() > pending::MAX_DATA_LEN {
-                    return Err(Error::InvalidRequest(format!(
-                        "login data must be at most {} bytes of JSON",
-                        pending::MAX_DATA_LEN
-                    )));
-                }
-                Some(s)
-            }
-            None => None,
-        };
-        let pkce = !scopes.iter().any(Scope::forbids_pkce);
-        let (verifier, challenge) = if pkce {
-            let (v, c) = oauth::pkce_pair();
-            (Some(v), Some(c))
-        } else {
-            (None, None)
-        };
-        let state = crypto::random_token::<16>();
-        let now = self.now();
-        let client = &self.client().inner;
-        let mut slots = self.read_pending();
-        slots.push(
-            PendingLogin {
-                state: state.clone(),
-                verifier,
-                next: options.next.filter(|n| is_local_path(n)),
-                data,
-                scopes: scopes.to_string(),
-                created_at: now,
-            },
-            now,
-            PENDING_LIFETIME_SECS,
-        );
-        self.write_pending(slots);
-        Ok(oauth::authorize_url(
-            &client.http,
-            &oauth::AuthorizeParams {
-                scopes: &scopes,
-                state: &state,
-                code_challenge: challenge.as_deref(),
-                prompt: options.prompt,
-                permissions: options.permissions,
-                extra: &options.params,
-            },
-        ))
-    }
-
-    /// Completes a login (the seed's `callback`) from the callback's query string: checks the
-    /// state, exchanges the code (with the PKCE verifier), replaces the session and returns
-    /// the caller's `data`.
-    ///
-    /// # Errors
-    /// [`Error::AccessDenied`] when the user pressed Cancel; [`Error::InvalidState`] (no token
-    /// request is sent); [`Error::OAuth`] for a bad code; upstream failures.
-    pub async fn callback(&self, query: &str) -> Result<Callback, Error> {
-        let mut code = None;
-        let mut state = None;
-        let mut error = None;
-        let mut description = None;
-        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-            match &*k {
-                "code" => code = Some(v.into_owned()),
-                "state" => state = Some(v.into_owned()),
-                "error" => error = Some(v.into_owned()),
-                "error_description" => description = Some(v.into_owned()),
-                _ => {}
-            }
-        }
-        let client = self.client().inner.clone();
-        let now = self.now();
-        let mut slots = self.read_pending();
-        let taken = state.as_deref().and_then(|s| slots.take(s));
-        if taken.is_some() {
-            // The slot is used up whatever happens next.
-            self.write_pending(slots);
-        }
-        if let Some(error) = error {
-            return Err(if error == "access_denied" {
-                Error::AccessDenied { description }
-            } else {
-                Error::OAuth {
-                    status: http::StatusCode::BAD_REQUEST,
-                    error,
-                    description,
-                }
-            });
-        }
-        let Some(state) = state.filter(|s| !s.is_empty()) else {
-            return Err(Error::InvalidState(StateError::Missing));
-        };
-        let Some(pending) = taken else {
-            return Err(Error::InvalidState(StateError::Mismatch));
-        };
-        if pending.created_at + PENDING_LIFETIME_SECS <= now || pending.created_at > now + 60 {
-            return Err(Error::InvalidState(StateError::Expired));
-        }
-        let Some(code) = code.filter(|c| !c.is_empty()) else {
-            return Err(Error::InvalidRequest("the callback has no code".into()));
-        };
-        let fresh = client
-            .consumed
-            .consume(
-                &fingerprint(&state),
-                pending.created_at + PENDING_LIFETIME_SECS,
-                now,
-            )
-            .await
-            .map_err(|e| Error::Store(e.to_string()))?;
-        if !fresh {
-            return Err(Error::InvalidState(StateError::Reused));
-        }
-
-        let token = oauth::exchange_code(&client.http, &code, pending.verifier.as_deref()).await?;
-        let scopes = token.scopes();
-        let granted = if scopes.is_empty() {
-            pending.scopes.parse().unwrap_or_default()
-        } else {
-            scopes
-        };
-        let mut record = SessionRecord {
-            id: SessionId::random(),
-            version: 1,
-            access_token: token.access_token.clone(),
-            refresh_token: token.refresh_token.clone(),
-            scopes: granted.clone(),
-            user_id: None,
-            expires_at: now + token.expires_in.unwrap_or(604_800),
-            created_at: now,
-            seen_at: now,
-        };
-        let user = if granted.contains(&Scope::Identify) {
-            let call = Call::api(Method::GET, "/users/@me");
-            let mut call = call;
-            call.identity = Identity::Token(fingerprint_u64(record.access_token.secret()));
-            match client
-                .http
-                .send_json::<User>(call, Auth::Bearer(&record.access_token))
-                .await
-            {
-                Ok(user) => {
-                    record.user_id = Some(user.id.get());
-                    Some(user)
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not fetch the user after login; continuing without");
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        // Replace any previous session of this browser: new id, old one ended.
-        if let Some(old) = self.record().await.ok().flatten() {
-            self.end_locally(&old).await;
-        }
-        self.save_record(&record, None).await?;
-        if let Some(u) = &user {
-            self.cache_fresh_user(&record, u).await;
-        }
-        let data = pending.data.and_then(|s| serde_json::from_str(&s).ok());
-        Ok(Callback {
-            data,
-            next: pending.next.unwrap_or_else(|| "/".to_owned()),
-            user,
-            guild: token.guild,
-            webhook: token.webhook,
-            scopes: granted,
-        })
-    }
-
-    // ----- logout --------------------------------------------------------------------------
-
-    /// Logs out (the seed's `revoke`): clears the session locally and marks it revoked at
-    /// once, then asks Discord to revoke the grant, best effort within a short timeout.
-    ///
-    /// Discord's revoke ends the user's authorization of this application **on every
-    /// device**; use [`logout_local`](Self::logout_local) to end only this browser's session.
-    /// Returns whether Discord confirmed the revoke; the local logout happens regardless.
-    pub async fn revoke(&self) -> bool {
-        let Some(record) = self.record().await.ok().flatten() else {
-            self.clear_cookie(&self.client().inner.settings.session_cookie.clone());
-            return false;
-        };
-        self.end_locally(&record).await;
-        let client = &self.client().inner;
-        let deadline = tokio::time::Instant::now() + client.settings.revoke_timeout;
-        let (token, hint) = match &record.refresh_token {
-            Some(rt) => (rt.secret(), "refresh_token"),
-            None => (record.access_token.secret(), "access_token"),
-        };
-        match oauth::revoke(&client.http, token, hint, deadline).await {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::warn!(error = %e, "revoking the grant at Discord failed; the local session is ended anyway");
-                false
-            }
-        }
-    }
-
-    /// Ends this browser's session only; the Discord grant stays (other devices keep working).
-    pub async fn logout_local(&self) {
-        if let Some(record) = self.record().await.ok().flatten() {
-            self.end_locally(&record).await;
-        } else {
-            self.clear_cookie(&self.client().inner.settings.session_cookie.clone());
-        }
-    }
-
-    /// Deletes the record, adds its id to the revocation list, clears the cookie and the
-    /// cached data of this authorization.
-    async fn end_locally(&self, record: &SessionRecord) {
-        let client = self.client().inner.clone();
-        let until = record.created_at + client.settings.absolute_lifetime;
-        if let Err(e) = client.revocations.revoke(&record.id, until).await {
-            tracing::warn!(error = %e, "could not record the session revocation");
-        }
-        if let Err(e) = client.token_store.delete(&record.id).await {
-            tracing::warn!(error = %e, "could not delete the session record");
-        }
-        self.forget_cached(record).await;
-        self.clear_cookie(&client.settings.session_cookie);
-        *self.inner.loaded.lock().await = Loaded::Missing;
-    }
-
-    // ----- calls as the user ----------------------------------------------------------------
-
-    /// A call with the user's Bearer token (the seed's `request(route, method)`); refreshes the
-    /// token when needed.
-    pub fn request(&self, method: Method, route: impl Into<String>) -> ApiRequest<'_> {
-        ApiRequest::new(
-            self.client(),
-            Call::api(method, route),
-            RequestAuth::Session(self),
-        )
-    }
-
-    /// A call with the bot token (the seed's `bot_request`).
-    pub fn bot_request(&self, method: Method, route: impl Into<String>) -> ApiRequest<'_> {
-        self.client().bot_request(method, route)
-    }
-
-    /// Sends a Bearer call: refresh ahead of expiry, once more on a 401, and the session ends
-    /// only when Discord says the grant is gone (`invalid_grant`).
-    pub(crate) async fn send_call(&self, call: Call) -> Result<Response, Error> {
-        // Scopes first: a Bearer call to a route whose scope was not granted would get a 401
-        // that looks like an expired token (discord-api.md §6.3) and burn a refresh.
-        if let crate::http::Target::Api(route) = &call.target
-            && let Some(scope) = required_scope(route)
-        {
-            self.require_scope(&scope).await?;
-        }
-        let record = self.require_record().await?;
-        let (mut record, mut refreshed) = self.refreshed_if_due(record).await?;
-        loop {
-            let mut attempt = call.clone();
-            attempt.identity = identity_of(&record);
-            attempt.actor = record.user_id;
-            attempt.fresh_token = refreshed;
-            let result = self
-                .client()
-                .inner
-                .http
-                .send(attempt, Auth::Bearer(&record.access_token))
-                .await;
-            match result {
-                // A 401 on a token that was not just refreshed: refresh once and try again.
-                Err(Error::Unauthorized) if !refreshed && record.refresh_token.is_some() => {
-                    record = self.refresh(&record).await?;
-                    refreshed = true;
-                }
-                Err(Error::Unauthorized) if refreshed => {
-                    // The refresh just succeeded, so the grant is alive: this route needs a
-                    // scope or access the authorization does not have. Keep the session.
-                    return Err(Error::Api {
-                        status: http::StatusCode::UNAUTHORIZED,
-                        code: 0,
-                        message: "Discord refused the call with a freshly refreshed token: \
-                                  the authorization lacks a scope or access this route needs"
-                            .into(),
-                        errors: None,
-                    });
-                }
-                Err(Error::Unauthorized) => {
-                    // Rejected and not refreshable: the grant is gone.
-                    self.end_locally(&record).await;
-                    return Err(Error::Unauthorized);
-                }
-                other => return other,
-            }
-        }
-    }
-
-    /// Refreshes `record` ahead of its expiry (within the refresh margin); says whether it did.
-    pub(crate) async fn refreshed_if_due(
-        &self,
-        record: SessionRecord,
-    ) -> Result<(SessionRecord, bool), Error> {
-        if record.expires_at <= self.now() + self.client().inner.settings.refresh_margin {
-            Ok((self.refresh(&record).await?, true))
-        } else {
-            Ok((record, false))
-        }
-    }
-
-    /// Refreshes the session's token pair; concurrent requests of one session share one
-    /// refresh, and requests carrying the pre-rotation cookie get the new pair.
-    async fn refresh(&self, stale: &SessionRecord) -> Result<SessionRecord, Error> {
-        let client = self.client().inner.clone();
-        let Some(rt) = stale.refresh_token.clone() else {
-            self.end_locally(stale).await;
-            return Err(Error::Unauthorized);
-        };
-        let lock = client.refresh.lock_for(stale.id);
-        let _guard = lock.lock().await;
-        let now = self.now();
-        let fp = fingerprint(rt.secret());
-        if let Some(newer) = client.refresh.rotated(rt.secret(), now) {
-            self.persist_cookie(&newer).await?;
-            *self.inner.loaded.lock().await = Loaded::Present(Arc::new(newer.clone()));
-            return Ok(newer);
-        }
-        // With a server-side store another request (or process) may have refreshed while we
-        // waited. The refresh token tells, not the version: an idle touch bumps the version too.
-        let mut base = stale.clone();
-        if !client.token_store.is_stateless() {
-            match self.reload_by_id(stale).await? {
-                Some(current) if current.refresh_token != stale.refresh_token => {
-                    *self.inner.loaded.lock().await = Loaded::Present(Arc::new(current.clone()));
-                    return Ok(current);
-                }
-                Some(current) => base = current,
-                None => {
-                    // Logged out meanwhile.
-                    self.end_locally(stale).await;
-                    return Err(Error::Unauthorized);
-                }
-            }
-        }
-        match oauth::refresh(&client.http, &rt).await {
-            Ok(token) => {
-                let scopes = token.scopes();
-                let mut record = SessionRecord {
-                    id: base.id,
-                    version: base.version + 1,
-                    access_token: token.access_token,
-                    refresh_token: token.refresh_token.or(Some(rt)),
-                    scopes: if scopes.is_empty() {
-                        base.scopes.clone()
-                    } else {
-                        scopes
-                    },
-                    user_id: base.user_id,
-                    expires_at: now + token.expires_in.unwrap_or(604_800),
-                    created_at: base.created_at,
-                    seen_at: now,
-                };
-                client.refresh.remember(fp, record.clone(), now);
-                // Discord already rotated the pair: it must reach the store whatever raced us
-                // (an idle touch), so apply it on top of the latest version until it sticks.
-                for _ in 0..8 {
-                    if self.try_save_record(&record, Some(base.version)).await? {
-                        return Ok(record);
-                    }
-                    match self.reload_by_id(stale).await? {
-                        Some(current) if current.refresh_token != stale.refresh_token => {
-                            *self.inner.loaded.lock().await =
-                                Loaded::Present(Arc::new(current.clone()));
-                            return Ok(current);
-                        }
-                        Some(current) => {
-                            record.version = current.version + 1;
-                            base = current;
-                        }
-                        None => return Err(Error::Unauthorized),
-                    }
-                }
-                Err(Error::Store(
-                    "could not save the refreshed session (too much contention)".into(),
-                ))
-            }
-            Err(Error::OAuth { error, .. }) if error == "invalid_grant" => {
-                // The only answer that ends the session: the grant is gone.
-                self.end_locally(stale).await;
-                Err(Error::Unauthorized)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    async fn reload_by_id(&self, stale: &SessionRecord) -> Result<Option<SessionRecord>, Error> {
-        self.client()
-            .inner
-            .token_store
-            .load(&stale.id.0)
-            .await
-            .map_err(|e| Error::Store(e.to_string()))
-    }
 }
 
-/// The scope a Bearer route needs (discord-api.md §2), so that it is checked locally.
-fn required_scope(route: &str) -> Option<Scope> {
-    let path = route.split('?').next().unwrap_or(route);
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match segments.as_slice() {
-        ["users", "@me"] => Some(Scope::Identify),
-        ["users", "@me", "guilds"] => Some(Scope::Guilds),
-        ["users", "@me", "connections"] => Some(Scope::Connections),
-        ["users", "@me", "guilds", _, "member"] => Some(Scope::GuildsMembersRead),
-        ["users", "@me", "applications", _, "role-connection"] => Some(Scope::RoleConnectionsWrite),
-        _ => None,
-    }
-}
-
-/// The limiter identity of a session's calls: the user id once known, so a token rotation
-/// keeps the learned buckets.
-fn identity_of(record: &SessionRecord) -> Identity {
-    match record.user_id {
-        Some(id) => Identity::User(id),
-        None => Identity::Token(fingerprint_u64(record.access_token.secret())),
-    }
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -3,8 +3,8 @@
 //! non-browser client, which has no ambient cookies to abuse) passes. SameSite=Lax cookies
 //! already stop most cross-site POSTs; this is the second wall.
 
-use http::HeaderMap;
 use http::header::{HOST, ORIGIN};
+use http::{HeaderMap, HeaderValue};
 
 use crate::error::Error;
 
@@ -14,14 +14,29 @@ use crate::error::Error;
 /// # Errors
 /// [`Error::CrossSite`] when the request shows another site.
 pub fn check_same_origin(headers: &HeaderMap, app_origins: &[String]) -> Result<(), Error> {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+    check(
+        headers.get("sec-fetch-site"),
+        headers.get(ORIGIN),
+        headers.get(HOST),
+        app_origins,
+    )
+}
+
+/// [`check_same_origin`] on the three headers it reads.
+pub(crate) fn check(
+    fetch_site: Option<&HeaderValue>,
+    origin: Option<&HeaderValue>,
+    host: Option<&HeaderValue>,
+    app_origins: &[String],
+) -> Result<(), Error> {
+    if let Some(site) = fetch_site.and_then(|v| v.to_str().ok()) {
         match site.trim().to_ascii_lowercase().as_str() {
             "same-origin" | "none" => {}
             // same-site (a sibling subdomain) and cross-site are both another site here.
             _ => return Err(Error::CrossSite),
         }
     }
-    let Some(origin) = headers.get(ORIGIN) else {
+    let Some(origin) = origin else {
         return Ok(());
     };
     let origin = origin.to_str().map_err(|_| Error::CrossSite)?.trim();
@@ -32,10 +47,7 @@ pub fn check_same_origin(headers: &HeaderMap, app_origins: &[String]) -> Result<
         .split_once("://")
         .map(|(_, rest)| rest.trim_end_matches('/'))
         .ok_or(Error::CrossSite)?;
-    let host = headers
-        .get(HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim);
+    let host = host.and_then(|v| v.to_str().ok()).map(str::trim);
     if host.is_some_and(|h| h.eq_ignore_ascii_case(origin_host)) {
         return Ok(());
     }

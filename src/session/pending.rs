@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::vocab::secret::{OAuthState, PkceVerifier};
+
 /// At most this many logins may be pending in one browser; the oldest is dropped.
 pub(crate) const MAX_SLOTS: usize = 4;
 /// Largest `data` payload (serialized JSON) a login may carry through the cookie.
@@ -18,8 +20,8 @@ pub(crate) const MAX_COOKIE_BYTES: usize = 3800;
 /// One login in progress.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct PendingLogin {
-    pub(crate) state: String,
-    pub(crate) verifier: Option<String>,
+    pub(crate) state: OAuthState,
+    pub(crate) verifier: Option<PkceVerifier>,
     pub(crate) next: Option<String>,
     pub(crate) data: Option<String>,
     pub(crate) scopes: String,
@@ -56,7 +58,7 @@ impl PendingSlots {
         let idx = self
             .slots
             .iter()
-            .position(|s| bool::from(s.state.as_bytes().ct_eq(state.as_bytes())))?;
+            .position(|s| bool::from(s.state.secret().as_bytes().ct_eq(state.as_bytes())))?;
         Some(self.slots.remove(idx))
     }
 }
@@ -101,7 +103,7 @@ mod tests {
         for i in 0..6 {
             p.push(
                 PendingLogin {
-                    state: format!("s{i}"),
+                    state: OAuthState::new(format!("s{i}")),
                     verifier: None,
                     next: None,
                     data: None,

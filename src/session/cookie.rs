@@ -1,4 +1,5 @@
-//! Cookie encryption: AES-256-GCM with keys derived from `SECRET_KEY` by HKDF-SHA256, one key per
+//! The session's two cookies: finding them in a request, writing `Set-Cookie`, and sealing
+//! them. Encryption: AES-256-GCM with keys derived from `SECRET_KEY` by HKDF-SHA256, one key per
 //! cookie purpose (session, pending login), and a list of previous keys accepted for reading so
 //! that `SECRET_KEY` can be rotated. The cookie name is authenticated data, so a value cut from
 //! one cookie cannot be pasted into another.
@@ -12,7 +13,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hkdf::Hkdf;
 use sha2::Sha256;
 
-use crate::secret::SecretKey;
+use http::{HeaderMap, HeaderValue};
+
+use crate::vocab::secret::{SecretKey, random_bytes};
 
 /// What a key is for; each purpose has its own derived key.
 #[derive(Debug, Clone, Copy)]
@@ -149,16 +152,48 @@ impl CookieKeys {
     }
 }
 
-/// `N` random bytes from the OS.
-pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut b = [0u8; N];
-    getrandom::fill(&mut b).expect("the operating system's random number generator failed");
-    b
+/// The values of the cookies `first` and `second` in the request's `Cookie` headers, in one
+/// pass over them.
+pub(crate) fn find_pair(
+    headers: &HeaderMap,
+    first: &str,
+    second: &str,
+) -> (Option<String>, Option<String>) {
+    let (mut a, mut b) = (None, None);
+    for value in headers.get_all(http::header::COOKIE) {
+        let Ok(value) = value.to_str() else { continue };
+        for pair in value.split(';') {
+            let Some((k, v)) = pair.trim().split_once('=') else {
+                continue;
+            };
+            if a.is_none() && k == first {
+                a = Some(v.to_owned());
+            } else if b.is_none() && k == second {
+                b = Some(v.to_owned());
+            }
+        }
+    }
+    (a, b)
 }
 
-/// A random URL-safe token of `N` bytes of entropy.
-pub(crate) fn random_token<const N: usize>() -> String {
-    URL_SAFE_NO_PAD.encode(random_bytes::<N>())
+/// A `Set-Cookie` value: `HttpOnly`, `SameSite=Lax`, path `/`, `Secure` when asked.
+pub(crate) fn set_cookie(
+    name: &str,
+    value: &str,
+    max_age: u64,
+    secure: bool,
+) -> Option<HeaderValue> {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+    ))
+    .ok()
+}
+
+/// Whether a `Set-Cookie` value sets the cookie `name`.
+pub(crate) fn is_named(set_cookie: &HeaderValue, name: &str) -> bool {
+    let bytes = set_cookie.as_bytes();
+    bytes.len() > name.len() && bytes.starts_with(name.as_bytes()) && bytes[name.len()] == b'='
 }
 
 #[cfg(test)]
@@ -202,6 +237,21 @@ mod tests {
             k.open(Purpose::Session, "sid", &"A".repeat(10_000))
                 .is_none()
         );
+    }
+
+    #[test]
+    fn both_cookies_are_found_in_one_pass() {
+        let mut h = HeaderMap::new();
+        h.append("cookie", HeaderValue::from_static("a=1; s=sess"));
+        h.append("cookie", HeaderValue::from_static("p=pend; s=second"));
+        assert_eq!(
+            find_pair(&h, "s", "p"),
+            (Some("sess".to_owned()), Some("pend".to_owned()))
+        );
+        assert_eq!(find_pair(&HeaderMap::new(), "s", "p"), (None, None));
+        let c = set_cookie("s", "v", 60, true).unwrap();
+        assert!(is_named(&c, "s") && !is_named(&c, "s2") && !is_named(&c, ""));
+        assert!(c.to_str().unwrap().ends_with("SameSite=Lax; Secure"));
     }
 
     #[test]

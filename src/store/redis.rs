@@ -18,10 +18,10 @@ use fred::interfaces::{HashesInterface, KeysInterface};
 use fred::types::scripts::Script;
 use fred::types::{Expiration, Value};
 
-use super::store::{decode_record, encode_record};
 use super::{ConsumedStates, RevocationList, SessionId, SessionRecord, StoreError, TokenStore};
-use crate::clock::Clock;
-use crate::ratelimit::BoxFuture;
+use super::{decode_record, encode_record};
+use crate::vocab::BoxFuture;
+use crate::vocab::clock::{self, Clock};
 
 /// The key prefix used unless `with_prefix` says otherwise.
 pub const DEFAULT_REDIS_PREFIX: &str = "discord-oauth:";
@@ -86,8 +86,13 @@ fn backend(op: &str, e: &fred::error::Error) -> StoreError {
         .filter(|w| w.len() <= 16 && w.bytes().all(|b| b.is_ascii_uppercase()))
         .map(|w| format!(" {w}"))
         .unwrap_or_default();
-    StoreError::Backend(format!("redis {op}: {:?}{code}", e.kind()))
+    StoreError::backend(RedisFailure(format!("redis {op}: {:?}{code}", e.kind())))
 }
+
+/// A Redis failure, described without any key, value or URL.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct RedisFailure(String);
 
 fn hex(bytes: &[u8]) -> String {
     use fmt::Write as _;
@@ -95,10 +100,6 @@ fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
-}
-
-fn clock_now(clock: Option<&Arc<dyn Clock>>) -> u64 {
-    clock.map_or_else(|| crate::clock::SystemClock.unix_now(), |c| c.unix_now())
 }
 
 /// Runs a script by `EVALSHA`, loading it (`SCRIPT LOAD`) and retrying once on `NOSCRIPT`.
@@ -128,7 +129,7 @@ fn ttl_value(secs: u64) -> Value {
 /// use std::sync::Arc;
 /// use fred::prelude::*;
 /// use discord_oauth::DiscordOAuth;
-/// use discord_oauth::session::{RedisConsumedStates, RedisRevocationList, RedisTokenStore};
+/// use discord_oauth::store::{RedisConsumedStates, RedisRevocationList, RedisTokenStore};
 ///
 /// let pool = Builder::from_config(Config::from_url("redis://127.0.0.1:6379")?).build_pool(4)?;
 /// pool.init().await?;
@@ -174,7 +175,7 @@ fn ttl_value(secs: u64) -> Value {
 pub struct RedisTokenStore {
     conn: Conn,
     prefix: String,
-    clock: Option<Arc<dyn Clock>>,
+    clock: Arc<dyn Clock>,
     save: Script,
 }
 
@@ -203,7 +204,7 @@ impl RedisTokenStore {
         Self {
             conn,
             prefix: DEFAULT_REDIS_PREFIX.to_owned(),
-            clock: None,
+            clock: clock::system(),
             save: Script::from_lua(SAVE_LUA),
         }
     }
@@ -219,7 +220,7 @@ impl RedisTokenStore {
     /// still drops keys on its own clock after the TTL.
     #[must_use]
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = Some(clock);
+        self.clock = clock;
         self
     }
 
@@ -236,10 +237,10 @@ impl TokenStore for RedisTokenStore {
         record: &'a SessionRecord,
         expected_version: Option<u64>,
         ttl_secs: u64,
-    ) -> BoxFuture<'a, Result<Vec<u8>, StoreError>> {
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let bytes = encode_record(record)?;
-            let now = clock_now(self.clock.as_ref());
+            let bytes = encode_record(record);
+            let now = self.clock.unix_now();
             let ttl_ms = ttl_secs.min(MAX_TTL_SECS) * 1000;
             let args = vec![
                 Value::from(expected_version.map(|v| v.to_string()).unwrap_or_default()),
@@ -250,7 +251,7 @@ impl TokenStore for RedisTokenStore {
                 ttl_value(ttl_ms),
             ];
             match run_script(&self.conn, &self.save, "save", self.key(&record.id), args).await? {
-                1 => Ok(record.id.0.to_vec()),
+                1 => Ok(()),
                 _ => Err(StoreError::Conflict),
             }
         })
@@ -258,27 +259,25 @@ impl TokenStore for RedisTokenStore {
 
     fn load<'a>(
         &'a self,
-        cookie_payload: &'a [u8],
+        id: &'a SessionId,
     ) -> BoxFuture<'a, Result<Option<SessionRecord>, StoreError>> {
         Box::pin(async move {
-            let id =
-                SessionId(<[u8; 16]>::try_from(cookie_payload).map_err(|_| StoreError::Decode)?);
             let (expiry, bytes): (Option<String>, Option<Bytes>) = self
                 .conn
                 .client()
-                .hmget(self.key(&id), vec!["e", "r"])
+                .hmget(self.key(id), vec!["e", "r"])
                 .await
                 .map_err(|e| backend("load", &e))?;
             let (Some(expiry), Some(bytes)) = (expiry, bytes) else {
                 return Ok(None);
             };
             let expiry: u64 = expiry.parse().map_err(|_| StoreError::Decode)?;
-            if expiry <= clock_now(self.clock.as_ref()) {
+            if expiry <= self.clock.unix_now() {
                 return Ok(None);
             }
             let record = decode_record(&bytes)?;
             // The key names the record: anything else is corruption, not a session.
-            if record.id != id {
+            if record.id != *id {
                 return Err(StoreError::Decode);
             }
             Ok(Some(record))
@@ -305,7 +304,7 @@ impl TokenStore for RedisTokenStore {
 pub struct RedisRevocationList {
     conn: Conn,
     prefix: String,
-    clock: Option<Arc<dyn Clock>>,
+    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for RedisRevocationList {
@@ -333,7 +332,7 @@ impl RedisRevocationList {
         Self {
             conn,
             prefix: DEFAULT_REDIS_PREFIX.to_owned(),
-            clock: None,
+            clock: clock::system(),
         }
     }
 
@@ -347,7 +346,7 @@ impl RedisRevocationList {
     /// Computes the key's TTL (`until - now`) on `clock` (for tests).
     #[must_use]
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = Some(clock);
+        self.clock = clock;
         self
     }
 
@@ -366,7 +365,7 @@ impl RevocationList for RedisRevocationList {
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             let ttl = until
-                .saturating_sub(clock_now(self.clock.as_ref()))
+                .saturating_sub(self.clock.unix_now())
                 .clamp(1, MAX_TTL_SECS);
             let ttl = i64::try_from(ttl).unwrap_or(i64::MAX);
             self.conn

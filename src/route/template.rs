@@ -1,5 +1,5 @@
-//! Bucket keys: the route template and the major parameter of a path (discord-api.md §5,
-//! "Keying buckets").
+//! Route templates and major parameters, the rate-limit keys of
+//! [Discord: Rate Limits](https://discord.com/developers/docs/topics/rate-limits).
 //!
 //! Before Discord names a route's bucket (`X-RateLimit-Bucket`), a call is keyed on
 //! `METHOD + route template`, where the major parameter (`channel_id`, `guild_id`,
@@ -16,7 +16,7 @@ pub(crate) struct RouteKey {
     pub(crate) route: String,
     /// The major parameter, e.g. `g81384788765712384`; empty when the route has none.
     pub(crate) major: String,
-    /// Interaction endpoints are exempt from the global limit (discord-api.md §5).
+    /// Interaction endpoints are exempt from the global limit ([Discord: Rate Limits](https://discord.com/developers/docs/topics/rate-limits)).
     pub(crate) global_exempt: bool,
 }
 
@@ -76,7 +76,11 @@ pub(crate) fn route_key(method: &http::Method, path: &str) -> RouteKey {
             // A webhook or interaction token: part of the major parameter for webhooks
             // (`webhook_id + webhook_token`), never stored in clear (it is a secret).
             if prev_prev == "webhooks" && major.starts_with('w') {
-                let _ = write!(major, ":{:016x}", super::token_fingerprint(segment));
+                let _ = write!(
+                    major,
+                    ":{:016x}",
+                    crate::vocab::secret::Fingerprint::of(segment).short()
+                );
             }
             "{token}"
         } else if prev == "reactions" && segment != "@me" {

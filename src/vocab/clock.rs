@@ -1,5 +1,11 @@
 //! The `Clock` seam: every expiry decision (state age, token expiry, refresh-ahead, cookie
-//! lifetimes) asks a [`Clock`] for the wall time, so tests can move time without sleeping.
+//! lifetimes, cache TTLs, store expiry, rate-limit windows) asks a [`Clock`] for the wall time,
+//! so tests can move time without sleeping.
+//!
+//! - [`SystemClock`]: the real clock, the default of the client and the stores.
+//! - [`TimerClock`]: wall time that advances with Tokio's timer (and its paused test clock): the
+//!   rate limiter's default, since it sleeps until the times it computes.
+//! - [`ManualClock`]: moves only when told to, for tests.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -15,6 +21,52 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
         self.now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())
+    }
+
+    /// The current time as whole milliseconds since the Unix epoch.
+    fn unix_millis(&self) -> u64 {
+        self.now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+}
+
+/// The real clock as a shared [`Clock`] (the default wherever a clock can be given).
+#[must_use]
+pub fn system() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}
+
+/// Wall time that advances with Tokio's timer: the wall time when it was made plus Tokio's
+/// monotonic time since. Under a paused Tokio test clock it moves with `tokio::time::advance`,
+/// so a component that sleeps until a computed time (the rate limiter) stays consistent.
+/// Must be created inside a Tokio runtime when the paused clock is used.
+#[derive(Debug, Clone, Copy)]
+pub struct TimerClock {
+    wall: SystemTime,
+    start: tokio::time::Instant,
+}
+
+impl TimerClock {
+    /// A clock anchored now.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            wall: SystemTime::now(),
+            start: tokio::time::Instant::now(),
+        }
+    }
+}
+
+impl Default for TimerClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for TimerClock {
+    fn now(&self) -> SystemTime {
+        self.wall + self.start.elapsed()
     }
 }
 

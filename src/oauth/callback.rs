@@ -1,0 +1,100 @@
+//! The callback: Discord's redirect back to `redirect_uri`, with `code` and `state`, or
+//! `error` and `error_description`
+//! ([Discord: Authorization Code Grant](https://discord.com/developers/docs/topics/oauth2#authorization-code-grant-redirect-url-example)).
+
+use crate::error::Error;
+
+/// The callback's query string, parsed once. Unknown parameters are ignored; a repeated
+/// parameter keeps its last value. `Debug` never shows the code or the state.
+#[derive(Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CallbackQuery {
+    /// The authorization code (a credential: never logged).
+    pub code: Option<String>,
+    /// The state (a credential: never logged).
+    pub state: Option<String>,
+    /// An RFC 6749 error code (`access_denied` when the user pressed Cancel).
+    pub error: Option<String>,
+    /// The error's description.
+    pub error_description: Option<String>,
+}
+
+impl std::fmt::Debug for CallbackQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallbackQuery")
+            .field("code", &self.code.as_ref().map(|_| "[redacted]"))
+            .field("state", &self.state.as_ref().map(|_| "[redacted]"))
+            .field("error", &self.error)
+            .field("error_description", &self.error_description)
+            .finish()
+    }
+}
+
+impl CallbackQuery {
+    /// Parses a query string (`code=...&state=...`), without the leading `?`.
+    #[must_use]
+    pub fn parse(query: &str) -> Self {
+        let mut q = Self::default();
+        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+            let slot = match &*k {
+                "code" => &mut q.code,
+                "state" => &mut q.state,
+                "error" => &mut q.error,
+                "error_description" => &mut q.error_description,
+                _ => continue,
+            };
+            *slot = Some(v.into_owned());
+        }
+        q
+    }
+
+    /// The error Discord redirected with, as a typed [`Error`]: [`Error::AccessDenied`] for
+    /// Cancel, [`Error::OAuth`] (400) for anything else.
+    #[must_use]
+    pub fn error(&self) -> Option<Error> {
+        let error = self.error.clone()?;
+        let description = self.error_description.clone();
+        Some(if error == "access_denied" {
+            Error::AccessDenied { description }
+        } else {
+            Error::OAuth {
+                status: http::StatusCode::BAD_REQUEST,
+                error,
+                description,
+            }
+        })
+    }
+
+    /// The non-empty state, if any.
+    #[must_use]
+    pub fn state(&self) -> Option<&str> {
+        self.state.as_deref().filter(|s| !s.is_empty())
+    }
+
+    /// The non-empty code, if any.
+    #[must_use]
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref().filter(|c| !c.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_redacts() {
+        let q = CallbackQuery::parse("code=abc&state=xyz&foo=1");
+        assert_eq!((q.code(), q.state()), (Some("abc"), Some("xyz")));
+        assert!(q.error().is_none());
+        let shown = format!("{q:?}");
+        assert!(!shown.contains("abc") && !shown.contains("xyz"), "{shown}");
+        let q = CallbackQuery::parse("error=access_denied&state=");
+        assert!(matches!(q.error(), Some(Error::AccessDenied { .. })));
+        assert_eq!(q.state(), None);
+        let q = CallbackQuery::parse("error=invalid_scope&error_description=bad%20scope");
+        assert!(
+            matches!(q.error(), Some(Error::OAuth { ref error, .. }) if error == "invalid_scope")
+        );
+    }
+}

@@ -1,0 +1,132 @@
+//! The token endpoint: code exchange, refresh and revoke, each exactly one attempt.
+
+use serde::Deserialize;
+
+use crate::error::Error;
+use crate::http::{Auth, Body, Call, Http};
+use crate::models::{IncomingWebhook, TokenGuild};
+use crate::route::Route;
+use crate::vocab::scope::Scopes;
+use crate::vocab::secret::{AccessToken, PkceVerifier, RefreshToken};
+
+/// How long an access token lives when Discord's answer omits `expires_in`: 7 days, the value
+/// Discord sends
+/// ([Discord: Access Token Response](https://discord.com/developers/docs/topics/oauth2#authorization-code-grant-access-token-response)).
+pub(crate) const DEFAULT_TOKEN_LIFETIME_SECS: u64 = 604_800;
+
+/// Discord's token response.
+#[derive(Deserialize)]
+pub(crate) struct TokenResponse {
+    pub(crate) access_token: AccessToken,
+    #[serde(default)]
+    pub(crate) token_type: Option<String>,
+    #[serde(default)]
+    pub(crate) expires_in: Option<u64>,
+    #[serde(default)]
+    pub(crate) refresh_token: Option<RefreshToken>,
+    #[serde(default)]
+    pub(crate) scope: Option<String>,
+    #[serde(default)]
+    pub(crate) guild: Option<TokenGuild>,
+    #[serde(default)]
+    pub(crate) webhook: Option<IncomingWebhook>,
+}
+
+impl TokenResponse {
+    pub(crate) fn check(self) -> Result<Self, Error> {
+        match &self.token_type {
+            Some(t) if !t.eq_ignore_ascii_case("bearer") => Err(Error::Decode {
+                route: "/oauth2/token".into(),
+                reason: format!("unexpected token_type `{t}`"),
+            }),
+            _ if self.access_token.is_empty() => Err(Error::Decode {
+                route: "/oauth2/token".into(),
+                reason: "empty access_token".into(),
+            }),
+            _ => Ok(self),
+        }
+    }
+
+    /// When the access token expires (Unix seconds), seen at `now`.
+    pub(crate) fn expires_at(&self, now: u64) -> u64 {
+        now + self.expires_in.unwrap_or(DEFAULT_TOKEN_LIFETIME_SECS)
+    }
+
+    /// The granted scopes; unknown or malformed entries are skipped, never trusted.
+    pub(crate) fn scopes(&self) -> Scopes {
+        self.scope
+            .as_deref()
+            .unwrap_or("")
+            .split_ascii_whitespace()
+            .filter_map(|s| s.parse().ok())
+            .collect()
+    }
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+/// One call to the token endpoint with a form body, client-authenticated, never retried.
+fn token_call(route: Route, pairs: &[(&str, &str)]) -> Call {
+    Call::oauth(route, Body::Form(form(pairs)))
+}
+
+/// `grant_type=authorization_code`. Never retried: a second exchange of the same code fails.
+pub(crate) async fn exchange_code(
+    http: &Http,
+    code: &str,
+    verifier: Option<&PkceVerifier>,
+) -> Result<TokenResponse, Error> {
+    let redirect = http.config().redirect_uri().to_string();
+    let mut pairs = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect.as_str()),
+    ];
+    if let Some(v) = verifier {
+        pairs.push(("code_verifier", v.secret()));
+    }
+    let call = token_call(Route::token(), &pairs);
+    http.send_json::<TokenResponse>(call, Auth::Client)
+        .await?
+        .check()
+}
+
+/// `grant_type=refresh_token`. Never retried: Discord rotates the refresh token, so a second
+/// attempt after the first reached Discord would fail with `invalid_grant`.
+pub(crate) async fn refresh(
+    http: &Http,
+    refresh_token: &RefreshToken,
+) -> Result<TokenResponse, Error> {
+    let call = token_call(
+        Route::token(),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.secret()),
+        ],
+    );
+    http.send_json::<TokenResponse>(call, Auth::Client)
+        .await?
+        .check()
+}
+
+/// Revokes the whole authorization: Discord ends every access and refresh token of the grant,
+/// "regardless of the token and token_type_hint"
+/// ([Discord: Token Revocation](https://discord.com/developers/docs/topics/oauth2#authorization-code-grant-token-revocation-example))
+/// — the user is logged out of this application on every device.
+pub(crate) async fn revoke(
+    http: &Http,
+    token: &str,
+    hint: &str,
+    deadline: tokio::time::Instant,
+) -> Result<(), Error> {
+    let mut call = token_call(
+        Route::revoke(),
+        &[("token", token), ("token_type_hint", hint)],
+    );
+    call.deadline = Some(deadline);
+    http.send(call, Auth::Client).await.map(drop)
+}

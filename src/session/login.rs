@@ -1,0 +1,323 @@
+//! Logging in: [`create_session`](DiscordSession::create_session) starts a login and
+//! remembers it in the pending-login cookie; [`callback`](DiscordSession::callback) checks the
+//! state, exchanges the code and replaces the session.
+
+use super::DiscordSession;
+use super::cookie::Purpose;
+use super::pending::{self, PendingLogin, PendingSlots, is_local_path};
+use super::refresh::record_from_grant;
+use crate::error::{Error, StateError};
+use crate::http::{Auth, Call};
+use crate::models::{IncomingWebhook, TokenGuild, User};
+use crate::oauth::{self, CallbackQuery};
+use crate::ratelimit::Identity;
+use crate::route::Route;
+use crate::store::SessionRecord;
+use crate::vocab::permissions::Permissions;
+use crate::vocab::scope::{Prompt, Scope, Scopes};
+use crate::vocab::secret::{Fingerprint, OAuthState, PkceVerifier};
+
+/// How long a login may stay pending (Discord codes live ~100 s; users are slower).
+pub const PENDING_LIFETIME_SECS: u64 = 600;
+
+/// Options of one login (Flask-Discord's `create_session(scopes, data, prompt, permissions, **params)`).
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct LoginOptions {
+    scopes: Option<Scopes>,
+    data: Option<serde_json::Value>,
+    prompt: Prompt,
+    permissions: Option<Permissions>,
+    params: Vec<(String, String)>,
+    next: Option<String>,
+}
+
+impl LoginOptions {
+    /// Default options: scope `identify`, [`Prompt::None`], no data.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The scopes to request (default: `identify`). Scopes never come from the request's query
+    /// string (Flask-Discord's bug B16).
+    pub fn scopes(mut self, scopes: impl IntoIterator<Item = Scope>) -> Self {
+        self.scopes = Some(scopes.into_iter().collect());
+        self
+    }
+
+    /// Data carried through the login in the encrypted pending cookie and returned by
+    /// [`DiscordSession::callback`] (at most 1 KiB of JSON). Never in the URL.
+    pub fn data(mut self, data: serde_json::Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+
+    /// The consent prompt (default [`Prompt::None`]; passthrough scopes always prompt).
+    pub fn prompt(mut self, prompt: Prompt) -> Self {
+        self.prompt = prompt;
+        self
+    }
+
+    /// Bot permissions for the `bot` scope (the authorize URL's `permissions`).
+    pub fn permissions(mut self, permissions: Permissions) -> Self {
+        self.permissions = Some(permissions);
+        self
+    }
+
+    /// An extra authorize parameter (`guild_id`, `disable_guild_select`, `integration_type`...).
+    /// Reserved keys ([`RESERVED_PARAMS`](crate::oauth::RESERVED_PARAMS)) are refused by
+    /// `create_session`.
+    pub fn param(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.params.push((key.into(), value.into()));
+        self
+    }
+
+    /// Where to send the user after the callback. Local paths only; anything else is ignored.
+    pub fn next(mut self, next: impl Into<String>) -> Self {
+        self.next = Some(next.into());
+        self
+    }
+}
+
+/// What a successful callback returns.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Callback {
+    /// The `data` given to `create_session`, and nothing else.
+    pub data: Option<serde_json::Value>,
+    /// The local path to continue to (`/` when none was given).
+    pub next: String,
+    /// The logged-in user, when the `identify` scope was granted.
+    pub user: Option<User>,
+    /// The guild the bot was added to (bot flow). Returned, never stored.
+    pub guild: Option<TokenGuild>,
+    /// The incoming webhook created (`webhook.incoming`), with its token. Returned, never stored.
+    pub webhook: Option<IncomingWebhook>,
+    /// The scopes Discord granted.
+    pub scopes: Scopes,
+}
+
+impl DiscordSession {
+    /// The pending logins of this browser (none for a missing, forged or undecodable cookie).
+    fn read_pending(&self) -> PendingSlots {
+        let sessions = self.sessions();
+        self.inner
+            .pending_cookie
+            .as_deref()
+            .and_then(|raw| {
+                sessions
+                    .keys
+                    .open(Purpose::Pending, &sessions.policy.pending_cookie, raw)
+            })
+            .and_then(|(bytes, _)| PendingSlots::decode(&bytes))
+            .unwrap_or_default()
+    }
+
+    /// Writes the pending-login cookie (cleared when no login is pending). Browsers drop a
+    /// cookie over 4 KiB (and `open` refuses one): the oldest logins give way until it fits.
+    fn write_pending(&self, mut slots: PendingSlots) {
+        let sessions = self.sessions();
+        let name = &sessions.policy.pending_cookie;
+        if slots.slots.is_empty() {
+            self.clear_cookie(name);
+            return;
+        }
+        loop {
+            let sealed = sessions.keys.seal(Purpose::Pending, name, &slots.encode());
+            if sealed.len() + name.len() <= pending::MAX_COOKIE_BYTES || slots.slots.len() <= 1 {
+                self.push_cookie(name, &sealed, PENDING_LIFETIME_SECS);
+                return;
+            }
+            slots.slots.remove(0);
+        }
+    }
+
+    /// Starts a login (Flask-Discord's `create_session`): remembers state, PKCE verifier, `next`
+    /// and `data` in the encrypted pending-login cookie and returns the Discord authorize URL to
+    /// redirect to (302).
+    ///
+    /// ```no_run
+    /// # fn f(session: discord_oauth::DiscordSession) -> Result<(), discord_oauth::Error> {
+    /// use discord_oauth::{LoginOptions, Scope};
+    /// let url = session.create_session(LoginOptions::new().scopes([Scope::Identify, Scope::Guilds]).next("/me"))?;
+    /// // answer 302 with `Location: url`, and the session's Set-Cookie values
+    /// # let _ = url; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a reserved `param` or oversized `data`.
+    pub fn create_session(&self, options: LoginOptions) -> Result<url::Url, Error> {
+        oauth::check_extra_params(&options.params)?;
+        let scopes = options
+            .scopes
+            .unwrap_or_else(|| Scopes::from(Scope::Identify));
+        if scopes.is_empty() {
+            return Err(Error::InvalidRequest(
+                "at least one scope is required".into(),
+            ));
+        }
+        let data = match &options.data {
+            Some(v) => {
+                // A `serde_json::Value` always serializes.
+                let s = v.to_string();
+                if s.len() > pending::MAX_DATA_LEN {
+                    return Err(Error::InvalidRequest(format!(
+                        "login data must be at most {} bytes of JSON",
+                        pending::MAX_DATA_LEN
+                    )));
+                }
+                Some(s)
+            }
+            None => None,
+        };
+        let pkce = !scopes.iter().any(Scope::forbids_pkce);
+        let verifier = pkce.then(PkceVerifier::random);
+        let state = OAuthState::random();
+        let now = self.now();
+        let url = oauth::authorize_url(
+            self.sessions().config(),
+            &oauth::AuthorizeParams {
+                scopes: &scopes,
+                state: &state,
+                verifier: verifier.as_ref(),
+                prompt: options.prompt,
+                permissions: options.permissions,
+                extra: &options.params,
+            },
+        );
+        let mut slots = self.read_pending();
+        slots.push(
+            PendingLogin {
+                state,
+                verifier,
+                next: options.next.filter(|n| is_local_path(n)),
+                data,
+                scopes: scopes.to_string(),
+                created_at: now,
+            },
+            now,
+            PENDING_LIFETIME_SECS,
+        );
+        self.write_pending(slots);
+        Ok(url)
+    }
+
+    /// Completes a login (Flask-Discord's `callback`) from the callback's query string: checks
+    /// the state, exchanges the code (with the PKCE verifier), replaces the session and returns
+    /// the caller's `data`.
+    ///
+    /// ```no_run
+    /// # async fn f(session: discord_oauth::DiscordSession, query: &str) -> Result<(), discord_oauth::Error> {
+    /// let done = session.callback(query).await?;
+    /// // answer 302 to `done.next`, with the session's Set-Cookie values
+    /// # let _ = done; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::AccessDenied`] when the user pressed Cancel; [`Error::InvalidState`] (no token
+    /// request is sent); [`Error::OAuth`] for a bad code; upstream failures.
+    pub async fn callback(&self, query: &str) -> Result<Callback, Error> {
+        let query = CallbackQuery::parse(query);
+        let now = self.now();
+        let pending = self.take_pending(&query, now).await?;
+        let Some(code) = query.code() else {
+            return Err(Error::InvalidRequest("the callback has no code".into()));
+        };
+        let token =
+            oauth::exchange_code(self.sessions().http(), code, pending.verifier.as_ref()).await?;
+        let guild = token.guild.clone();
+        let webhook = token.webhook.clone();
+        let mut record = record_from_grant(token, None, now);
+        if record.scopes.is_empty() {
+            record.scopes = pending.scopes.parse().unwrap_or_default();
+        }
+        let user = self.fetch_login_user(&mut record).await;
+        // Replace any previous session of this browser: new id, old one ended.
+        if let Some(old) = self.record().await.ok().flatten() {
+            self.end_locally(&old).await;
+        }
+        self.save_record(&record, None).await?;
+        if let Some(u) = &user {
+            crate::cache::seed_user(
+                self.sessions().cache(),
+                self.sessions().cache_ttls(),
+                &record.id,
+                u,
+                now,
+            )
+            .await;
+        }
+        Ok(Callback {
+            data: pending.data.and_then(|s| serde_json::from_str(&s).ok()),
+            next: pending.next.unwrap_or_else(|| "/".to_owned()),
+            user,
+            guild,
+            webhook,
+            scopes: record.scopes,
+        })
+    }
+
+    /// The pending login the callback's state names, used up whatever happens next; fails
+    /// with Discord's error, or [`Error::InvalidState`] for a missing, forged, expired or
+    /// reused state.
+    async fn take_pending(&self, query: &CallbackQuery, now: u64) -> Result<PendingLogin, Error> {
+        let mut slots = self.read_pending();
+        let taken = query.state().and_then(|s| slots.take(s));
+        if taken.is_some() {
+            self.write_pending(slots);
+        }
+        if let Some(error) = query.error() {
+            return Err(error);
+        }
+        let Some(state) = query.state() else {
+            return Err(Error::InvalidState(StateError::Missing));
+        };
+        let Some(pending) = taken else {
+            return Err(Error::InvalidState(StateError::Mismatch));
+        };
+        if pending.created_at + PENDING_LIFETIME_SECS <= now || pending.created_at > now + 60 {
+            return Err(Error::InvalidState(StateError::Expired));
+        }
+        if query.code().is_none() {
+            return Err(Error::InvalidRequest("the callback has no code".into()));
+        }
+        let fresh = self
+            .sessions()
+            .consumed
+            .consume(
+                Fingerprint::of(state).as_bytes(),
+                pending.created_at + PENDING_LIFETIME_SECS,
+                now,
+            )
+            .await?;
+        if !fresh {
+            return Err(Error::InvalidState(StateError::Reused));
+        }
+        Ok(pending)
+    }
+
+    /// The user of a new login (`identify` granted), fetched once to know their id; a failure
+    /// is logged and the login goes on without it.
+    async fn fetch_login_user(&self, record: &mut SessionRecord) -> Option<User> {
+        if !record.scopes.contains(&Scope::Identify) {
+            return None;
+        }
+        let mut call = Call::api(Route::current_user());
+        call.identity = Identity::Token(Fingerprint::of(record.access_token.secret()).short());
+        match self
+            .sessions()
+            .http()
+            .send_json::<User>(call, Auth::Bearer(&record.access_token))
+            .await
+        {
+            Ok(user) => {
+                record.user_id = Some(user.id.get());
+                Some(user)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not fetch the user after login; continuing without");
+                None
+            }
+        }
+    }
+}

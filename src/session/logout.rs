@@ -1,0 +1,74 @@
+//! Logging out: [`revoke`](DiscordSession::revoke) ends the grant at Discord too,
+//! [`logout_local`](DiscordSession::logout_local) only this browser's session.
+
+use super::DiscordSession;
+use crate::cache::forget_authorization;
+use crate::oauth;
+use crate::store::SessionRecord;
+
+impl DiscordSession {
+    /// Logs out (Flask-Discord's `revoke`): clears the session locally and marks it revoked at
+    /// once, then asks Discord to revoke the grant, best effort within a short timeout.
+    ///
+    /// Discord's revoke ends the user's authorization of this application **on every
+    /// device**; use [`logout_local`](Self::logout_local) to end only this browser's session.
+    /// Returns whether Discord confirmed the revoke; the local logout happens regardless.
+    ///
+    /// ```no_run
+    /// # async fn f(session: discord_oauth::DiscordSession) {
+    /// let confirmed = session.revoke().await;
+    /// # let _ = confirmed; }
+    /// ```
+    pub async fn revoke(&self) -> bool {
+        let Some(record) = self.record().await.ok().flatten() else {
+            self.clear_cookie(&self.policy().session_cookie);
+            return false;
+        };
+        self.end_locally(&record).await;
+        let deadline = tokio::time::Instant::now() + self.policy().revoke_timeout;
+        let (token, hint) = match &record.refresh_token {
+            Some(rt) => (rt.secret(), "refresh_token"),
+            None => (record.access_token.secret(), "access_token"),
+        };
+        match oauth::revoke(self.sessions().http(), token, hint, deadline).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "revoking the grant at Discord failed; the local session is ended anyway");
+                false
+            }
+        }
+    }
+
+    /// Ends this browser's session only; the Discord grant stays (other devices keep working).
+    ///
+    /// ```no_run
+    /// # async fn f(session: discord_oauth::DiscordSession) {
+    /// session.logout_local().await;
+    /// # }
+    /// ```
+    pub async fn logout_local(&self) {
+        if let Some(record) = self.record().await.ok().flatten() {
+            self.end_locally(&record).await;
+        } else {
+            self.clear_cookie(&self.policy().session_cookie);
+        }
+    }
+
+    /// Deletes the record, adds its id to the revocation list, clears the cookie and the
+    /// cached data of this authorization.
+    pub(super) async fn end_locally(&self, record: &SessionRecord) {
+        let sessions = self.sessions();
+        let until = record.created_at + self.policy().absolute_lifetime;
+        if let Err(e) = sessions.revocations.revoke(&record.id, until).await {
+            tracing::warn!(error = %e, "could not record the session revocation");
+        }
+        if let super::Storage::Server(store) = &sessions.storage
+            && let Err(e) = store.delete(&record.id).await
+        {
+            tracing::warn!(error = %e, "could not delete the session record");
+        }
+        forget_authorization(sessions.cache(), record.id, record.user_id).await;
+        self.clear_cookie(&self.policy().session_cookie);
+        self.set_loaded(None).await;
+    }
+}

@@ -1,0 +1,246 @@
+//! In-memory stores for one process: [`MemoryTokenStore`], [`MemoryRevocationList`] and
+//! [`MemoryConsumedStates`], bounded and pruned as they grow, with expiry on a [`Clock`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use super::{ConsumedStates, RevocationList, SessionId, SessionRecord, StoreError, TokenStore};
+use crate::vocab::BoxFuture;
+use crate::vocab::clock::{self, Clock};
+
+/// Records in process memory, by id. Entries expire after
+/// their TTL and the map is pruned as it grows.
+#[derive(Debug)]
+pub struct MemoryTokenStore {
+    records: RwLock<HashMap<SessionId, (SessionRecord, u64)>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for MemoryTokenStore {
+    fn default() -> Self {
+        Self::with_clock(clock::system())
+    }
+}
+
+impl MemoryTokenStore {
+    /// An empty store on the system clock.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty store whose expiry follows `clock`.
+    #[must_use]
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            records: RwLock::default(),
+            clock,
+        }
+    }
+
+    fn now(&self) -> u64 {
+        self.clock.unix_now()
+    }
+
+    /// Number of live records.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        let now = self.now();
+        read(&self.records)
+            .values()
+            .filter(|(_, exp)| *exp > now)
+            .count()
+    }
+
+    /// Whether the store holds no live record.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl TokenStore for MemoryTokenStore {
+    fn save<'a>(
+        &'a self,
+        record: &'a SessionRecord,
+        expected_version: Option<u64>,
+        ttl_secs: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let now = self.now();
+        let mut map = write(&self.records);
+        let current = map
+            .get(&record.id)
+            .filter(|(_, exp)| *exp > now)
+            .map(|(r, _)| r.version);
+        let result = if current == expected_version {
+            if map.len() > 1024 && map.len().is_power_of_two() {
+                map.retain(|_, (_, exp)| *exp > now);
+            }
+            map.insert(record.id, (record.clone(), now.saturating_add(ttl_secs)));
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        };
+        Box::pin(std::future::ready(result))
+    }
+
+    fn load<'a>(
+        &'a self,
+        id: &'a SessionId,
+    ) -> BoxFuture<'a, Result<Option<SessionRecord>, StoreError>> {
+        let now = self.now();
+        let found = read(&self.records)
+            .get(id)
+            .filter(|(_, exp)| *exp > now)
+            .map(|(r, _)| r.clone());
+        Box::pin(std::future::ready(Ok(found)))
+    }
+
+    fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<(), StoreError>> {
+        write(&self.records).remove(id);
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+/// In-memory [`RevocationList`], pruned of expired entries as it grows.
+#[derive(Debug)]
+pub struct MemoryRevocationList {
+    revoked: RwLock<HashMap<SessionId, u64>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for MemoryRevocationList {
+    fn default() -> Self {
+        Self::with_clock(clock::system())
+    }
+}
+
+impl MemoryRevocationList {
+    /// An empty list on the system clock.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty list whose pruning follows `clock`.
+    #[must_use]
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            revoked: RwLock::default(),
+            clock,
+        }
+    }
+
+    /// Number of entries held (live or not yet pruned).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        read(&self.revoked).len()
+    }
+
+    /// Whether the list is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl RevocationList for MemoryRevocationList {
+    fn revoke<'a>(
+        &'a self,
+        id: &'a SessionId,
+        until: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let mut map = write(&self.revoked);
+        if map.len() >= 4096 && map.len().is_power_of_two() {
+            let now = self.clock.unix_now();
+            map.retain(|_, exp| *exp > now);
+        }
+        map.insert(*id, until);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn is_revoked<'a>(
+        &'a self,
+        id: &'a SessionId,
+        now: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let hit = read(&self.revoked)
+            .get(id)
+            .is_some_and(|until| *until > now);
+        Box::pin(std::future::ready(Ok(hit)))
+    }
+}
+
+/// In-memory [`ConsumedStates`], bounded: expired entries are dropped first; when full of live
+/// entries the oldest goes (it is the closest to expiry, and its pending cookie too).
+#[derive(Debug)]
+pub struct MemoryConsumedStates {
+    inner: Mutex<ConsumedInner>,
+    capacity: usize,
+}
+
+#[derive(Debug, Default)]
+struct ConsumedInner {
+    seen: HashMap<[u8; 16], u64>,
+    order: std::collections::VecDeque<[u8; 16]>,
+}
+
+impl MemoryConsumedStates {
+    /// A set holding at most `capacity` live states.
+    #[must_use]
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            inner: Mutex::default(),
+            capacity: capacity.max(1),
+        }
+    }
+}
+
+impl Default for MemoryConsumedStates {
+    fn default() -> Self {
+        Self::new(100_000)
+    }
+}
+
+impl ConsumedStates for MemoryConsumedStates {
+    fn consume<'a>(
+        &'a self,
+        state_hash: &'a [u8; 16],
+        until: u64,
+        now: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let mut g = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let inner = &mut *g;
+        while let Some(front) = inner.order.front().copied() {
+            let expired = inner.seen.get(&front).is_none_or(|exp| *exp <= now);
+            if expired || inner.seen.len() >= self.capacity {
+                inner.order.pop_front();
+                inner.seen.remove(&front);
+            } else {
+                break;
+            }
+        }
+        let fresh = match inner.seen.get(state_hash) {
+            Some(exp) if *exp > now => false,
+            _ => {
+                inner.seen.insert(*state_hash, until);
+                inner.order.push_back(*state_hash);
+                true
+            }
+        };
+        Box::pin(std::future::ready(Ok(fresh)))
+    }
+}

@@ -1,0 +1,286 @@
+//! Session storage seams, all keyed by [`SessionId`]: the [`SessionRecord`], the
+//! [`TokenStore`] trait (Flask-Discord's `save_authorization_token` /
+//! `get_authorization_token` override point), the [`RevocationList`] of logged-out sessions and
+//! the [`ConsumedStates`] set of used login states, with in-memory implementations and, with the
+//! `redis` feature, Redis ones.
+//!
+//! A store only keeps records by id. What the session cookie carries is the session layer's
+//! decision alone: by default (no store configured) the whole record, sealed with AES-256-GCM,
+//! so the server keeps nothing; with a store, only the sealed session id. Either way no token is
+//! ever readable in the browser.
+//!
+//! Owns: the record, its binary encoding, the store traits and their memory and Redis
+//! implementations. Imports the vocabulary only; must not import sessions, the pipeline or a web
+//! framework.
+
+mod memory;
+#[cfg(feature = "redis")]
+mod redis;
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+pub use memory::{MemoryConsumedStates, MemoryRevocationList, MemoryTokenStore};
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis::{DEFAULT_REDIS_PREFIX, RedisConsumedStates, RedisRevocationList, RedisTokenStore};
+
+use crate::vocab::BoxFuture;
+use crate::vocab::scope::Scopes;
+use crate::vocab::secret::{AccessToken, RefreshToken};
+
+/// A random 128-bit session id. Replaced on every login.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SessionId(pub [u8; 16]);
+
+impl SessionId {
+    /// A new random id.
+    #[must_use]
+    pub fn random() -> Self {
+        Self(crate::vocab::secret::random_bytes())
+    }
+}
+
+impl fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Only a prefix: enough to correlate logs, useless to an attacker.
+        write!(
+            f,
+            "SessionId({:02x}{:02x}{:02x}{:02x}…)",
+            self.0[0], self.0[1], self.0[2], self.0[3]
+        )
+    }
+}
+
+/// What a logged-in session holds.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SessionRecord {
+    /// The session id (new on every login).
+    pub id: SessionId,
+    /// Incremented on every save; stores compare it to refuse lost updates.
+    pub version: u64,
+    /// The user's access token.
+    pub access_token: AccessToken,
+    /// The user's refresh token (Discord rotates it on every refresh).
+    pub refresh_token: Option<RefreshToken>,
+    /// The scopes Discord actually granted (from the token response, not the request).
+    #[serde(with = "scopes_as_str")]
+    pub scopes: Scopes,
+    /// The Discord user id, once known.
+    pub user_id: Option<u64>,
+    /// When the access token expires (Unix seconds).
+    pub expires_at: u64,
+    /// When the user logged in (Unix seconds): the absolute lifetime counts from here.
+    pub created_at: u64,
+    /// When the session was last seen (Unix seconds, coarse): the idle lifetime counts from here.
+    pub seen_at: u64,
+}
+
+/// `Scopes` as one space-separated string, for non-self-describing formats (postcard) whose
+/// deserializers cannot "accept a string or an array".
+mod scopes_as_str {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::vocab::scope::Scopes;
+
+    pub(super) fn serialize<S: Serializer>(scopes: &Scopes, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(scopes)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Scopes, D::Error> {
+        let raw = String::deserialize(d)?;
+        raw.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A store failure.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The record changed since it was loaded (compare-and-swap failed).
+    #[error("the session record was changed concurrently")]
+    Conflict,
+    /// The backend failed; the cause is the backend's own error.
+    #[error("the session store backend failed")]
+    Backend(#[source] Arc<dyn std::error::Error + Send + Sync>),
+    /// Stored bytes could not be decoded.
+    #[error("undecodable session record")]
+    Decode,
+}
+
+impl StoreError {
+    /// A backend failure caused by `cause`.
+    pub fn backend(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Backend(Arc::new(cause))
+    }
+}
+
+/// Compares kinds, and backend failures by their message.
+impl PartialEq for StoreError {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Conflict, Self::Conflict) | (Self::Decode, Self::Decode) => true,
+            (Self::Backend(a), Self::Backend(b)) => a.to_string() == b.to_string(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for StoreError {}
+
+/// Where session records live, by [`SessionId`]: a database, Redis, memory.
+///
+/// `expected_version` makes `save` a compare-and-swap: `Some(v)` succeeds only if the stored
+/// record's version is still `v`; `None` creates a new session and fails if the id is taken.
+/// A failed swap is [`StoreError::Conflict`]. A record past its TTL counts as absent.
+///
+/// # A complete custom store
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
+/// use discord_oauth::BoxFuture;
+/// use discord_oauth::store::{SessionId, SessionRecord, StoreError, TokenStore};
+///
+/// /// Records in a map, as a database table `sessions(id, version, record, expires_at)` would be.
+/// #[derive(Debug, Default)]
+/// struct MapStore {
+///     rows: Mutex<HashMap<SessionId, SessionRecord>>,
+/// }
+///
+/// impl TokenStore for MapStore {
+///     fn save<'a>(
+///         &'a self,
+///         record: &'a SessionRecord,
+///         expected_version: Option<u64>,
+///         _ttl_secs: u64, // a database would store `now + ttl_secs` and ignore expired rows
+///     ) -> BoxFuture<'a, Result<(), StoreError>> {
+///         let mut rows = self.rows.lock().unwrap();
+///         let current = rows.get(&record.id).map(|r| r.version);
+///         let result = if current == expected_version {
+///             rows.insert(record.id, record.clone());
+///             Ok(())
+///         } else {
+///             Err(StoreError::Conflict)
+///         };
+///         Box::pin(std::future::ready(result))
+///     }
+///
+///     fn load<'a>(
+///         &'a self,
+///         id: &'a SessionId,
+///     ) -> BoxFuture<'a, Result<Option<SessionRecord>, StoreError>> {
+///         let found = self.rows.lock().unwrap().get(id).cloned();
+///         Box::pin(std::future::ready(Ok(found)))
+///     }
+///
+///     fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<(), StoreError>> {
+///         self.rows.lock().unwrap().remove(id);
+///         Box::pin(std::future::ready(Ok(())))
+///     }
+/// }
+///
+/// # fn main() -> Result<(), discord_oauth::Error> {
+/// # let config = discord_oauth::Config::builder().client_id(1).client_secret("s")
+/// #     .redirect_uri("http://127.0.0.1:5000/callback").build()?;
+/// let discord = discord_oauth::DiscordOAuth::builder(config)
+///     .token_store(std::sync::Arc::new(MapStore::default()))
+///     .build()?;
+/// # let _ = discord; Ok(()) }
+/// ```
+///
+/// A real database store runs the compare-and-swap as one statement
+/// (`UPDATE ... SET record = $1, version = $2 WHERE id = $3 AND version = $4`, and an
+/// `INSERT` that fails on a taken id for `None`), and maps driver errors with
+/// [`StoreError::backend`].
+pub trait TokenStore: Send + Sync + fmt::Debug + 'static {
+    /// Persists `record` under `record.id` for `ttl_secs`, if the stored version is still
+    /// `expected_version` (`None`: no live record has this id).
+    fn save<'a>(
+        &'a self,
+        record: &'a SessionRecord,
+        expected_version: Option<u64>,
+        ttl_secs: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Loads the live record of `id` (`None`: unknown or expired).
+    fn load<'a>(
+        &'a self,
+        id: &'a SessionId,
+    ) -> BoxFuture<'a, Result<Option<SessionRecord>, StoreError>>;
+
+    /// Deletes the record (logout).
+    fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<(), StoreError>>;
+}
+
+/// Compact binary encoding of a record (postcard): the sealed cookie's content when no store
+/// is configured, and the stored bytes of the Redis store.
+pub(crate) fn encode_record(record: &SessionRecord) -> Vec<u8> {
+    // A record is plain data (strings, numbers, fixed arrays): postcard cannot fail on it.
+    postcard::to_allocvec(record).unwrap_or_default()
+}
+
+/// Decodes [`encode_record`]'s output.
+pub(crate) fn decode_record(bytes: &[u8]) -> Result<SessionRecord, StoreError> {
+    postcard::from_bytes(bytes).map_err(|_| StoreError::Decode)
+}
+
+/// Sessions that logged out: a cookie naming one gets 401 without asking Discord, even if the
+/// browser (or a thief) replays it.
+///
+/// The default, [`MemoryRevocationList`], lives in one process: with sessions in the cookie (no store)
+/// and several processes (or after a restart), a cookie ended by
+/// [`logout_local`](crate::DiscordSession::logout_local) is accepted again elsewhere until it
+/// expires. [`revoke`](crate::DiscordSession::revoke) also ends the grant at Discord, which
+/// bounds that to a cached page; deployments with more than one process should share a
+/// `RevocationList` (a database or Redis set with a TTL).
+pub trait RevocationList: Send + Sync + fmt::Debug + 'static {
+    /// Marks `id` revoked until `until` (Unix seconds; the session's absolute expiry).
+    fn revoke<'a>(&'a self, id: &'a SessionId, until: u64)
+    -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Whether `id` is revoked at `now`. Called on every authenticated request: keep it cheap.
+    fn is_revoked<'a>(
+        &'a self,
+        id: &'a SessionId,
+        now: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+}
+
+/// States already accepted at a callback: a state is accepted once, even when the pending-login
+/// cookie that carries it is replayed.
+pub trait ConsumedStates: Send + Sync + fmt::Debug + 'static {
+    /// Records `state_hash` as used until `until`; `Ok(true)` if it was not used before.
+    fn consume<'a>(
+        &'a self,
+        state_hash: &'a [u8; 16],
+        until: u64,
+        now: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_round_trips_through_the_binary_encoding() {
+        let record = SessionRecord {
+            id: SessionId::random(),
+            version: 3,
+            access_token: AccessToken::new("at"),
+            refresh_token: Some(RefreshToken::new("rt")),
+            scopes: "identify email guilds".parse().unwrap(),
+            user_id: Some(80_351_110_224_678_912),
+            expires_at: 10,
+            created_at: 1,
+            seen_at: 2,
+        };
+        let bytes = encode_record(&record);
+        assert_eq!(decode_record(&bytes).unwrap(), record);
+        assert!(decode_record(&bytes[..bytes.len() - 1]).is_err());
+    }
+}
