@@ -1,5 +1,5 @@
 //! The discord-oauth demo app: "Log in with Discord" with an axum server, following
-//! `shared/CONTRACT.md` (every variable, route and status).
+//! the demo's HTTP contract (every variable, route and status; see README.md, "Use a real Discord application").
 //!
 //! ```sh
 //! cargo run --example demo            # offline: starts the built-in fake Discord
@@ -49,10 +49,10 @@ use discord_oauth_mock::MockDiscord;
 use serde::Serialize;
 use sha2::Digest as _;
 
-/// Default listen address (CONTRACT.md).
+/// Default listen address (README.md, "Use a real Discord application").
 pub const DEFAULT_BIND: &str = "127.0.0.1:5000";
 
-/// The scopes the demo asks for (CONTRACT.md, `GET /login`).
+/// The scopes the demo asks for (README.md, "Use a real Discord application"; `GET /login`).
 const SCOPES: [Scope; 5] = [
     Scope::Identify,
     Scope::Email,

@@ -1,4 +1,4 @@
-//! Configuration: the seed's config keys (`DISCORD_CLIENT_ID`, `DISCORD_CLIENT_SECRET`,
+//! Configuration: Flask-Discord's config keys (`DISCORD_CLIENT_ID`, `DISCORD_CLIENT_SECRET`,
 //! `DISCORD_REDIRECT_URI`, `DISCORD_BOT_TOKEN`, `DISCORD_USERS_CACHE_MAX_LIMIT`) plus what a
 //! production client needs: where Discord and its CDN live (so a fake can stand in), a proxy,
 //! one overall deadline per call, the User-Agent and the [`Clock`].
@@ -20,9 +20,10 @@ pub const DEFAULT_BASE_URL: &str = "https://discord.com";
 /// Discord's CDN for avatars, banners and icons.
 pub const DEFAULT_CDN_URL: &str = "https://cdn.discordapp.com";
 /// The REST API version this crate speaks. Unversioned `/api` routes to the deprecated v6
-/// (discord-api.md §0, `developers/reference.mdx`), so every call is pinned to v10.
+/// ([Discord: API Versioning](https://discord.com/developers/docs/reference#api-versioning)), so
+/// every call is pinned to v10.
 pub const API_VERSION: u8 = 10;
-/// The default size of the users cache (the seed's `DISCORD_USERS_CACHE_MAX_LIMIT`).
+/// The default size of the users cache (Flask-Discord's `DISCORD_USERS_CACHE_MAX_LIMIT`).
 pub const DEFAULT_USERS_CACHE_MAX_LIMIT: u64 = 100;
 /// The shortest `SECRET_KEY` accepted, in bytes: the session keys are derived from it with HKDF,
 /// so it must carry at least 256 bits of entropy.
@@ -53,7 +54,7 @@ impl ConfigError {
     }
 }
 
-/// An HTTP(S) forward proxy for every call to Discord (the seed's `proxy` and `proxy_auth`).
+/// An HTTP(S) forward proxy for every call to Discord (Flask-Discord's `proxy` and `proxy_auth`).
 #[derive(Clone)]
 pub struct ProxyConfig {
     /// The proxy URL, e.g. `http://proxy.internal:3128`.
@@ -133,7 +134,7 @@ impl Config {
     }
 
     /// Like [`from_env`](Self::from_env) but reads keys through `lookup` (for tests and for
-    /// frameworks with their own config maps, like the seed's `app.config`).
+    /// frameworks with their own config maps, like Flask-Discord's `app.config`).
     ///
     /// # Errors
     /// A [`ConfigError`] naming the first missing or malformed key.
@@ -227,7 +228,8 @@ impl Config {
         &self.inner.api_base
     }
 
-    /// `{base}/oauth2/authorize` (no `/api`: discord-api.md §1.1).
+    /// `{base}/oauth2/authorize` (no `/api`:
+    /// [Discord: OAuth2 URLs](https://discord.com/developers/docs/topics/oauth2#shared-resources-oauth2-urls)).
     #[must_use]
     pub fn authorize_url(&self) -> &Url {
         &self.inner.authorize_url
@@ -368,13 +370,13 @@ impl ConfigBuilder {
         self
     }
 
-    /// A forward proxy for every call (the seed's `proxy`). Credentials may be in the URL.
+    /// A forward proxy for every call (Flask-Discord's `proxy`). Credentials may be in the URL.
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
         self.proxy_url = Some(url.into());
         self
     }
 
-    /// Basic credentials for the proxy (the seed's `proxy_auth`).
+    /// Basic credentials for the proxy (Flask-Discord's `proxy_auth`).
     pub fn proxy_auth(
         mut self,
         username: impl Into<String>,
@@ -397,7 +399,8 @@ impl ConfigBuilder {
     }
 
     /// Overrides the User-Agent. Discord requires the form `DiscordBot ($url, $version)`
-    /// (discord-api.md §0); anything else is rejected by `build`.
+    /// ([Discord: User Agent](https://discord.com/developers/docs/reference#user-agent)); anything
+    /// else is rejected by `build`.
     pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
         self.user_agent = Some(ua.into());
         self
@@ -560,7 +563,8 @@ impl ConfigBuilder {
 }
 
 /// `DiscordBot (https://github.com/discord-oauth/discord-oauth, 0.1.0)`: the form Discord requires
-/// (`developers/reference.mdx#user-agent`); a bad User-Agent can get a Cloudflare block (40333).
+/// ([Discord: User Agent](https://discord.com/developers/docs/reference#user-agent)); a bad
+/// User-Agent can get a Cloudflare block (40333).
 #[must_use]
 pub fn default_user_agent() -> String {
     format!(

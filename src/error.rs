@@ -8,10 +8,10 @@
 //! data (Flask-Discord's bug B6). Each variant knows the HTTP status a web app should answer with
 //! ([`Error::status`]); the `axum` feature renders it as a response.
 //!
-//! | seed exception | here |
+//! | Flask-Discord exception | here |
 //! |---|---|
 //! | `HttpException` | [`Error`] itself (every variant) |
-//! | `RateLimited(json, headers)` | [`Error::RateLimited`]; `retry_after` is a [`Duration`] built from Discord's **float seconds** (the seed's docs say milliseconds, which was API v6) |
+//! | `RateLimited(json, headers)` | [`Error::RateLimited`]; `retry_after` is a [`Duration`] built from Discord's **float seconds** (Flask-Discord's docs say milliseconds, which was API v6) |
 //! | `Unauthorized` | [`Error::Unauthorized`] (the *user's* token); a bad bot token is [`Error::BotUnauthorized`] |
 //! | `AccessDenied` | [`Error::AccessDenied`] |
 
@@ -86,7 +86,7 @@ impl RateLimitScope {
 #[non_exhaustive]
 pub enum Error {
     /// The user has no session, or their Discord authorization is no longer good (expired,
-    /// revoked, logged out). The seed's `Unauthorized`.
+    /// revoked, logged out). Flask-Discord's `Unauthorized`.
     #[error("not authorized with Discord (no session, or the authorization ended)")]
     Unauthorized,
 
@@ -103,7 +103,7 @@ pub enum Error {
     #[error("no bot token is configured (DISCORD_BOT_TOKEN)")]
     NoBotToken,
 
-    /// Rate limited, and the wait could not fit in the call's deadline. The seed's `RateLimited`.
+    /// Rate limited, and the wait could not fit in the call's deadline. Flask-Discord's `RateLimited`.
     #[error("rate limited by Discord; retry after {:.3} s", retry_after.as_secs_f64())]
     RateLimited {
         /// How long to wait, from `retry_after` (float seconds) or `Retry-After`.

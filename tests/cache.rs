@@ -1,5 +1,5 @@
 //! The users cache against the fake Discord: hits after login, a user-supplied cache, bound
-//! and TTLs, coalescing, the fresh bypass, seed parity, and never a stale or foreign user.
+//! and TTLs, coalescing, the fresh bypass, Flask-Discord parity, and never a stale or foreign user.
 mod common;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,4 +1,5 @@
-//! The demo app (examples/demo.rs) against `shared/CONTRACT.md`: every route and status, on
+//! The demo app (examples/demo.rs) against the demo's HTTP contract (README.md, "Use a real Discord
+//! application"): every route and status, on
 //! loopback, with the fake Discord. Each test starts its own demo and fake Discord.
 
 #[path = "../examples/demo.rs"]

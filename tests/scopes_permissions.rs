@@ -1,9 +1,11 @@
-//! Scopes, prompt and permissions: exact strings, injection rejection, seed-name mapping, serde.
+//! Scopes, prompt and permissions: exact strings, injection rejection, Flask-Discord name mapping, serde.
 
 use discord_oauth::permissions::Permissions;
 use discord_oauth::scope::{InvalidScope, Prompt, SEED_SCOPE_NAMES, Scope, Scopes};
 
-/// The 29 official scopes of discord-api.md §1.8 plus the three Social SDK ones.
+/// The 29 official scopes of
+/// [Discord: OAuth2 Scopes](https://discord.com/developers/docs/topics/oauth2#shared-resources-oauth2-scopes)
+/// plus the three Social SDK ones.
 const OFFICIAL: [&str; 32] = [
     "activities.read",
     "activities.write",
@@ -162,7 +164,7 @@ fn seed_scope_names_map_to_todays_strings() {
         "gdm.join"
     );
     assert_eq!(Scope::from_seed_name("NOPE"), None);
-    // The seed's duplicated READ_RPC_VOICE: first is read, second is write.
+    // Flask-Discord's duplicated READ_RPC_VOICE: first is read, second is write.
     let rpc_voice: Vec<&Scope> = SEED_SCOPE_NAMES
         .iter()
         .filter(|(n, _)| *n == "READ_RPC_VOICE")
@@ -170,7 +172,7 @@ fn seed_scope_names_map_to_todays_strings() {
         .collect();
     assert_eq!(rpc_voice, [&Scope::RpcVoiceRead, &Scope::RpcVoiceWrite]);
     assert_eq!(rpc_voice[1].as_str(), "rpc.voice.write");
-    // Every seed member named in the seed file has a row.
+    // Every Flask-Discord member named in the Flask-Discord API reference file has a row.
     if let Ok(seed) = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../shared/seeds/flask-discord-api-reference.txt"

@@ -1,4 +1,4 @@
-//! Every item of the seed (Flask-Discord's API reference) has a row in the seed-to-Rust table
+//! Every item of Flask-Discord's API reference has a row in the Flask-Discord-to-Rust table
 //! (`src/docs/seed_map.md`, part of the crate docs).
 
 use std::path::Path;
@@ -11,7 +11,7 @@ fn ident(s: &str) -> bool {
         && !s.starts_with(|c: char| c.is_ascii_digit())
 }
 
-/// Items of the seed: classes, their constructor parameters, methods, properties, attributes,
+/// Items of Flask-Discord: classes, their constructor parameters, methods, properties, attributes,
 /// comparison operators, the decorator, the exceptions and the config keys.
 fn seed_items(seed: &str) -> Vec<String> {
     let lines: Vec<&str> = seed.lines().map(str::trim).collect();

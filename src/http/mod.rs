@@ -35,7 +35,7 @@ const MAX_BODY: usize = 8 * 1024 * 1024;
 /// How a call authenticates.
 #[derive(Clone, Copy)]
 pub(crate) enum Auth<'a> {
-    /// No `Authorization` header (the seed's `oauth=False`).
+    /// No `Authorization` header (Flask-Discord's `oauth=False`).
     None,
     /// `Authorization: Bearer <user access token>`.
     Bearer(&'a AccessToken),

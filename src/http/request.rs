@@ -1,5 +1,5 @@
 //! What a call returns: the status, headers and body of a 2xx answer, decoded as JSON or text
-//! by content type, as the seed's `request()` does.
+//! by content type, as Flask-Discord's `request()` does.
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
@@ -16,7 +16,7 @@ pub struct Response {
     route: String,
 }
 
-/// A body decoded by content type: the seed's `request()` returns "a dict if the content type is
+/// A body decoded by content type: Flask-Discord's `request()` returns "a dict if the content type is
 /// `application/json`, otherwise the raw text".
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]

@@ -1,4 +1,4 @@
-//! Discord CDN URLs (discord-api.md §4, `reference.mdx` "Image Formatting").
+//! Discord CDN URLs ([Discord: Image Formatting](https://discord.com/developers/docs/reference#image-formatting)).
 
 use std::fmt;
 

@@ -1,4 +1,7 @@
-//! Connections (discord-api.md §3.3) and their partial integrations (§3.4).
+//! Connections
+//! ([Discord: Connection Object](https://discord.com/developers/docs/resources/user#connection-object))
+//! and their partial integrations
+//! ([Discord: Integration Object](https://discord.com/developers/docs/resources/guild#integration-object)).
 
 use std::hash::{Hash, Hasher};
 
@@ -26,7 +29,7 @@ impl Default for ConnectionVisibility {
 }
 
 int_enum! {
-    /// What happens to a subscriber whose subscription expires (`expire_behavior`; the seed's
+    /// What happens to a subscriber whose subscription expires (`expire_behavior`; Flask-Discord's
     /// `expire_behaviour`).
     pub enum IntegrationExpireBehavior: u8 {
         /// 0: remove the integration's role.
@@ -38,7 +41,8 @@ int_enum! {
 
 model! {
     /// A third-party account linked to the user (`GET /users/@me/connections`, scope
-    /// `connections`; discord-api.md §3.3).
+    /// `connections`;
+    /// [Discord: Connection Object](https://discord.com/developers/docs/resources/user#connection-object)).
     ///
     /// Equality and hashing use the service and the account id (`type`, `id`): a connection id
     /// is the account id on that service, not a snowflake, and is unique only per service.
@@ -110,7 +114,9 @@ pub struct IntegrationAccount {
 }
 
 model! {
-    /// A guild integration (discord-api.md §3.4). Inside a connection it is partial, so every
+    /// A guild integration
+    /// ([Discord: Integration Object](https://discord.com/developers/docs/resources/guild#integration-object)).
+    /// Inside a connection it is partial, so every
     /// field but `id` is optional. Fields marked (*) are not sent for Discord bot integrations.
     pub struct Integration {
         /// The integration id.
@@ -127,13 +133,13 @@ model! {
         /// Whether it is syncing (*).
         #[serde(default)]
         pub syncing: Option<bool>,
-        /// The role for subscribers (*); `null` is `None` (the seed crashed on it, study B15).
+        /// The role for subscribers (*); `null` is `None` (Flask-Discord crashed on it, study B15).
         #[serde(default)]
         pub role_id: Option<RoleId>,
         /// Whether emoticons are synced (*; Twitch only).
         #[serde(default)]
         pub enable_emoticons: Option<bool>,
-        /// What happens on expiry (*); the seed's `expire_behaviour`.
+        /// What happens on expiry (*); Flask-Discord's `expire_behaviour`.
         #[serde(default)]
         pub expire_behavior: Option<IntegrationExpireBehavior>,
         /// Grace period in days before expiring subscribers (*).

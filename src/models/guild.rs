@@ -1,5 +1,7 @@
-//! Guilds: the partial guild of `GET /users/@me/guilds` (discord-api.md §2.1), the guild of the
-//! bot flow's token response, and guild members (§3.2).
+//! Guilds: the partial guild of `GET /users/@me/guilds`
+//! ([Discord: Get Current User Guilds](https://discord.com/developers/docs/resources/user#get-current-user-guilds)),
+//! the guild of the bot flow's token response, and guild members
+//! ([Discord: Guild Member Object](https://discord.com/developers/docs/resources/guild#guild-member-object)).
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -14,17 +16,17 @@ use super::{
 use crate::permissions::Permissions;
 
 model! {
-    /// A partial guild, as listed by `GET /users/@me/guilds` (scope `guilds`; discord-api.md
-    /// §2.1).
+    /// A partial guild, as listed by `GET /users/@me/guilds` (scope `guilds`;
+    /// [Discord: Get Current User Guilds](https://discord.com/developers/docs/resources/user#get-current-user-guilds)).
     ///
-    /// Equality and hashing compare the id only; `Display` is the guild's name (like the seed).
+    /// Equality and hashing compare the id only; `Display` is the guild's name (like Flask-Discord).
     pub struct Guild {
         /// The guild id.
         pub id: GuildId,
         /// The guild name.
         #[serde(default, deserialize_with = "null_default")]
         pub name: String,
-        /// Icon hash (`a_` = animated); the seed's `icon_hash`. `None`: no icon (show initials).
+        /// Icon hash (`a_` = animated); Flask-Discord's `icon_hash`. `None`: no icon (show initials).
         #[serde(default)]
         pub icon: Option<String>,
         /// Banner hash.
@@ -50,7 +52,7 @@ model! {
 }
 
 impl Guild {
-    /// Whether the requesting user owns the guild (the seed's `is_owner`).
+    /// Whether the requesting user owns the guild (Flask-Discord's `is_owner`).
     #[must_use]
     pub fn is_owner(&self) -> bool {
         self.owner
@@ -173,8 +175,9 @@ pub struct Role {
 
 model! {
     /// The full guild object in the token response of a code grant with the `bot` scope
-    /// (`guild`; `topics/oauth2.mdx` "Extended Bot Authorization Access Token Example"). It is
-    /// the authoritative answer to "which guild was the bot added to" (the redirect's
+    /// (`guild`;
+    /// [Discord: Extended Bot Authorization Access Token Example](https://discord.com/developers/docs/topics/oauth2#advanced-bot-authorization-extended-bot-authorization-access-token-example)).
+    /// It is the authoritative answer to "which guild was the bot added to" (the redirect's
     /// `guild_id` is only a hint). Only `id` is required; the official example still carries
     /// v6 leftovers (numeric role `permissions`, `permissions_new`, `region`), all tolerated.
     pub struct TokenGuild {
@@ -242,7 +245,8 @@ impl fmt::Display for TokenGuild {
 
 model! {
     /// A guild member (`GET /users/@me/guilds/{guild.id}/member` with `guilds.members.read`,
-    /// or the 201 answer of Add Guild Member; discord-api.md §3.2).
+    /// or the 201 answer of Add Guild Member;
+    /// [Discord: Guild Member Object](https://discord.com/developers/docs/resources/guild#guild-member-object)).
     pub struct GuildMember {
         /// The user (present in the endpoints used here).
         #[serde(default)]

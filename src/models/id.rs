@@ -1,6 +1,7 @@
 //! Typed snowflake ids.
 //!
-//! Discord ids are `u64` values written as JSON strings (discord-api.md §0, "Snowflakes"). Each
+//! Discord ids are `u64` values written as JSON strings
+//! ([Discord: Snowflakes](https://discord.com/developers/docs/reference#snowflakes)). Each
 //! kind of id has its own type so that a guild id cannot be passed where a user id is expected.
 //! Deserializing accepts the string form and, for leniency, a JSON integer; serializing writes
 //! the string form.

@@ -1,22 +1,24 @@
 //! Discord models: plain data, no I/O.
 //!
-//! Every model deserializes from Discord's JSON (API v10, discord-api.md §2-§3), tolerating
+//! Every model deserializes from Discord's JSON (API v10,
+//! [Discord: Users](https://discord.com/developers/docs/resources/user),
+//! [Discord: Guilds](https://discord.com/developers/docs/resources/guild)), tolerating
 //! unknown extra fields, missing optional fields and `null`s, and **keeps the payload it was
-//! built from**: [`User::to_json`] and friends return exactly the JSON received (the seed's
+//! built from**: [`User::to_json`] and friends return exactly the JSON received (Flask-Discord's
 //! `to_json()`), and `Serialize` writes that same payload back, so a model survives a round trip
 //! through a session store unchanged. Build a model with `serde_json::from_str`/`from_value` or
 //! with the `from_value` constructor of each type.
 //!
-//! The seed's model methods that called Discord (`fetch_from_api`, `add_to_guild`,
+//! Flask-Discord's model methods that called Discord (`fetch_from_api`, `add_to_guild`,
 //! `fetch_guilds`...) are not here: models do no I/O, those calls are methods of the session.
 //!
-//! | Seed (`flask_discord.models`) | Rust |
+//! | Flask-Discord (`flask_discord.models`) | Rust |
 //! |---|---|
 //! | `User` (`id`, `username`, `name`, `discriminator`, `avatar_hash`, `bot`, `mfa_enabled`, `locale`, `verified`, `email`, `flags`, `premium_type`, `avatar_url`, `default_avatar_url`, `is_avatar_animated`, `to_json()`, `str(x)`, `==`) | [`User`] (`avatar_hash` is [`User::avatar`]; `avatar_url`/`default_avatar_url` take a [`Cdn`]; `str(x)` is `Display`, `name#1234` only for legacy users) |
 //! | `Guild` (`id`, `name`, `icon_hash`, `is_owner`, `permissions`, `icon_url`, `to_json()`, `str(x)`, `==`) | [`Guild`] (`icon_hash` is [`Guild::icon`], `is_owner` is [`Guild::is_owner`]) |
 //! | `UserConnection` (`id`, `name`, `type`, `revoked`, `integrations`, `verified`, `friend_sync`, `show_activity`, `visibility`, `is_visible`, `to_json()`) | [`UserConnection`] (`type` is [`UserConnection::kind`]) |
 //! | `Integration` (`id`, `name`, `type`, `enabled`, `syncing`, `role_id`, `expire_behaviour`, `expire_grace_period`, `account`, `synced_at`) | [`Integration`] (`type` is `kind`, `expire_behaviour` is Discord's [`Integration::expire_behavior`]) |
-//! | *(not modelled by the seed)* | [`GuildMember`], [`AuthorizationInfo`], [`Application`], [`TokenGuild`], [`IncomingWebhook`], [`RoleConnection`], [`RoleConnectionMetadata`] |
+//! | *(not modelled by Flask-Discord)* | [`GuildMember`], [`AuthorizationInfo`], [`Application`], [`TokenGuild`], [`IncomingWebhook`], [`RoleConnection`], [`RoleConnectionMetadata`] |
 
 use serde::{Deserialize, Deserializer};
 
@@ -102,7 +104,7 @@ macro_rules! model {
                 })
             }
 
-            /// The raw payload exactly as received from Discord (the seed's `to_json()`),
+            /// The raw payload exactly as received from Discord (Flask-Discord's `to_json()`),
             /// including fields this release does not model.
             #[must_use]
             pub fn to_json(&self) -> &::serde_json::Value {

@@ -12,7 +12,9 @@ use crate::scope::{Scope, Scopes};
 use crate::secret::WebhookToken;
 
 model! {
-    /// A (partial) application object (discord-api.md §3.5). Only `id` is required: the
+    /// A (partial) application object
+    /// ([Discord: Application Object](https://discord.com/developers/docs/resources/application#application-object)).
+    /// Only `id` is required: the
     /// partial forms (in `GET /oauth2/@me`, in integrations) carry a few fields only.
     ///
     /// Equality and hashing compare the id only.
@@ -77,7 +79,8 @@ impl Hash for Application {
 }
 
 model! {
-    /// The current authorization (`GET /oauth2/@me`, any Bearer token; discord-api.md §2.3).
+    /// The current authorization (`GET /oauth2/@me`, any Bearer token;
+    /// [Discord: Get Current Authorization Information](https://discord.com/developers/docs/topics/oauth2#get-current-authorization-information)).
     pub struct AuthorizationInfo {
         /// The application the token belongs to (partial).
         pub application: Application,
@@ -111,8 +114,9 @@ impl PartialEq for AuthorizationInfo {
 
 model! {
     /// The webhook created by a `webhook.incoming` authorization, from the token response's
-    /// `webhook` (`topics/oauth2.mdx` "Webhook Token Response Example"). A new webhook is
-    /// created on every authorization: store [`IncomingWebhook::id`] and
+    /// `webhook`
+    /// ([Discord: Webhook Token Response Example](https://discord.com/developers/docs/topics/oauth2#webhooks-webhook-token-response-example)).
+    /// A new webhook is created on every authorization: store [`IncomingWebhook::id`] and
     /// [`IncomingWebhook::token`].
     ///
     /// The token is a [`WebhookToken`], redacted in `Debug`. The raw payload (and so

@@ -1,4 +1,6 @@
-//! Application role connections (discord-api.md §2.4): the user's role connection (scope
+//! Application role connections
+//! ([Discord: Update Current User Application Role Connection](https://discord.com/developers/docs/resources/user#update-current-user-application-role-connection)):
+//! the user's role connection (scope
 //! `role_connections.write`) and the application's metadata records (bot token).
 
 use std::collections::BTreeMap;
@@ -9,8 +11,10 @@ use serde_json::{Map, Value, json};
 
 use super::{int_enum, model, null_default};
 
-/// Why a role connection or a metadata record is invalid (limits of discord-api.md §2.4 and
-/// `resources/application-role-connection-metadata.mdx`).
+/// Why a role connection or a metadata record is invalid (limits of
+/// [Discord: Update Current User Application Role Connection](https://discord.com/developers/docs/resources/user#update-current-user-application-role-connection)
+/// and
+/// [Discord: Application Role Connection Metadata](https://discord.com/developers/docs/resources/application-role-connection-metadata)).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RoleConnectionError {

@@ -1,4 +1,4 @@
-//! The user object (discord-api.md §3.1).
+//! The user object ([Discord: User Object](https://discord.com/developers/docs/resources/user#user-object)).
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -9,17 +9,18 @@ use url::Url;
 use super::{Cdn, CdnError, GuildId, ImageFormat, ImageSize, SkuId, UserId, model, null_default};
 
 model! {
-    /// A Discord user (`GET /users/@me`, `GET /users/{id}`; discord-api.md §3.1), with every v10
+    /// A Discord user (`GET /users/@me`, `GET /users/{id}`;
+    /// [Discord: User Object](https://discord.com/developers/docs/resources/user#user-object)), with every v10
     /// field.
     ///
-    /// Equality and hashing compare the id only (like the seed's `x == y`). `Display` is
+    /// Equality and hashing compare the id only (like Flask-Discord's `x == y`). `Display` is
     /// `username#1234` for legacy users (discriminator other than `"0"`) and `username` for
     /// migrated users; Flask-Discord printed `name#0` (study B11). For a UI label use
     /// [`User::display_name`].
     pub struct User {
         /// The user's id.
         pub id: UserId,
-        /// The username (the unique handle for migrated users). The seed's `username`/`name`.
+        /// The username (the unique handle for migrated users). Flask-Discord's `username`/`name`.
         pub username: String,
         /// `"0"` for users on the new username system; a four-digit string such as `"1337"` for
         /// legacy users and bots. Empty if absent from the payload.
@@ -28,7 +29,7 @@ model! {
         /// Display name, `None` if not set.
         #[serde(default)]
         pub global_name: Option<String>,
-        /// Avatar hash (`a_` prefix = animated); the seed's `avatar_hash`. `None` means the
+        /// Avatar hash (`a_` prefix = animated); Flask-Discord's `avatar_hash`. `None` means the
         /// default avatar (Flask-Discord fell back to the discriminator here, study B15).
         #[serde(default)]
         pub avatar: Option<String>,
@@ -136,7 +137,7 @@ pub struct PrimaryGuild {
 }
 
 impl User {
-    /// The username (the seed's `name` alias).
+    /// The username (Flask-Discord's `name` alias).
     #[must_use]
     pub fn name(&self) -> &str {
         &self.username
@@ -164,7 +165,9 @@ impl User {
         self.avatar.as_deref().is_some_and(|h| h.starts_with("a_"))
     }
 
-    /// The index of the default avatar (discord-api.md §4): `(id >> 22) % 6` for users on the
+    /// The index of the default avatar
+    /// ([Discord: CDN Endpoints](https://discord.com/developers/docs/reference#image-formatting-cdn-endpoints)):
+    /// `(id >> 22) % 6` for users on the
     /// new username system, `discriminator % 5` for legacy users and bots. Flask-Discord used
     /// `discriminator % 5` for everyone, so it could never give index 5 (study B11).
     #[must_use]
@@ -210,7 +213,7 @@ impl User {
     }
 
     /// The avatar URL, or the default avatar when the user has none: what an `<img>` should
-    /// show (the seed rendered `src='None'` here).
+    /// show (Flask-Discord rendered `src='None'` here).
     #[must_use]
     pub fn avatar_url_or_default(&self, cdn: &Cdn) -> Url {
         self.avatar_url(cdn)

@@ -291,8 +291,9 @@ impl MemoryStore {
         if now >= s.next_sweep {
             self.sweep_locked(s, now);
         }
-        // 1. Tokens Discord already rejected never reach it again (discord-api.md §5,
-        //    "stop using a token once it is invalid"); they do not touch the budget.
+        // 1. Tokens Discord already rejected never reach it again
+        //    (https://discord.com/developers/docs/topics/rate-limits#invalid-request-limit-aka-cloudflare-bans:
+        //    stop using a token once it is invalid); they do not touch the budget.
         if let Some(fp) = req.token
             && let Some(&until) = s.dead.get(&fp)
             && until > now

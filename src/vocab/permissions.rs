@@ -1,4 +1,5 @@
-//! Discord permission bitflags (discord-api.md §7, `topics/permissions.mdx`).
+//! Discord permission bitflags
+//! ([Discord: Bitwise Permission Flags](https://discord.com/developers/docs/topics/permissions#permissions-bitwise-permission-flags)).
 //!
 //! [`Permissions`] is a `u64` bitfield with every documented permission (bits 0 to 52; bit 47 is
 //! unused). Discord adds bits without versioning, so unknown bits are kept (never truncated) when
@@ -6,9 +7,9 @@
 //! `"36953089"`); serde writes that string and reads a string or, for legacy payloads such as a
 //! role in the bot flow's token response, a JSON number.
 //!
-//! # Mapping from the seed's `discord.Permissions` (vendored from discord.py 1.7)
+//! # Mapping from Flask-Discord's `discord.Permissions` (vendored from discord.py 1.7)
 //!
-//! | Seed | Rust |
+//! | Flask-Discord | Rust |
 //! |---|---|
 //! | `Permissions(int)`, `.value` | [`Permissions::from_bits_retain`], [`Permissions::bits`] |
 //! | `Permissions.none()` / `Permissions.all()` (33 bits only, study B12) | [`Permissions::empty`] / [`Permissions::all_documented`] (53 bits) |
@@ -23,7 +24,7 @@
 //! | `manage_emojis` | [`Permissions::MANAGE_GUILD_EXPRESSIONS`] |
 //! | `use_slash_commands` | [`Permissions::USE_APPLICATION_COMMANDS`] |
 //! | `use_voice_activation` | [`Permissions::USE_VAD`] |
-//! | *(missing in the seed)* `manage_events` and every bit above 32 | [`Permissions::MANAGE_EVENTS`] ... [`Permissions::BYPASS_SLOWMODE`] |
+//! | *(missing in Flask-Discord)* `manage_events` and every bit above 32 | [`Permissions::MANAGE_EVENTS`] ... [`Permissions::BYPASS_SLOWMODE`] |
 //! | `general()`, `text()`, `voice()`... category presets | not provided (compose the constants) |
 
 use std::fmt;
@@ -32,7 +33,9 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 bitflags::bitflags! {
-    /// A set of Discord permissions (discord-api.md §7). Serialized as Discord's decimal string.
+    /// A set of Discord permissions
+    /// ([Discord: Bitwise Permission Flags](https://discord.com/developers/docs/topics/permissions#permissions-bitwise-permission-flags)).
+    /// Serialized as Discord's decimal string.
     ///
     /// Constants marked "2FA" are in [`Permissions::REQUIRES_2FA`]: a bot with one of them needs
     /// its owner to have two-factor authentication when the guild enforces server-wide 2FA.
@@ -58,7 +61,7 @@ bitflags::bitflags! {
         const PRIORITY_SPEAKER = 1 << 8;
         /// Go live / stream (bit 9).
         const STREAM = 1 << 9;
-        /// View channels; the seed's `read_messages` (bit 10).
+        /// View channels; Flask-Discord's `read_messages` (bit 10).
         const VIEW_CHANNEL = 1 << 10;
         /// Send messages (bit 11).
         const SEND_MESSAGES = 1 << 11;
@@ -74,7 +77,7 @@ bitflags::bitflags! {
         const READ_MESSAGE_HISTORY = 1 << 16;
         /// Mention @everyone, @here and all roles (bit 17).
         const MENTION_EVERYONE = 1 << 17;
-        /// Use emojis from other guilds; the seed's `external_emojis` (bit 18).
+        /// Use emojis from other guilds; Flask-Discord's `external_emojis` (bit 18).
         const USE_EXTERNAL_EMOJIS = 1 << 18;
         /// View guild insights (bit 19).
         const VIEW_GUILD_INSIGHTS = 1 << 19;
@@ -88,7 +91,7 @@ bitflags::bitflags! {
         const DEAFEN_MEMBERS = 1 << 23;
         /// Move members between voice channels (bit 24).
         const MOVE_MEMBERS = 1 << 24;
-        /// Use voice activity detection; the seed's `use_voice_activation` (bit 25).
+        /// Use voice activity detection; Flask-Discord's `use_voice_activation` (bit 25).
         const USE_VAD = 1 << 25;
         /// Change one's own nickname (bit 26).
         const CHANGE_NICKNAME = 1 << 26;
@@ -98,9 +101,9 @@ bitflags::bitflags! {
         const MANAGE_ROLES = 1 << 28;
         /// Manage webhooks (bit 29, 2FA).
         const MANAGE_WEBHOOKS = 1 << 29;
-        /// Manage emojis, stickers and soundboard sounds; the seed's `manage_emojis` (bit 30, 2FA).
+        /// Manage emojis, stickers and soundboard sounds; Flask-Discord's `manage_emojis` (bit 30, 2FA).
         const MANAGE_GUILD_EXPRESSIONS = 1 << 30;
-        /// Use application commands; the seed's `use_slash_commands` (bit 31).
+        /// Use application commands; Flask-Discord's `use_slash_commands` (bit 31).
         const USE_APPLICATION_COMMANDS = 1 << 31;
         /// Request to speak in stage channels (bit 32).
         const REQUEST_TO_SPEAK = 1 << 32;
@@ -152,7 +155,8 @@ pub struct InvalidPermissions;
 
 impl Permissions {
     /// The permissions that need the owner's 2FA when the guild enforces server-wide 2FA (marked
-    /// `*` in discord-api.md §7).
+    /// `*` in
+    /// [Discord: Bitwise Permission Flags](https://discord.com/developers/docs/topics/permissions#permissions-bitwise-permission-flags)).
     pub const REQUIRES_2FA: Permissions = Permissions::KICK_MEMBERS
         .union(Permissions::BAN_MEMBERS)
         .union(Permissions::ADMINISTRATOR)
@@ -177,8 +181,9 @@ impl Permissions {
         self.bits() & !Permissions::all().bits()
     }
 
-    /// The effective guild-level permissions (discord-api.md §7, "Base permissions"): the guild
-    /// owner has every permission, and so has anyone with ADMINISTRATOR. Otherwise `self`
+    /// The effective guild-level permissions
+    /// ([Discord: Permission Overwrites](https://discord.com/developers/docs/topics/permissions#permission-overwrites)):
+    /// the guild owner has every permission, and so has anyone with ADMINISTRATOR. Otherwise `self`
     /// unchanged. Unknown bits are kept.
     ///
     /// Use it with a partial guild's `owner` flag: `GET /users/@me/guilds` does not guarantee
@@ -205,7 +210,7 @@ impl Permissions {
         self.intersects(Permissions::REQUIRES_2FA)
     }
 
-    /// Applies a channel overwrite: `(self & !deny) | allow` (the seed's `handle_overwrite`).
+    /// Applies a channel overwrite: `(self & !deny) | allow` (Flask-Discord's `handle_overwrite`).
     #[must_use]
     pub const fn apply_overwrite(self, allow: Permissions, deny: Permissions) -> Permissions {
         self.difference(deny).union(allow)

@@ -1,14 +1,15 @@
 //! OAuth2 scopes ([`Scope`], [`Scopes`]) and the authorize screen's [`Prompt`].
 //!
-//! Discord's scopes are an open set: the official list (discord-api.md §1.8, `topics/oauth2.mdx`
-//! "OAuth2 Scopes", 29 entries) plus the Social SDK scopes, and Discord adds new ones without a
+//! Discord's scopes are an open set: the official list
+//! ([Discord: OAuth2 Scopes](https://discord.com/developers/docs/topics/oauth2#shared-resources-oauth2-scopes),
+//! 29 entries) plus the Social SDK scopes, and Discord adds new ones without a
 //! versioned API change (`identify.premium` arrived on 2026-05-05). [`Scope`] names every current
 //! scope and keeps anything else in [`Scope::Other`], whose content is validated so that a scope can
 //! never smuggle a second scope, a query parameter or a control character into the authorize URL.
 //!
 //! # Mapping from Flask-Discord's `DiscordOAuth2Scope`
 //!
-//! | Seed member | Scope string | Rust |
+//! | Flask-Discord member | Scope string | Rust |
 //! |---|---|---|
 //! | `READ_ACTIVITIES` | `activities.read` | [`Scope::ActivitiesRead`] |
 //! | `WRITE_ACTIVITIES` | `activities.write` | [`Scope::ActivitiesWrite`] |
@@ -33,8 +34,8 @@
 //! | `READ_RPC_VOICE` (first) | `rpc.voice.read` | [`Scope::RpcVoiceRead`] |
 //! | `READ_RPC_VOICE` (second, documented as "update a user's voice settings") | `rpc.voice.write` | [`Scope::RpcVoiceWrite`] |
 //! | `INCOMING_WEBHOOK` | `webhook.incoming` | [`Scope::WebhookIncoming`] |
-//! | *(missing in the seed)* | `applications.commands.permissions.update`, `dm_channels.read`, `guilds.members.read`, `identify.premium`, `role_connections.write`, `voice`, `openid`, `sdk.social_layer_presence`, `sdk.social_layer` | the variants of the same names |
-//! | `rpc.api` (in the seed's `DISCORD_OAUTH_ALL_SCOPES`) | removed by Discord | only reachable as [`Scope::Other`] |
+//! | *(missing in Flask-Discord)* | `applications.commands.permissions.update`, `dm_channels.read`, `guilds.members.read`, `identify.premium`, `role_connections.write`, `voice`, `openid`, `sdk.social_layer_presence`, `sdk.social_layer` | the variants of the same names |
+//! | `rpc.api` (in Flask-Discord's `DISCORD_OAUTH_ALL_SCOPES`) | removed by Discord | only reachable as [`Scope::Other`] |
 //!
 //! The same table is available to code as [`SEED_SCOPE_NAMES`] and [`Scope::from_seed_name`].
 
@@ -97,7 +98,8 @@ macro_rules! scopes {
         $(#[doc = $doc:literal])*
         $variant:ident => $s:literal, approval: $approval:literal;
     )*) => {
-        /// An OAuth2 scope (discord-api.md §1.8).
+        /// An OAuth2 scope
+        /// ([Discord: OAuth2 Scopes](https://discord.com/developers/docs/topics/oauth2#shared-resources-oauth2-scopes)).
         ///
         /// `Display`, `FromStr` and serde use Discord's exact scope string. Unknown but well-formed
         /// strings become [`Scope::Other`]; malformed ones are an [`InvalidScope`] error.
@@ -111,7 +113,8 @@ macro_rules! scopes {
                 $variant,
             )*
             /// Any other well-formed scope string (for example the unofficial ones listed in
-            /// discord-api.md §1.8, such as `presences.read`, or a scope added after this release).
+            /// [Discord: OAuth2 Scopes](https://discord.com/developers/docs/topics/oauth2#shared-resources-oauth2-scopes),
+            /// such as `presences.read`, or a scope added after this release).
             Other(CustomScope),
         }
 
@@ -207,7 +210,7 @@ scopes! {
     /// Local RPC: read the user's voice settings and listen for voice events. Approved partners
     /// only.
     RpcVoiceRead => "rpc.voice.read", approval: true;
-    /// Local RPC: update the user's voice settings. Approved partners only. (The seed documents it
+    /// Local RPC: update the user's voice settings. Approved partners only. (Flask-Discord documents it
     /// under a second, misnamed `READ_RPC_VOICE`.)
     RpcVoiceWrite => "rpc.voice.write", approval: true;
     /// Connect to voice on the user's behalf. Approved partners only.
@@ -224,8 +227,8 @@ scopes! {
     SdkSocialLayer => "sdk.social_layer", approval: false;
 }
 
-/// Every member name of the seed's `flask_discord.DiscordOAuth2Scope`, in the seed's order, with
-/// its scope. The seed lists `READ_RPC_VOICE` twice: the second one (documented as "update a
+/// Every member name of Flask-Discord's `flask_discord.DiscordOAuth2Scope`, in Flask-Discord's order, with
+/// its scope. Flask-Discord lists `READ_RPC_VOICE` twice: the second one (documented as "update a
 /// user's voice settings") is `rpc.voice.write`.
 pub const SEED_SCOPE_NAMES: &[(&str, Scope)] = &[
     ("READ_ACTIVITIES", Scope::ActivitiesRead),
@@ -288,7 +291,7 @@ impl Scope {
         s.parse()
     }
 
-    /// The scope for a member name of the seed's `DiscordOAuth2Scope` (for example
+    /// The scope for a member name of Flask-Discord's `DiscordOAuth2Scope` (for example
     /// `"READ_MESSAGES"` gives [`Scope::MessagesRead`]). The ambiguous `"READ_RPC_VOICE"` gives
     /// [`Scope::RpcVoiceRead`]; see [`SEED_SCOPE_NAMES`].
     #[must_use]
@@ -300,15 +303,17 @@ impl Scope {
     }
 
     /// Passthrough scopes (`bot`, `webhook.incoming`) always show the consent screen, whatever
-    /// the [`Prompt`] (discord-api.md §1.2).
+    /// the [`Prompt`]
+    /// ([Discord: Authorization Code Grant](https://discord.com/developers/docs/topics/oauth2#authorization-code-grant)).
     #[must_use]
     pub fn is_passthrough(&self) -> bool {
         matches!(self, Scope::Bot | Scope::WebhookIncoming)
     }
 
     /// Whether the scope cannot be requested with PKCE: `role_connections.write` makes the
-    /// authorize endpoint answer `invalid_scope` when a code challenge is present (discord-api.md
-    /// §1.6, GH#5751). It cannot be used with the implicit grant either.
+    /// authorize endpoint answer `invalid_scope` when a code challenge is present
+    /// ([discord-api-docs#5751](https://github.com/discord/discord-api-docs/issues/5751)). It
+    /// cannot be used with the implicit grant either.
     #[must_use]
     pub fn forbids_pkce(&self) -> bool {
         matches!(self, Scope::RoleConnectionsWrite)
@@ -560,7 +565,8 @@ impl<'de> Deserialize<'de> for Scopes {
     }
 }
 
-/// The authorize URL's `prompt` parameter (discord-api.md §1.2).
+/// The authorize URL's `prompt` parameter
+/// ([Discord: Authorization Code Grant](https://discord.com/developers/docs/topics/oauth2#authorization-code-grant)).
 ///
 /// The default is [`Prompt::None`]: a returning user who already granted the same scopes goes
 /// straight back to the app without seeing the consent screen again. Flask-Discord's

@@ -3,7 +3,8 @@
 //! Subcommands (all output one JSON object on stdout, progress on stderr):
 //!
 //! * `login`  — log one user in through the full redirect flow and print the app's `Cookie` header.
-//! * `smoke`  — check the demo HTTP contract (`shared/CONTRACT.md`) against one app; exit 1 on failure.
+//! * `smoke`  — check the demo HTTP contract (the top-level README.md, "Use a real Discord
+//!   application") against one app; exit 1 on failure.
 //! * `storm`  — N users at concurrency C, each: GET /login -> fake authorize (auto-approve with
 //!   `mock_user=<id>`) -> GET /callback -> GET /me, /guilds, /connections.
 //! * `burst`  — log N users in, then release N simultaneous `POST /guilds/{id}/join` at once.
