@@ -517,13 +517,27 @@ impl MockBuilder {
     pub async fn try_start(self) -> std::io::Result<MockDiscord> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await?;
         let port = listener.local_addr()?.port();
-        let base_url = format!("http://127.0.0.1:{port}");
+        let shared = self.into_shared(format!("http://127.0.0.1:{port}"));
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(server::serve(listener, shared.clone(), rx));
+        Ok(MockDiscord {
+            inner: Arc::new(Handle {
+                shared,
+                shutdown: tx,
+                task: Mutex::new(Some(task)),
+                port,
+            }),
+        })
+    }
+
+    /// The configuration and the fresh state of a mock served at `base_url`.
+    fn into_shared(self, base_url: String) -> Arc<Shared> {
         let guilds = seed::guilds();
         let shared = Arc::new(Shared {
             client_id: self.client_id,
             client_secret: self.client_secret,
             bot_token: self.bot_token,
-            base_url: base_url.clone(),
+            base_url,
             app_name: self.app_name,
             bot: seed::bot_user(self.client_id),
             seed_users: seed::users(),
@@ -542,16 +556,7 @@ impl MockBuilder {
             st.public_client = self.public_client;
             st.max_grants = self.max_authorizations;
         }
-        let (tx, rx) = tokio::sync::watch::channel(false);
-        let task = tokio::spawn(server::serve(listener, shared.clone(), rx));
-        Ok(MockDiscord {
-            inner: Arc::new(Handle {
-                shared,
-                shutdown: tx,
-                task: Mutex::new(Some(task)),
-                port,
-            }),
-        })
+        shared
     }
 }
 
