@@ -150,6 +150,11 @@
 // Handlers return ready HTTP answers as their error type on purpose (built once per request).
 #![allow(clippy::result_large_err)]
 
+// Layout, from the socket down (each module's docs say what it owns and must not import; no
+// module imports one above it, so there is no import cycle):
+// server (accept loop) -> routes (route table) -> mount (one route) -> gate (statistics, faults)
+// and api (/api pipeline: auth, rate limits) -> endpoint groups: oauth/, rest/, cdn/, control/
+// -> objects (JSON shapes), ratelimit -> state -> seed, util.
 mod api;
 mod cdn;
 mod control;

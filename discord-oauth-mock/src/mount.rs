@@ -25,7 +25,7 @@ pub(crate) type Page = fn(&Shared, &Parts, &[u8]) -> Resp;
 
 /// What a route runs for one of its methods.
 #[derive(Clone, Copy)]
-pub(crate) enum Endpoint {
+enum Endpoint {
     /// An `/api` endpoint, run through [`api::run`].
     Api(api::Handler),
     /// A page or a CDN file.
@@ -35,14 +35,14 @@ pub(crate) enum Endpoint {
 /// One route.
 pub(crate) struct Route {
     /// The path template axum matches, e.g. `/api/v10/guilds/{guild_id}/members/{user_id}`.
-    pub path: String,
+    path: String,
     /// The route's name in statistics, faults and rate limits (without the method): the path
     /// template, or `/cdn/<first segment>` for the CDN.
-    pub name: Arc<str>,
+    name: Arc<str>,
     /// Rate-limit bucket group (routes of one group share a bucket).
-    pub group: &'static str,
+    group: &'static str,
     /// Whether the path parameters are snowflakes, checked before anything else.
-    pub ids: bool,
+    ids: bool,
 }
 
 impl Route {

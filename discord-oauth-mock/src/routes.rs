@@ -15,6 +15,7 @@
 //!
 //! Must not import `server`.
 
+use crate::api;
 use crate::cdn;
 use crate::control;
 use crate::mount::{Mount, Route};
@@ -30,6 +31,88 @@ use std::sync::Arc;
 const VERSIONS: &[&str] = &["/api/v10", "/api/v9"];
 const UNVERSIONED: &str = "/api";
 
+/// An `/api` route: path after the version prefix, rate-limit bucket group (routes of a group
+/// share a bucket), and one endpoint per method.
+type ApiRoute = (
+    &'static str,
+    &'static str,
+    &'static [(Method, api::Handler)],
+);
+
+/// The OAuth2 token endpoints, served under every prefix.
+const TOKEN: &[ApiRoute] = &[
+    (
+        "/oauth2/token",
+        "oauth2-token",
+        &[(Method::POST, token::token)],
+    ),
+    (
+        "/oauth2/token/revoke",
+        "oauth2-token",
+        &[(Method::POST, revoke::revoke)],
+    ),
+];
+
+/// The REST endpoints (<https://discord.com/developers/docs/resources/user>,
+/// <https://discord.com/developers/docs/resources/guild#add-guild-member>,
+/// <https://discord.com/developers/docs/resources/application>), served under the versions.
+const REST: &[ApiRoute] = &[
+    ("/users/@me", "users-me", &[(Method::GET, users::me)]),
+    (
+        "/users/@me/guilds",
+        "users-me-guilds",
+        &[(Method::GET, users::my_guilds)],
+    ),
+    (
+        "/users/@me/connections",
+        "users-me-connections",
+        &[(Method::GET, users::my_connections)],
+    ),
+    (
+        "/users/@me/guilds/{guild_id}/member",
+        "users-me-guild-member",
+        &[(Method::GET, guilds::my_member)],
+    ),
+    (
+        "/users/@me/applications/{application_id}/role-connection",
+        "role-connection",
+        &[
+            (Method::GET, role_connections::get_connection),
+            (Method::PUT, role_connections::put_connection),
+            (Method::DELETE, role_connections::delete_connection),
+        ],
+    ),
+    ("/users/{user_id}", "users", &[(Method::GET, users::get)]),
+    (
+        "/oauth2/@me",
+        "oauth2-me",
+        &[(Method::GET, applications::authorization)],
+    ),
+    (
+        "/oauth2/applications/@me",
+        "applications-me",
+        &[(Method::GET, applications::current)],
+    ),
+    (
+        "/applications/@me",
+        "applications-me",
+        &[(Method::GET, applications::current)],
+    ),
+    (
+        "/guilds/{guild_id}/members/{user_id}",
+        "guild-member-add",
+        &[(Method::PUT, guilds::add_member)],
+    ),
+    (
+        "/applications/{application_id}/role-connections/metadata",
+        "role-metadata",
+        &[
+            (Method::GET, role_connections::get_metadata),
+            (Method::PUT, role_connections::put_metadata),
+        ],
+    ),
+];
+
 /// The whole application: Discord's routes, the CDN and the control API.
 pub(crate) fn app(shared: Arc<Shared>) -> Router {
     let mut m = Mount::new(shared.clone()).page(
@@ -40,97 +123,20 @@ pub(crate) fn app(shared: Arc<Shared>) -> Router {
         ],
     );
     for prefix in VERSIONS.iter().chain([&UNVERSIONED]) {
-        m = token_routes(m, prefix);
+        m = api_routes(m, prefix, TOKEN);
     }
     for prefix in VERSIONS {
-        m = rest_routes(m, prefix);
+        m = api_routes(m, prefix, REST);
     }
     m = cdn_routes(m);
     m.finish(unmatched).merge(control::router(shared))
 }
 
-/// `POST /oauth2/token` and `POST /oauth2/token/revoke` (one rate-limit bucket).
-fn token_routes(m: Mount, prefix: &str) -> Mount {
-    m.api(
-        Route::api(prefix, "/oauth2/token", "oauth2-token"),
-        &[(Method::POST, token::token)],
-    )
-    .api(
-        Route::api(prefix, "/oauth2/token/revoke", "oauth2-token"),
-        &[(Method::POST, revoke::revoke)],
-    )
-}
-
-/// The REST endpoints (<https://discord.com/developers/docs/resources/user>,
-/// <https://discord.com/developers/docs/resources/guild#add-guild-member>, ...). The last
-/// argument of [`Route::api`] is the rate-limit bucket group.
-fn rest_routes(m: Mount, v: &str) -> Mount {
-    use Method as M;
-    let me = "/users/@me";
-    m.api(Route::api(v, me, "users-me"), &[(M::GET, users::me)])
-        .api(
-            Route::api(v, "/users/@me/guilds", "users-me-guilds"),
-            &[(M::GET, users::my_guilds)],
-        )
-        .api(
-            Route::api(v, "/users/@me/connections", "users-me-connections"),
-            &[(M::GET, users::my_connections)],
-        )
-        .api(
-            Route::api(
-                v,
-                "/users/@me/guilds/{guild_id}/member",
-                "users-me-guild-member",
-            ),
-            &[(M::GET, guilds::my_member)],
-        )
-        .api(
-            Route::api(
-                v,
-                "/users/@me/applications/{application_id}/role-connection",
-                "role-connection",
-            ),
-            &[
-                (M::GET, role_connections::get_connection),
-                (M::PUT, role_connections::put_connection),
-                (M::DELETE, role_connections::delete_connection),
-            ],
-        )
-        .api(
-            Route::api(v, "/users/{user_id}", "users"),
-            &[(M::GET, users::get)],
-        )
-        .api(
-            Route::api(v, "/oauth2/@me", "oauth2-me"),
-            &[(M::GET, applications::authorization)],
-        )
-        .api(
-            Route::api(v, "/oauth2/applications/@me", "applications-me"),
-            &[(M::GET, applications::current)],
-        )
-        .api(
-            Route::api(v, "/applications/@me", "applications-me"),
-            &[(M::GET, applications::current)],
-        )
-        .api(
-            Route::api(
-                v,
-                "/guilds/{guild_id}/members/{user_id}",
-                "guild-member-add",
-            ),
-            &[(M::PUT, guilds::add_member)],
-        )
-        .api(
-            Route::api(
-                v,
-                "/applications/{application_id}/role-connections/metadata",
-                "role-metadata",
-            ),
-            &[
-                (M::GET, role_connections::get_metadata),
-                (M::PUT, role_connections::put_metadata),
-            ],
-        )
+/// Mounts `routes` under `prefix`.
+fn api_routes(m: Mount, prefix: &str, routes: &[ApiRoute]) -> Mount {
+    routes.iter().fold(m, |m, (path, group, handlers)| {
+        m.api(Route::api(prefix, path, group), handlers)
+    })
 }
 
 /// The CDN: for each known first segment, the segment itself, the segment with a slash, and
