@@ -2,10 +2,11 @@
 //!
 //! A small HTTP server (axum/hyper, `127.0.0.1` only) that behaves like the parts of Discord a
 //! "log in with Discord" web app talks to, so that a whole login flow can be tested offline, in
-//! CI, without a Discord application. It is written from Discord's documentation and observed
-//! behaviour (see `shared/reference/discord-api.md` of this project; section numbers below refer
-//! to it) and depends on nothing of the `discord-oauth` library, so a misreading of Discord in one
-//! is caught by the other.
+//! CI, without a Discord application. It is written from Discord's documentation
+//! (<https://discord.com/developers/docs/topics/oauth2>,
+//! <https://discord.com/developers/docs/reference>, and the pages cited below) and observed
+//! behaviour, and depends on nothing of the `discord-oauth` library, so a misreading of Discord in
+//! one is caught by the other.
 //!
 //! ## What it mimics
 //!
@@ -20,9 +21,11 @@
 //! Every id is a string, nullable fields are sent as `null`, permissions are decimal strings.
 //! REST request bodies must be JSON with `Content-Type: application/json` (parameters such as
 //! `; charset=utf-8` allowed); a non-empty body without it is refused with `400` code `50035` and a
-//! whole-body error `{"errors": {"_errors": [{"code": "CONTENT_TYPE_INVALID", ...}]}}` (§0). Form
-//! and multipart REST bodies, which Discord also takes, are not modelled.
-//! Invalid Form Body errors mirror the JSON path as Discord does (§6.1): `errors.<field>._errors`
+//! whole-body error `{"errors": {"_errors": [{"code": "CONTENT_TYPE_INVALID", ...}]}}`
+//! (<https://discord.com/developers/docs/reference#content-type>). Form and multipart REST bodies,
+//! which Discord also takes, are not modelled.
+//! Invalid Form Body errors mirror the JSON path as Discord does
+//! (<https://discord.com/developers/docs/reference#error-messages>): `errors.<field>._errors`
 //! for a field, `errors._errors` for the whole body, `errors.<index>.<field>._errors` and
 //! `errors.<index>._errors` for items of an array body.
 //! Errors have Discord's exact statuses and bodies, e.g. `401 {"message": "401: Unauthorized",
@@ -31,15 +34,19 @@
 //!
 //! Token rules, as decided from the reference:
 //! * An authorization code is single use: any exchange attempt consumes it, even a failed one.
-//! * A refresh rotates the pair: the old refresh token **and the old access token** die (§2.2 lists
-//!   "refreshed/stale" tokens among those Discord rejects).
+//! * A refresh rotates the pair: the old refresh token **and the old access token** die (Add Guild
+//!   Member rejects "refreshed/stale" tokens,
+//!   <https://discord.com/developers/docs/resources/guild#add-guild-member>).
 //! * Revoking any token (or [`MockDiscord::revoke_user_grants`]) kills every token of every
-//!   authorization the user gave to the app (§1.5), and codes not yet exchanged.
+//!   authorization the user gave to the app
+//!   (<https://discord.com/developers/docs/topics/oauth2#authorization-code-grant-token-revocation-example>),
+//!   and codes not yet exchanged.
 //! * Re-authorizing creates a new authorization; tokens of an earlier one stay valid.
 //! * Scopes repeated in the authorize request are granted (and echoed) once, in first-seen order.
 //! * Public-client mode ([`MockBuilder::public_client`], off by default): `client_secret` may be
 //!   left out when exchanging a code issued with PKCE, when refreshing and when revoking
-//!   (§1.4-§1.6); everything else still needs it.
+//!   (<https://discord.com/developers/docs/topics/oauth2#authorization-code-grant>); everything
+//!   else still needs it.
 //! * Lifetimes are capped at [`MAX_LIFETIME`] (10 years).
 //!
 //! ## Memory over long runs
@@ -53,6 +60,8 @@
 //! paths under `GET /cdn/UNMATCHED`. [`MockDiscord::store_sizes`] reports the store sizes.
 //!
 //! ## Rate limits (window semantics)
+//!
+//! Modelled on <https://discord.com/developers/docs/topics/rate-limits>.
 //!
 //! Every `/api` answer carries `X-RateLimit-Limit`, `-Remaining`, `-Reset` (epoch seconds with
 //! millisecond decimals), `-Reset-After` (float seconds) and `-Bucket` (an opaque hash shared by
@@ -131,7 +140,7 @@
 //! | `POST /_mock/auto-approve` `{"user_id": "459873214563123201"}` or `{"user_id": null}` | [`MockDiscord::set_auto_approve`] |
 //! | `POST /_mock/redirect-uris` `{"uri": "http://127.0.0.1:3000/callback"}` | [`MockDiscord::add_redirect_uri`] |
 //! | `POST /_mock/rate-limits` `{"enabled": false}` | enables or disables rate limiting |
-//! | `GET /_mock/users`, `GET /_mock/guilds` | the seed data (Discord-shaped JSON, plus `members` for guilds) |
+//! | `GET /_mock/users`, `GET /_mock/guilds` | the seeded users and guilds (Discord-shaped JSON, plus `members` for guilds) |
 //! | `GET /_mock/tokens/{user_id}` | the user's live tokens |
 //! | `GET /_mock/config` | base URL, client id and secret, bot token, redirect URIs |
 //!
@@ -141,11 +150,21 @@
 // Handlers return ready HTTP answers as their error type on purpose (built once per request).
 #![allow(clippy::result_large_err)]
 
+// Layout, from the socket down (each module's docs say what it owns and must not import; no
+// module imports one above it, so there is no import cycle):
+// server (accept loop) -> routes (route table) -> mount (one route) -> gate (statistics, faults)
+// and api (/api pipeline: auth, rate limits) -> endpoint groups: oauth/, rest/, cdn/, control/
+// -> objects (JSON shapes), ratelimit -> state -> seed, util.
 mod api;
 mod cdn;
 mod control;
+mod gate;
+mod mount;
 mod oauth;
+mod objects;
 mod ratelimit;
+mod rest;
+mod routes;
 pub mod seed;
 mod server;
 mod state;
@@ -166,9 +185,11 @@ pub const DEFAULT_CLIENT_SECRET: &str = "mock-client-secret-7Qk2vX9pL4sN8dR3";
 /// Default bot token (Discord's three-part shape).
 pub const DEFAULT_BOT_TOKEN: &str =
     "MTE4NzQyNTM0NzA5MTAwNTQ1MA.GmOcKb.mock-bot-token-signature-0123456789";
-/// Default access-token lifetime: 7 days, as in every official example (discord-api.md §1.4).
+/// Default access-token lifetime: 7 days, as in every official example
+/// (<https://discord.com/developers/docs/topics/oauth2#authorization-code-grant>).
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(604_800);
-/// Authorization codes expire 100 s after creation (discord-api.md §1.4, GH#2526).
+/// Authorization codes expire 100 s after creation, as a Discord engineer stated
+/// (<https://github.com/discord/discord-api-docs/issues/2526>).
 pub const DEFAULT_CODE_LIFETIME: Duration = Duration::from_secs(100);
 /// The longest token or code lifetime accepted (10 years); longer values are capped to it.
 pub const MAX_LIFETIME: Duration = util::MAX_LIFETIME;
@@ -288,7 +309,7 @@ impl RateLimitConfig {
 
     /// The (limit, window) for a full route template.
     pub(crate) fn limit_for(&self, route: &str) -> (u32, Duration) {
-        let short = server::short_template(route);
+        let short = ratelimit::short_template(route);
         self.routes
             .iter()
             .find(|r| r.route == route || r.route == short)
@@ -461,7 +482,8 @@ impl MockBuilder {
     }
     /// Public-client mode (Discord's "Public Client" toggle; default `false`, confidential).
     /// A public client may omit `client_secret` when it exchanges a code issued with PKCE, when
-    /// it refreshes, and when it revokes (discord-api.md §1.4-§1.6). A secret, when sent, must
+    /// it refreshes, and when it revokes
+    /// (<https://discord.com/developers/docs/topics/oauth2#authorization-code-grant>). A secret, when sent, must
     /// still be right; a code without PKCE and `client_credentials` still need the secret.
     pub fn public_client(mut self, public: bool) -> Self {
         self.public_client = public;
@@ -500,13 +522,27 @@ impl MockBuilder {
     pub async fn try_start(self) -> std::io::Result<MockDiscord> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await?;
         let port = listener.local_addr()?.port();
-        let base_url = format!("http://127.0.0.1:{port}");
+        let shared = self.into_shared(format!("http://127.0.0.1:{port}"));
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(server::serve(listener, shared.clone(), rx));
+        Ok(MockDiscord {
+            inner: Arc::new(Handle {
+                shared,
+                shutdown: tx,
+                task: Mutex::new(Some(task)),
+                port,
+            }),
+        })
+    }
+
+    /// The configuration and the fresh state of a mock served at `base_url`.
+    fn into_shared(self, base_url: String) -> Arc<Shared> {
         let guilds = seed::guilds();
         let shared = Arc::new(Shared {
             client_id: self.client_id,
             client_secret: self.client_secret,
             bot_token: self.bot_token,
-            base_url: base_url.clone(),
+            base_url,
             app_name: self.app_name,
             bot: seed::bot_user(self.client_id),
             seed_users: seed::users(),
@@ -525,16 +561,7 @@ impl MockBuilder {
             st.public_client = self.public_client;
             st.max_grants = self.max_authorizations;
         }
-        let (tx, rx) = tokio::sync::watch::channel(false);
-        let task = tokio::spawn(server::serve(listener, shared.clone(), rx));
-        Ok(MockDiscord {
-            inner: Arc::new(Handle {
-                shared,
-                shutdown: tx,
-                task: Mutex::new(Some(task)),
-                port,
-            }),
-        })
+        shared
     }
 }
 
@@ -678,7 +705,7 @@ impl MockDiscord {
         self.shared().lock().stats = Stats::default();
     }
     /// Statistics, grants, tokens, codes, faults, rate-limit windows, guild memberships and role
-    /// connections back to the seed. Configuration (redirect URIs, auto-approve, lifetimes,
+    /// connections back to the seeded data. Configuration (redirect URIs, auto-approve, lifetimes,
     /// limits) is kept.
     pub fn reset(&self) {
         let shared = self.shared();

@@ -1,4 +1,6 @@
 //! `discord-oauth-mock` binary: serves the fake Discord on 127.0.0.1 until Ctrl-C.
+//!
+//! Uses only the library's public API.
 #![forbid(unsafe_code)]
 
 use discord_oauth_mock::{MockDiscord, RateLimitConfig};

@@ -1,16 +1,32 @@
 //! Discord-like rate limiting: fixed windows per (bucket, identity, major parameter) and a global
-//! per-bot window (discord-api.md §5).
+//! per-bot window, `429` answers and `X-RateLimit-*` headers
+//! (<https://discord.com/developers/docs/topics/rate-limits>).
+//!
+//! Must not import the HTTP routing or the endpoints (`routes`, `mount`, `gate`, `api`, `oauth`,
+//! `rest`, `cdn`, `control`, `server`); only `state` and `util`.
 
 use crate::state::{State, Window};
 use crate::util::{Resp, json, now_unix_f64, set_header};
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
 
+/// `"GET /api/v10/users/@me"` -> `"GET /users/@me"` (the form used for rate-limit overrides).
+pub(crate) fn short_template(t: &str) -> String {
+    let (method, path) = t.split_once(' ').unwrap_or(("", t));
+    let path = path
+        .strip_prefix("/api/v10")
+        .or_else(|| path.strip_prefix("/api/v9"))
+        .or_else(|| path.strip_prefix("/api"))
+        .unwrap_or(path);
+    format!("{method} {path}")
+}
+
 /// Headers to add to a successful answer.
 pub(crate) type Headers = Vec<(&'static str, String)>;
 
 /// The opaque bucket id: a hash of the bucket group and its limit, so routes that share a limit
-/// share a bucket id, and the id says nothing about the route (discord-api.md §5).
+/// share a bucket id, and the id says nothing about the route
+/// (<https://discord.com/developers/docs/topics/rate-limits#header-format>).
 pub(crate) fn bucket_hash(group: &str, limit: u32, window: Duration) -> String {
     let mut h = Sha256::new();
     h.update(group.as_bytes());
@@ -41,29 +57,11 @@ pub(crate) fn check(
     let now_unix = now_unix_f64();
     let global = identity == "bot" && st.rate.global_limit > 0;
     if global {
-        let (gl, gw) = (st.rate.global_limit, st.rate.global_window);
-        let w = st
-            .global_windows
-            .entry(identity.to_owned())
-            .or_insert_with(|| Window::open(now, gw));
-        if now >= w.end {
-            *w = Window::open(now, gw);
-        }
-        if w.count >= gl {
-            let after = w.end.saturating_duration_since(now).as_secs_f64();
-            count_429(st, route);
-            return Err(too_many(after, true, "global", None));
-        }
+        check_global(st, now, identity, route)?;
     }
     let (limit, window) = st.rate.limit_for(route);
     let hash = bucket_hash(group, limit, window);
-    // The major parameter comes from the path, so the map can grow with arbitrary guild ids:
-    // ended windows are dropped whenever it has doubled since the last sweep (amortized O(1)).
-    if crate::state::sweep_due(st.windows.len(), st.windows_swept_len) {
-        st.windows.retain(|_, w| now < w.end);
-        st.windows_swept_len = st.windows.len();
-        st.sweeps += 1;
-    }
+    sweep_windows_if_due(st, now);
     let w = st
         .windows
         .entry((hash.clone(), identity.to_owned(), major))
@@ -72,32 +70,56 @@ pub(crate) fn check(
         *w = Window::open(now, window);
     }
     let after = w.end.saturating_duration_since(now).as_secs_f64();
-    let reset = format!("{:.3}", now_unix + after);
-    let after_s = format!("{after:.3}");
-    if w.count >= limit {
-        let headers: Headers = vec![
-            ("x-ratelimit-limit", limit.to_string()),
-            ("x-ratelimit-remaining", "0".into()),
-            ("x-ratelimit-reset", reset),
-            ("x-ratelimit-reset-after", after_s),
-            ("x-ratelimit-bucket", hash),
-        ];
+    let full = w.count >= limit;
+    if !full {
+        // Both limits passed: now the request counts against both.
+        w.count += 1;
+    }
+    let remaining = if full { 0 } else { limit - w.count };
+    let headers: Headers = vec![
+        ("x-ratelimit-limit", limit.to_string()),
+        ("x-ratelimit-remaining", remaining.to_string()),
+        ("x-ratelimit-reset", format!("{:.3}", now_unix + after)),
+        ("x-ratelimit-reset-after", format!("{after:.3}")),
+        ("x-ratelimit-bucket", hash),
+    ];
+    if full {
         count_429(st, route);
         return Err(too_many(after, false, "user", Some(&headers)));
     }
-    // Both limits passed: now the request counts against both.
-    w.count += 1;
-    let remaining = limit - w.count;
     if global && let Some(g) = st.global_windows.get_mut(identity) {
         g.count += 1;
     }
-    Ok(vec![
-        ("x-ratelimit-limit", limit.to_string()),
-        ("x-ratelimit-remaining", remaining.to_string()),
-        ("x-ratelimit-reset", reset),
-        ("x-ratelimit-reset-after", after_s),
-        ("x-ratelimit-bucket", hash),
-    ])
+    Ok(headers)
+}
+
+/// The global per-bot window: opens or renews it, and refuses the request when it is full
+/// (without counting it: the caller counts it once the per-route limit passed too).
+fn check_global(st: &mut State, now: Instant, identity: &str, route: &str) -> Result<(), Resp> {
+    let (gl, gw) = (st.rate.global_limit, st.rate.global_window);
+    let w = st
+        .global_windows
+        .entry(identity.to_owned())
+        .or_insert_with(|| Window::open(now, gw));
+    if now >= w.end {
+        *w = Window::open(now, gw);
+    }
+    if w.count < gl {
+        return Ok(());
+    }
+    let after = w.end.saturating_duration_since(now).as_secs_f64();
+    count_429(st, route);
+    Err(too_many(after, true, "global", None))
+}
+
+/// The major parameter comes from the path, so the window map can grow with arbitrary guild ids:
+/// ended windows are dropped whenever it has doubled since the last sweep (amortized O(1)).
+fn sweep_windows_if_due(st: &mut State, now: Instant) {
+    if crate::state::sweep_due(st.windows.len(), st.windows_swept_len) {
+        st.windows.retain(|_, w| now < w.end);
+        st.windows_swept_len = st.windows.len();
+        st.sweeps += 1;
+    }
 }
 
 fn count_429(st: &mut State, route: &str) {
@@ -105,7 +127,8 @@ fn count_429(st: &mut State, route: &str) {
     *st.stats.rate_limited.entry(route.to_owned()).or_default() += 1;
 }
 
-/// A 429 answer as Discord sends it (discord-api.md §5): JSON body with float `retry_after`
+/// A 429 answer as Discord sends it (<https://discord.com/developers/docs/topics/rate-limits>):
+/// JSON body with float `retry_after`
 /// seconds and `global`; integer `Retry-After` (rounded up); `X-RateLimit-Scope`;
 /// `X-RateLimit-Global: true` on global limits.
 pub(crate) fn too_many(

@@ -1,5 +1,7 @@
 //! Seed data: users, guilds, members and connections, some with hostile names.
 //!
+//! Plain data: must not import any other module of the crate.
+//!
 //! Ids are stable, realistic snowflakes. The first user ([`ALICE`]) has a plain name and is the
 //! default user of auto-approve mode and of tests.
 
@@ -33,7 +35,7 @@ pub const GUILD_LOBBY: u64 = 1_145_678_901_234_567_890;
 /// Guild owned by quiet.one; Alice is **not** a member (member lookup gives 10004).
 pub const GUILD_QUIET: u64 = 1_198_765_432_109_876_543;
 
-/// A seeded Discord user (discord-api.md §3.1).
+/// A seeded Discord user (<https://discord.com/developers/docs/resources/user#user-object>).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeedUser {
     /// Snowflake id.
@@ -71,13 +73,15 @@ pub struct SeedUser {
 }
 
 impl SeedUser {
-    /// `global_name` if set, else `username` (Discord's display-name rule, discord-api.md §3.1).
+    /// `global_name` if set, else `username` (Discord's display-name rule,
+    /// <https://discord.com/developers/docs/resources/user#user-object>).
     pub fn display_name(&self) -> &str {
         self.global_name.as_deref().unwrap_or(&self.username)
     }
 }
 
-/// A connected third-party account (discord-api.md §3.3).
+/// A connected third-party account
+/// (<https://discord.com/developers/docs/resources/user#connection-object>).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeedConnection {
     /// Account id on the service (not a snowflake).
@@ -117,7 +121,7 @@ pub struct SeedRole {
     pub position: u32,
 }
 
-/// A guild member (discord-api.md §3.2).
+/// A guild member (<https://discord.com/developers/docs/resources/guild#guild-member-object>).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeedMember {
     /// The member's user id.
@@ -144,7 +148,8 @@ pub struct SeedMember {
     pub flags: u64,
 }
 
-/// A seeded guild with its members (discord-api.md §2.1).
+/// A seeded guild with its members
+/// (<https://discord.com/developers/docs/resources/user#get-current-user-guilds>).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeedGuild {
     /// Snowflake id.
@@ -243,7 +248,12 @@ const OWNER_PERMS: u64 = 2_251_799_813_685_247;
 
 /// The seeded users (the first one has a normal name and is the default).
 pub fn users() -> Vec<SeedUser> {
-    let base = |id: u64, username: &str, disc: &str, global: Option<&str>| SeedUser {
+    vec![alice(), nelly(), quiet(), xss(), quotes(), rtl()]
+}
+
+/// A user with only an id, names and the defaults.
+fn base_user(id: u64, username: &str, disc: &str, global: Option<&str>) -> SeedUser {
+    SeedUser {
         id,
         username: username.to_owned(),
         discriminator: disc.to_owned(),
@@ -260,8 +270,12 @@ pub fn users() -> Vec<SeedUser> {
         premium_type: 0,
         bot: false,
         connections: vec![],
-    };
-    let alice = SeedUser {
+    }
+}
+
+/// "alice.dev": everything set, four connections (one with integrations, one revoked).
+fn alice() -> SeedUser {
+    SeedUser {
         avatar: Some("3f5a1c9e8b7d6a5f4e3d2c1b0a998877".into()),
         banner: Some("06c16474723fe537c283b8efa61a30c8".into()),
         accent_color: Some(5_793_266),
@@ -279,22 +293,7 @@ pub fn users() -> Vec<SeedUser> {
                 true,
                 1,
                 false,
-                vec![
-                    json!({
-                        "id": "33590653072239123", "name": "alice_streams", "type": "twitch",
-                        "enabled": true, "syncing": false, "role_id": null,
-                        "enable_emoticons": false, "expire_behavior": 0, "expire_grace_period": 7,
-                        "account": { "id": "41771983423143937", "name": "alice_streams" },
-                        "synced_at": "2021-01-23T02:33:17.017000+00:00",
-                        "subscriber_count": 0, "revoked": false
-                    }),
-                    json!({
-                        "id": "290926798626357999", "name": "YouTube", "type": "youtube",
-                        "enabled": true, "role_id": "290926798626357250",
-                        "expire_behavior": 1, "expire_grace_period": 30,
-                        "account": { "id": "UC_x5XG1OV2P6uZZ5FSM9Ttw", "name": "Alice" }
-                    }),
-                ],
+                alice_twitch_integrations(),
             ),
             conn("8932173", "alice-dev", "github", true, 1, false, vec![]),
             conn(
@@ -316,9 +315,33 @@ pub fn users() -> Vec<SeedUser> {
                 vec![],
             ),
         ],
-        ..base(ALICE, "alice.dev", "0", Some("Alice Dev"))
-    };
-    let nelly = SeedUser {
+        ..base_user(ALICE, "alice.dev", "0", Some("Alice Dev"))
+    }
+}
+
+/// The partial integrations of Alice's Twitch connection.
+fn alice_twitch_integrations() -> Vec<Value> {
+    vec![
+        json!({
+            "id": "33590653072239123", "name": "alice_streams", "type": "twitch",
+            "enabled": true, "syncing": false, "role_id": null,
+            "enable_emoticons": false, "expire_behavior": 0, "expire_grace_period": 7,
+            "account": { "id": "41771983423143937", "name": "alice_streams" },
+            "synced_at": "2021-01-23T02:33:17.017000+00:00",
+            "subscriber_count": 0, "revoked": false
+        }),
+        json!({
+            "id": "290926798626357999", "name": "YouTube", "type": "youtube",
+            "enabled": true, "role_id": "290926798626357250",
+            "expire_behavior": 1, "expire_grace_period": 30,
+            "account": { "id": "UC_x5XG1OV2P6uZZ5FSM9Ttw", "name": "Alice" }
+        }),
+    ]
+}
+
+/// "Nelly#1337": legacy discriminator, animated avatar, unverified email.
+fn nelly() -> SeedUser {
+    SeedUser {
         avatar: Some("a_8342729096ea3675442027381ff50dfe".into()),
         email: Some("nelly@example.com".into()),
         verified: false,
@@ -333,13 +356,21 @@ pub fn users() -> Vec<SeedUser> {
             false,
             vec![],
         )],
-        ..base(NELLY, "Nelly", "1337", None)
-    };
-    let quiet = SeedUser {
+        ..base_user(NELLY, "Nelly", "1337", None)
+    }
+}
+
+/// "quiet.one": default avatar, no email.
+fn quiet() -> SeedUser {
+    SeedUser {
         locale: "de".into(),
-        ..base(QUIET, "quiet.one", "0", Some("Quiet One"))
-    };
-    let xss = SeedUser {
+        ..base_user(QUIET, "quiet.one", "0", Some("Quiet One"))
+    }
+}
+
+/// The user whose display name is a script tag.
+fn xss() -> SeedUser {
+    SeedUser {
         avatar: Some("b1946ac92492d2347c6235b4d2611184".into()),
         email: Some("xss@example.com".into()),
         verified: true,
@@ -352,16 +383,24 @@ pub fn users() -> Vec<SeedUser> {
             false,
             vec![],
         )],
-        ..base(XSS, "xss.tester", "0", Some("<script>alert(1)</script>"))
-    };
-    let quotes = SeedUser {
+        ..base_user(XSS, "xss.tester", "0", Some("<script>alert(1)</script>"))
+    }
+}
+
+/// The user whose display name has quotes and an `onerror=` attribute.
+fn quotes() -> SeedUser {
+    SeedUser {
         avatar: Some("591785b794601e212b260e25925636fd".into()),
         email: Some("quotes@example.com".into()),
         verified: true,
         locale: "fr".into(),
-        ..base(QUOTES, "quote.user", "0", Some("\"' onerror=alert(1) x=\""))
-    };
-    let rtl = SeedUser {
+        ..base_user(QUOTES, "quote.user", "0", Some("\"' onerror=alert(1) x=\""))
+    }
+}
+
+/// The user with a right-to-left display name.
+fn rtl() -> SeedUser {
+    SeedUser {
         avatar: Some("e99a18c428cb38d5f260853678922e03".into()),
         email: Some("rtl@example.com".into()),
         verified: true,
@@ -375,9 +414,8 @@ pub fn users() -> Vec<SeedUser> {
             false,
             vec![],
         )],
-        ..base(RTL, "rtl.user", "0", Some("\u{202E}fdp.exe שלום مرحبا"))
-    };
-    vec![alice, nelly, quiet, xss, quotes, rtl]
+        ..base_user(RTL, "rtl.user", "0", Some("\u{202E}fdp.exe שלום مرحبا"))
+    }
 }
 
 /// The bot user of the application (its id is the application id, as for new Discord apps).
@@ -410,7 +448,21 @@ fn long_name() -> String {
 
 /// The seeded guilds with their members.
 pub fn guilds() -> Vec<SeedGuild> {
-    let g = |id: u64, name: &str, owner: u64| SeedGuild {
+    vec![
+        workshop(),
+        krew(),
+        xss_guild(),
+        rtl_guild(),
+        long_guild(),
+        lobby(),
+        quiet_guild(),
+    ]
+}
+
+/// A guild with an id, a name, an owner and the defaults (the bot in it with
+/// `CREATE_INSTANT_INVITE`, `MANAGE_NICKNAMES`, `MANAGE_ROLES`, `MUTE_MEMBERS`, `DEAFEN_MEMBERS`).
+fn base_guild(id: u64, name: &str, owner: u64) -> SeedGuild {
+    SeedGuild {
         id,
         name: name.to_owned(),
         icon: None,
@@ -423,9 +475,13 @@ pub fn guilds() -> Vec<SeedGuild> {
         members: vec![],
         bot_permissions: Some(EVERYONE | 1 | 134_217_728 | 268_435_456 | 4_194_304 | 8_388_608),
         channel_id: id + 1,
-    };
+    }
+}
+
+/// "Alice's Workshop": owned by Alice, a Moderator role, five members.
+fn workshop() -> SeedGuild {
     let mod_role = 613_425_648_685_547_600;
-    let workshop = SeedGuild {
+    SeedGuild {
         icon: Some("a1b2c3d4e5f60718293a4b5c6d7e8f90".into()),
         banner: Some("bb42bdc37653b7cf58c4c8cc622e76cb".into()),
         features: vec!["COMMUNITY".into(), "NEWS".into(), "BANNER".into()],
@@ -478,9 +534,13 @@ pub fn guilds() -> Vec<SeedGuild> {
                 EVERYONE,
             ),
         ],
-        ..g(GUILD_WORKSHOP, "Alice's Workshop", ALICE)
-    };
-    let krew = SeedGuild {
+        ..base_guild(GUILD_WORKSHOP, "Alice's Workshop", ALICE)
+    }
+}
+
+/// "1337 Krew": owned by Nelly, animated icon; Alice is a member.
+fn krew() -> SeedGuild {
+    SeedGuild {
         icon: Some("a_f03590d3eb764081d154a66340ea7d6d".into()),
         banner: Some("c3d4e5f60718293a4b5c6d7e8f90a1b2".into()),
         features: vec![
@@ -516,9 +576,13 @@ pub fn guilds() -> Vec<SeedGuild> {
                 EVERYONE,
             ),
         ],
-        ..g(GUILD_KREW, "1337 Krew", NELLY)
-    };
-    let xss = SeedGuild {
+        ..base_guild(GUILD_KREW, "1337 Krew", NELLY)
+    }
+}
+
+/// The guild named `<img src=x onerror=alert(1)>`.
+fn xss_guild() -> SeedGuild {
+    SeedGuild {
         features: vec!["SOME_FUTURE_FEATURE".into()],
         members: vec![
             member(
@@ -536,9 +600,13 @@ pub fn guilds() -> Vec<SeedGuild> {
                 EVERYONE,
             ),
         ],
-        ..g(GUILD_XSS, "<img src=x onerror=alert(1)>", XSS)
-    };
-    let rtl = SeedGuild {
+        ..base_guild(GUILD_XSS, "<img src=x onerror=alert(1)>", XSS)
+    }
+}
+
+/// The guild with an Arabic/RTL name; the bot is not in it.
+fn rtl_guild() -> SeedGuild {
+    SeedGuild {
         features: vec!["WELCOME_SCREEN_ENABLED".into()],
         approximate_member_count: 77,
         approximate_presence_count: 7,
@@ -559,9 +627,13 @@ pub fn guilds() -> Vec<SeedGuild> {
                 1_071_698_660_929,
             ),
         ],
-        ..g(GUILD_RTL, "خادم الألعاب العربي \u{202E}lanigiro", RTL)
-    };
-    let long = SeedGuild {
+        ..base_guild(GUILD_RTL, "خادم الألعاب العربي \u{202E}lanigiro", RTL)
+    }
+}
+
+/// The guild with a 100-character name; the bot lacks `CREATE_INSTANT_INVITE`.
+fn long_guild() -> SeedGuild {
+    SeedGuild {
         icon: Some("9f86d081884c7d659a2feaa0c55ad015".into()),
         features: vec!["PARTNERED".into(), "VERIFIED".into(), "VANITY_URL".into()],
         approximate_member_count: 250_000,
@@ -583,9 +655,13 @@ pub fn guilds() -> Vec<SeedGuild> {
                 EVERYONE,
             ),
         ],
-        ..g(GUILD_LONG, &long_name(), QUOTES)
-    };
-    let lobby = SeedGuild {
+        ..base_guild(GUILD_LONG, &long_name(), QUOTES)
+    }
+}
+
+/// "Empty Lobby": owned by Alice, only Alice in it.
+fn lobby() -> SeedGuild {
+    SeedGuild {
         approximate_member_count: 1,
         approximate_presence_count: 1,
         members: vec![member(
@@ -595,9 +671,13 @@ pub fn guilds() -> Vec<SeedGuild> {
             "2023-01-01T00:00:00.000000+00:00",
             OWNER_PERMS,
         )],
-        ..g(GUILD_LOBBY, "Empty Lobby", ALICE)
-    };
-    let quiet = SeedGuild {
+        ..base_guild(GUILD_LOBBY, "Empty Lobby", ALICE)
+    }
+}
+
+/// "Quiet Corner": owned by quiet.one; Alice is not a member.
+fn quiet_guild() -> SeedGuild {
+    SeedGuild {
         members: vec![member(
             QUIET,
             None,
@@ -605,9 +685,8 @@ pub fn guilds() -> Vec<SeedGuild> {
             "2022-01-01T00:00:00.000000+00:00",
             OWNER_PERMS,
         )],
-        ..g(GUILD_QUIET, "Quiet Corner", QUIET)
-    };
-    vec![workshop, krew, xss, rtl, long, lobby, quiet]
+        ..base_guild(GUILD_QUIET, "Quiet Corner", QUIET)
+    }
 }
 
 #[cfg(test)]

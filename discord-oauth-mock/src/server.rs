@@ -1,17 +1,24 @@
-//! Accept loop (able to drop a connection without answering), routing and dispatch.
+//! The accept loop: one hyper HTTP/1.1 connection task per client, serving the [`routes::app`]
+//! router, and able to close a connection without answering (the
+//! [`Fault::DropConnection`](crate::Fault::DropConnection) fault). Each request gets the peer
+//! address and the connection's kill switch as extensions, and canonical `/_mock` paths, before
+//! routing.
+//!
+//! Nothing imports this module but the crate root.
 
+use crate::control;
+use crate::gate::KillSwitch;
+use crate::routes;
 use crate::state::Shared;
-use crate::util::{Resp, discord_error, json, method_not_allowed, not_found, not_snowflake, raw};
-use crate::{Fault, api, cdn, control, oauth, ratelimit};
-use axum::body::{Body, Bytes};
-use axum::http::{Method, request::Parts};
+use axum::Router;
+use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use std::convert::Infallible;
+use hyper_util::service::TowerToHyperService;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 
 /// Serves until `shutdown` says so (or its sender is dropped).
@@ -20,43 +27,58 @@ pub(crate) async fn serve(
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let app = routes::app(shared);
     let conn_shutdown = shutdown.clone();
     loop {
         tokio::select! {
-            r = listener.accept() => {
-                let (stream, peer) = match r {
-                    Ok(x) => x,
-                    Err(e) => {
-                        tracing::warn!("discord-oauth-mock: accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let shared = shared.clone();
-                let mut sd = conn_shutdown.clone();
-                tokio::spawn(async move {
-                    let kill = Arc::new(Notify::new());
-                    let k2 = kill.clone();
-                    let svc = hyper::service::service_fn(move |req| {
-                        let shared = shared.clone();
-                        let kill = k2.clone();
-                        async move { Ok::<_, Infallible>(handle(shared, req, peer, kill).await) }
-                    });
-                    let conn = hyper::server::conn::http1::Builder::new()
-                        .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), svc);
-                    // Dropping `conn` closes the socket at once, without an answer.
-                    tokio::select! {
-                        _ = conn => {}
-                        _ = kill.notified() => {}
-                        _ = stopped(&mut sd) => {}
-                    }
-                });
-            }
+            r = listener.accept() => match r {
+                Ok((stream, peer)) => {
+                    tokio::spawn(connection(stream, peer, app.clone(), conn_shutdown.clone()));
+                }
+                Err(e) => {
+                    tracing::warn!("discord-oauth-mock: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            },
             _ = stopped(&mut shutdown) => break,
         }
     }
+}
+
+/// One connection, until the client closes it, a fault kills it, or the server stops.
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    app: Router,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let kill = Arc::new(Notify::new());
+    let switch = KillSwitch(kill.clone());
+    let svc = TowerToHyperService::new(app);
+    let handler = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        prepare(&mut req, peer, &switch);
+        hyper::service::Service::call(&svc, req)
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), handler);
+    // Dropping `conn` closes the socket at once, without an answer.
+    tokio::select! {
+        _ = conn => {}
+        _ = kill.notified() => {}
+        _ = stopped(&mut shutdown) => {}
+    }
+}
+
+/// What a request gets before routing: its canonical `/_mock` path, the peer address and the
+/// connection's kill switch.
+fn prepare<B>(req: &mut hyper::Request<B>, peer: SocketAddr, switch: &KillSwitch) {
+    if let Some(uri) = control::canonical_uri(req.uri()) {
+        *req.uri_mut() = uri;
+    }
+    req.extensions_mut().insert(ConnectInfo(peer));
+    req.extensions_mut().insert(switch.clone());
 }
 
 /// Completes when shutdown is requested or the last handle is gone.
@@ -64,374 +86,139 @@ async fn stopped(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|v| *v).await;
 }
 
-/// What a path resolved to.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Kind {
-    Authorize,
-    Token,
-    Revoke,
-    UsersMe,
-    MyGuilds,
-    MyConnections,
-    MyGuildMember(u64),
-    OAuth2Me,
-    ApplicationsMe,
-    GetUser(u64),
-    AddMember(u64, u64),
-    RoleConnection(u64),
-    RoleMetadata(u64),
-    Cdn,
-}
+#[cfg(test)]
+mod tests {
+    //! Routing edge cases that Discord's answers depend on, on the router itself (no socket).
 
-pub(crate) struct Matched {
-    pub kind: Kind,
-    pub template: String,
-    pub group: String,
-    pub major: u64,
-}
+    use super::*;
+    use crate::{MockBuilder, RateLimitConfig};
+    use axum::body::Body;
+    use axum::http::HeaderMap;
 
-pub(crate) enum Miss {
-    NotFound,
-    MethodNotAllowed(String),
-    BadSnowflake(String, String, String),
-    BadVersion,
-}
+    /// The app of a mock with rate limits off, and a way to call it.
+    struct App {
+        shared: Arc<Shared>,
+        svc: TowerToHyperService<Router>,
+    }
 
-impl Miss {
-    fn template(&self) -> String {
-        match self {
-            Miss::NotFound | Miss::BadVersion => "UNMATCHED".to_owned(),
-            Miss::MethodNotAllowed(t) | Miss::BadSnowflake(t, _, _) => t.clone(),
+    impl App {
+        fn new() -> App {
+            let shared = MockBuilder::default()
+                .rate_limits(RateLimitConfig::disabled())
+                .into_shared("http://127.0.0.1:1".to_owned());
+            let svc = TowerToHyperService::new(routes::app(shared.clone()));
+            App { shared, svc }
+        }
+
+        /// Status, headers and body of one request.
+        async fn call(&self, method: &str, path: &str) -> (u16, HeaderMap, String) {
+            let mut req = hyper::Request::builder()
+                .method(method)
+                .uri(path)
+                .body(Body::empty())
+                .unwrap();
+            let switch = KillSwitch(Arc::new(Notify::new()));
+            prepare(&mut req, SocketAddr::from(([127, 0, 0, 1], 9)), &switch);
+            let resp = hyper::service::Service::call(&self.svc, req).await.unwrap();
+            let (parts, body) = resp.into_parts();
+            let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+            let body = String::from_utf8_lossy(&body).into_owned();
+            (parts.status.as_u16(), parts.headers, body)
+        }
+
+        fn requests_to(&self, key: &str) -> u64 {
+            self.shared.lock().stats.requests_to(key)
         }
     }
-    fn response(&self) -> Resp {
-        match self {
-            Miss::NotFound => not_found(),
-            Miss::MethodNotAllowed(_) => method_not_allowed(),
-            Miss::BadSnowflake(_, field, value) => not_snowflake(field, value),
-            Miss::BadVersion => discord_error(400, 50041, "Invalid API version"),
+
+    #[tokio::test]
+    async fn empty_and_bad_ids_are_50035_before_the_method() {
+        let app = App::new();
+        for (method, path, field) in [
+            ("GET", "/api/v10/users/", "user_id"),
+            ("GET", "/api/v9/users/%31", "user_id"),
+            ("PUT", "/api/v10/guilds//members/", "guild_id"),
+            ("PUT", "/api/v10/guilds/1/members/", "user_id"),
+            ("POST", "/api/v10/users/@me/guilds//member", "guild_id"),
+        ] {
+            let (status, _, body) = app.call(method, path).await;
+            assert_eq!(status, 400, "{method} {path}");
+            assert!(body.contains(&format!("\"{field}\"")), "{path}: {body}");
         }
-    }
-}
-
-/// The first path segments the CDN serves (see `cdn::serve`); the route names of CDN requests.
-const CDN_PREFIXES: &[&str] = &[
-    "embed",
-    "avatars",
-    "banners",
-    "icons",
-    "guilds",
-    "avatar-decoration-presets",
-    "app-icons",
-    "role-icons",
-    "team-icons",
-    "splashes",
-    "discovery-splashes",
-    "guild-tag-badges",
-    "clan-badges",
-];
-
-/// The methods that may appear in a route name; any other (extension) method is a miss, so that
-/// a client cannot create statistics keys by inventing methods.
-const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
-
-/// `"GET /api/v10/users/@me"` -> `"GET /users/@me"` (the form used for rate-limit overrides).
-pub(crate) fn short_template(t: &str) -> String {
-    let (method, path) = t.split_once(' ').unwrap_or(("", t));
-    let path = path
-        .strip_prefix("/api/v10")
-        .or_else(|| path.strip_prefix("/api/v9"))
-        .or_else(|| path.strip_prefix("/api"))
-        .unwrap_or(path);
-    format!("{method} {path}")
-}
-
-fn snow(field: &str, v: &str, template: &str) -> Result<u64, Miss> {
-    crate::util::snowflake(v)
-        .ok_or_else(|| Miss::BadSnowflake(template.to_owned(), field.to_owned(), v.to_owned()))
-}
-
-/// Resolves a request path.
-pub(crate) fn resolve(method: &Method, path: &str) -> Result<Matched, Miss> {
-    let m = method.as_str();
-    if !METHODS.contains(&m) {
-        return Err(Miss::NotFound);
-    }
-    let matched = |kind: Kind, tpl: String, group: &str, major: u64, allowed: &[&str]| {
-        let template = format!("{m} {tpl}");
-        if allowed.contains(&m) {
-            Ok(Matched {
-                kind,
-                template,
-                group: group.to_owned(),
-                major,
-            })
-        } else {
-            Err(Miss::MethodNotAllowed(template))
-        }
-    };
-    if path == "/oauth2/authorize" {
-        return matched(
-            Kind::Authorize,
-            path.to_owned(),
-            "authorize",
-            0,
-            &["GET", "POST"],
+        assert_eq!(app.requests_to("GET /api/v10/users/{user_id}"), 1);
+        assert_eq!(
+            app.requests_to("PUT /api/v10/guilds/{guild_id}/members/{user_id}"),
+            2
         );
     }
-    if let Some(rest) = path.strip_prefix("/cdn/") {
-        // Only the known CDN prefixes name a route: a client-chosen first segment must not create
-        // a statistics key of its own (the keys would grow without bound).
-        // Unknown prefixes share `/cdn/UNMATCHED` (the CDN answers them 404).
-        let first = rest.split('/').next().unwrap_or("");
-        let prefix = CDN_PREFIXES
-            .iter()
-            .find(|p| **p == first)
-            .unwrap_or(&"UNMATCHED");
-        return matched(
-            Kind::Cdn,
-            format!("/cdn/{prefix}"),
-            "cdn",
-            0,
-            &["GET", "HEAD"],
-        );
-    }
-    let Some(rest) = path.strip_prefix("/api/") else {
-        return Err(Miss::NotFound);
-    };
-    let (prefix, tail) = if let Some(t) = rest.strip_prefix("v10/") {
-        ("/api/v10", t)
-    } else if let Some(t) = rest.strip_prefix("v9/") {
-        ("/api/v9", t)
-    } else if rest.starts_with('v') && rest[1..].starts_with(|c: char| c.is_ascii_digit()) {
-        return Err(Miss::BadVersion);
-    } else {
-        ("/api", rest)
-    };
-    let segs: Vec<&str> = tail.split('/').collect();
-    let versioned = prefix != "/api";
-    let t = |s: &str| format!("{prefix}{s}");
-    match segs.as_slice() {
-        ["oauth2", "token"] => matched(
-            Kind::Token,
-            t("/oauth2/token"),
-            "oauth2-token",
-            0,
-            &["POST"],
-        ),
-        ["oauth2", "token", "revoke"] => matched(
-            Kind::Revoke,
-            t("/oauth2/token/revoke"),
-            "oauth2-token",
-            0,
-            &["POST"],
-        ),
-        // The unversioned prefix is Discord's deprecated v6: only the token endpoints are served
-        // there, so that an app forgetting `/v10` on REST calls fails loudly.
-        _ if !versioned => Err(Miss::NotFound),
-        ["users", "@me"] => matched(Kind::UsersMe, t("/users/@me"), "users-me", 0, &["GET"]),
-        ["users", "@me", "guilds"] => matched(
-            Kind::MyGuilds,
-            t("/users/@me/guilds"),
-            "users-me-guilds",
-            0,
-            &["GET"],
-        ),
-        ["users", "@me", "connections"] => matched(
-            Kind::MyConnections,
-            t("/users/@me/connections"),
-            "users-me-connections",
-            0,
-            &["GET"],
-        ),
-        ["users", "@me", "guilds", g, "member"] => {
-            let tpl = t("/users/@me/guilds/{guild_id}/member");
-            let g = snow("guild_id", g, &format!("{m} {tpl}"))?;
-            matched(
-                Kind::MyGuildMember(g),
-                tpl,
-                "users-me-guild-member",
-                g,
-                &["GET"],
-            )
-        }
-        ["users", "@me", "applications", a, "role-connection"] => {
-            let tpl = t("/users/@me/applications/{application_id}/role-connection");
-            let a = snow("application_id", a, &format!("{m} {tpl}"))?;
-            matched(
-                Kind::RoleConnection(a),
-                tpl,
-                "role-connection",
-                0,
-                &["GET", "PUT", "DELETE"],
-            )
-        }
-        ["users", u] if *u != "@me" => {
-            let tpl = t("/users/{user_id}");
-            let u = snow("user_id", u, &format!("{m} {tpl}"))?;
-            matched(Kind::GetUser(u), tpl, "users", 0, &["GET"])
-        }
-        ["oauth2", "@me"] => matched(Kind::OAuth2Me, t("/oauth2/@me"), "oauth2-me", 0, &["GET"]),
-        ["oauth2", "applications", "@me"] => matched(
-            Kind::ApplicationsMe,
-            t("/oauth2/applications/@me"),
-            "applications-me",
-            0,
-            &["GET"],
-        ),
-        ["applications", "@me"] => matched(
-            Kind::ApplicationsMe,
-            t("/applications/@me"),
-            "applications-me",
-            0,
-            &["GET"],
-        ),
-        ["guilds", g, "members", u] => {
-            let tpl = t("/guilds/{guild_id}/members/{user_id}");
-            let full = format!("{m} {tpl}");
-            let g = snow("guild_id", g, &full)?;
-            let u = snow("user_id", u, &full)?;
-            matched(Kind::AddMember(g, u), tpl, "guild-member-add", g, &["PUT"])
-        }
-        ["applications", a, "role-connections", "metadata"] => {
-            let tpl = t("/applications/{application_id}/role-connections/metadata");
-            let a = snow("application_id", a, &format!("{m} {tpl}"))?;
-            matched(
-                Kind::RoleMetadata(a),
-                tpl,
-                "role-metadata",
-                0,
-                &["GET", "PUT"],
-            )
-        }
-        _ => Err(Miss::NotFound),
-    }
-}
 
-async fn read_body(body: Body) -> Result<Bytes, Resp> {
-    axum::body::to_bytes(body, 1 << 20)
-        .await
-        .map_err(|_| discord_error(413, 40005, "Request entity too large"))
-}
-
-/// Handles one request.
-async fn handle(
-    shared: Arc<Shared>,
-    req: hyper::Request<Incoming>,
-    peer: SocketAddr,
-    kill: Arc<Notify>,
-) -> Resp {
-    let (parts, body) = req.into_parts();
-    let body = Body::new(body);
-    let path = parts.uri.path().to_owned();
-    if path == "/_mock" || path.starts_with("/_mock/") {
-        let body = match read_body(body).await {
-            Ok(b) => b,
-            Err(r) => return r,
-        };
-        return control::handle(&shared, &parts, &path, &body);
+    #[tokio::test]
+    async fn methods_follow_discord_not_axum_defaults() {
+        let app = App::new();
+        // HEAD is not GET, and a 405 has no Allow header.
+        let (status, headers, body) = app.call("HEAD", "/api/v10/users/@me").await;
+        assert_eq!((status, body.as_str()), (405, ""));
+        assert!(headers.get("allow").is_none());
+        let (status, headers, _) = app.call("DELETE", "/oauth2/authorize").await;
+        assert_eq!(status, 405);
+        assert!(headers.get("allow").is_none());
+        assert_eq!(app.requests_to("DELETE /oauth2/authorize"), 1);
+        // An extension method is a 404 under UNMATCHED, even on a known route.
+        let (status, _, _) = app.call("PROPFIND", "/api/v10/users/@me").await;
+        assert_eq!(status, 404);
+        assert_eq!(app.requests_to("UNMATCHED"), 1);
     }
-    let resolved = resolve(&parts.method, &path);
-    let template = match &resolved {
-        Ok(m) => m.template.clone(),
-        Err(miss) => miss.template(),
-    };
-    let fault = {
-        let mut st = shared.lock();
-        st.stats.total_requests += 1;
-        *st.stats.requests.entry(template.clone()).or_default() += 1;
-        let f = st.take_fault(&template);
-        if f.is_some() {
-            st.stats.faults_served += 1;
-        }
-        if let Some(Fault::RateLimited { .. }) = f {
-            st.stats.total_rate_limited += 1;
-            *st.stats.rate_limited.entry(template.clone()).or_default() += 1;
-        }
-        f
-    };
-    if let Some(f) = fault {
-        match f {
-            Fault::Delay(d) => tokio::time::sleep(d).await,
-            Fault::DropConnection => {
-                kill.notify_one();
-                // The connection task drops this future together with the connection.
-                std::future::pending::<()>().await;
-            }
-            other => return fault_response(&other),
-        }
-    }
-    let m = match resolved {
-        Ok(m) => m,
-        Err(miss) => return miss.response(),
-    };
-    let body = match read_body(body).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    match m.kind {
-        Kind::Authorize => oauth::authorize(&shared, &parts, &body),
-        Kind::Cdn => cdn::serve(&shared, &parts),
-        _ => api_request(&shared, &m, &parts, &body, peer),
-    }
-}
 
-/// An `/api` request: authentication, rate limits, then the endpoint.
-fn api_request(
-    shared: &Shared,
-    m: &Matched,
-    parts: &Parts,
-    body: &Bytes,
-    peer: SocketAddr,
-) -> Resp {
-    let mut st = shared.lock();
-    let auth = api::authenticate(shared, &st, &parts.headers);
-    let identity = match &auth {
-        api::Auth::Bearer(a) => format!("user:{}", a.user_id),
-        api::Auth::Bot => "bot".to_owned(),
-        _ => format!("ip:{}", peer.ip()),
-    };
-    let headers = match ratelimit::check(&mut st, &m.template, &m.group, &identity, m.major) {
-        Ok(h) => h,
-        Err(r) => return r,
-    };
-    let mut resp = match &m.kind {
-        Kind::Token => oauth::token(shared, &mut st, parts, body),
-        Kind::Revoke => oauth::revoke(shared, &mut st, parts, body),
-        kind => api::rest(shared, &mut st, kind, &auth, parts, body),
-    };
-    ratelimit::add_headers(&mut resp, &headers);
-    resp
-}
+    #[tokio::test]
+    async fn versions_and_unknown_paths() {
+        let app = App::new();
+        for (path, status) in [
+            ("/api/v8/users/@me", 400),
+            ("/api/v10", 400),
+            ("/api/v10/", 404),
+            ("/api/users/@me", 404),
+            ("/api/voice", 404),
+            ("/cdn", 404),
+        ] {
+            assert_eq!(app.call("GET", path).await.0, status, "{path}");
+        }
+        assert_eq!(app.requests_to("UNMATCHED"), 6);
+        let (status, _, body) = app.call("POST", "/api/oauth2/token").await;
+        assert_eq!(status, 400);
+        assert!(body.contains("unsupported_grant_type"), "{body}");
+    }
 
-/// The answer for an injected fault (Delay and DropConnection are handled by the caller).
-fn fault_response(f: &Fault) -> Resp {
-    match f {
-        Fault::Status(s) if *s == 204 || *s == 304 => {
-            let mut r = raw(*s, "application/json", Body::empty());
-            r.headers_mut().remove(axum::http::header::CONTENT_TYPE);
-            r
+    #[tokio::test]
+    async fn cdn_routes_are_named_by_their_first_segment() {
+        let app = App::new();
+        assert_eq!(app.call("GET", "/cdn/avatars/").await.0, 404);
+        assert_eq!(app.call("GET", "/cdn/avatars/1/x/y").await.0, 404);
+        assert_eq!(app.call("POST", "/cdn/avatars/1/x.png").await.0, 405);
+        assert_eq!(app.call("HEAD", "/cdn/embed/avatars/1.png").await.0, 200);
+        assert_eq!(app.call("GET", "/cdn/").await.0, 404);
+        assert_eq!(app.call("GET", "/cdn/junk/x.png").await.0, 404);
+        assert_eq!(app.requests_to("GET /cdn/avatars"), 2);
+        assert_eq!(app.requests_to("POST /cdn/avatars"), 1);
+        assert_eq!(app.requests_to("HEAD /cdn/embed"), 1);
+        assert_eq!(app.requests_to("GET /cdn/UNMATCHED"), 2);
+    }
+
+    #[tokio::test]
+    async fn control_paths_are_canonical_and_not_counted() {
+        let app = App::new();
+        for path in ["/_mock/stats/", "/_mock//stats", "/_mock/_mock/stats"] {
+            assert_eq!(app.call("GET", path).await.0, 200, "{path}");
         }
-        Fault::Status(s) => {
-            let reason = axum::http::StatusCode::from_u16(*s)
-                .ok()
-                .and_then(|c| c.canonical_reason())
-                .unwrap_or("Error");
-            json(
-                *s,
-                &serde_json::json!({ "message": format!("{s}: {reason}"), "code": 0 }),
-            )
+        for (method, path) in [
+            ("GET", "/_mock"),
+            ("POST", "/_mock/stats"),
+            ("HEAD", "/_mock/stats"),
+            ("POST", "/_mock/revoke//1"),
+        ] {
+            assert_eq!(app.call(method, path).await.0, 404, "{method} {path}");
         }
-        Fault::RateLimited {
-            retry_after,
-            global,
-            scope,
-        } => ratelimit::too_many(*retry_after, *global, scope, None),
-        Fault::MalformedBody => raw(
-            200,
-            "application/json",
-            "{\"id\": \"459873214563123201\", \"username\": \"alice.dev\", \"discrim",
-        ),
-        Fault::Delay(_) | Fault::DropConnection => not_found(),
+        assert_eq!(app.shared.lock().stats.total_requests, 0);
+        assert_eq!(app.call("GET", "/_mockx").await.0, 404);
+        assert_eq!(app.requests_to("UNMATCHED"), 1);
     }
 }

@@ -1,4 +1,8 @@
-//! Shared state: configuration, grants, tokens, codes, faults, windows and statistics.
+//! Shared state: configuration, grants, tokens, codes, faults, windows and statistics, behind
+//! one mutex, with the token rules (issue, rotate, revoke, expire, sweep).
+//!
+//! Must not import the HTTP side of the crate (`routes`, `mount`, `gate`, `api`, `oauth`, `rest`,
+//! `cdn`, `control`, `server`); only `seed` and `util`.
 
 use crate::seed::{SeedGuild, SeedUser};
 use crate::util::{MAX_LIFETIME, random_token};
@@ -111,7 +115,8 @@ pub(crate) struct State {
     pub auto_approve: Option<u64>,
     pub token_lifetime: Duration,
     pub code_lifetime: Duration,
-    /// Public client: the secret may be omitted with PKCE and on refresh (discord-api.md §1.6).
+    /// Public client: the secret may be omitted with PKCE and on refresh
+    /// (<https://discord.com/developers/docs/topics/oauth2#authorization-code-grant>).
     pub public_client: bool,
     /// At most this many authorizations are kept; the oldest are dropped beyond it.
     pub max_grants: usize,
@@ -304,7 +309,8 @@ impl State {
     }
 
     /// Revokes every grant of `user_id` (Discord: revoking one token kills every access and
-    /// refresh token of the app's authorization for that user, discord-api.md §1.5).
+    /// refresh token of the app's authorization for that user,
+    /// <https://discord.com/developers/docs/topics/oauth2#authorization-code-grant-token-revocation-example>).
     /// Returns the number of tokens killed.
     pub fn revoke_user(&mut self, user_id: u64) -> u64 {
         let ids: Vec<u64> = self

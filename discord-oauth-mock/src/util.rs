@@ -1,6 +1,9 @@
-//! Small helpers: responses, forms, HTML escaping, random tokens, time formatting.
+//! Small helpers: responses, request bodies and path parameters, forms, HTML escaping, random
+//! tokens, time formatting.
+//!
+//! A leaf: it must not import any other module of the crate.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderName, HeaderValue, Response, StatusCode, header};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -66,7 +69,8 @@ pub(crate) fn set_header(r: &mut Resp, name: &'static str, value: &str) {
     }
 }
 
-/// Discord's generic error body `{"message": ..., "code": ...}` (discord-api.md §6.1).
+/// Discord's generic error body `{"message": ..., "code": ...}`
+/// (<https://discord.com/developers/docs/reference#error-messages>).
 pub(crate) fn discord_error(status: u16, code: u64, message: &str) -> Resp {
     json(
         status,
@@ -74,22 +78,26 @@ pub(crate) fn discord_error(status: u16, code: u64, message: &str) -> Resp {
     )
 }
 
-/// `401 {"message": "401: Unauthorized", "code": 0}` (discord-api.md §6.1, §6.3).
+/// `401 {"message": "401: Unauthorized", "code": 0}`, Discord's answer to a missing, wrong, expired
+/// or revoked token (<https://discord.com/developers/docs/reference#error-messages>).
 pub(crate) fn unauthorized() -> Resp {
     discord_error(401, 0, "401: Unauthorized")
 }
 
-/// `404 {"message": "404: Not Found", "code": 0}` for unknown routes (discord-api.md §6.1).
+/// `404 {"message": "404: Not Found", "code": 0}` for unknown routes
+/// (<https://discord.com/developers/docs/reference#error-messages>).
 pub(crate) fn not_found() -> Resp {
     discord_error(404, 0, "404: Not Found")
 }
 
-/// `405 {"message": "405: Method Not Allowed", "code": 0}` (discord-api.md §6.1).
+/// `405 {"message": "405: Method Not Allowed", "code": 0}`
+/// (<https://discord.com/developers/docs/reference#error-messages>).
 pub(crate) fn method_not_allowed() -> Resp {
     discord_error(405, 0, "405: Method Not Allowed")
 }
 
-/// `400` Invalid Form Body (code 50035) with one field error (discord-api.md §6.1).
+/// `400` Invalid Form Body (code 50035) with one field error
+/// (<https://discord.com/developers/docs/reference#error-messages>).
 pub(crate) fn form_error(field: &str, code: &str, message: &str) -> Resp {
     let mut errors = serde_json::Map::new();
     errors.insert(
@@ -103,7 +111,8 @@ pub(crate) fn form_error(field: &str, code: &str, message: &str) -> Resp {
 }
 
 /// `400` Invalid Form Body (code 50035) for an error about the whole request body, not one field:
-/// `errors._errors[...]` (discord-api.md §6.1, "A top-level request error is `errors._errors`").
+/// `errors._errors[...]` (<https://discord.com/developers/docs/reference#error-messages>: a
+/// top-level request error is `errors._errors`).
 pub(crate) fn form_error_top(code: &str, message: &str) -> Resp {
     json(
         400,
@@ -151,7 +160,8 @@ pub(crate) fn form_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// An RFC 6749 error body for the OAuth2 token endpoints (discord-api.md §1.4).
+/// An RFC 6749 error body for the OAuth2 token endpoints
+/// (<https://discord.com/developers/docs/topics/oauth2#authorization-code-grant>).
 pub(crate) fn oauth_error(status: u16, error: &str, description: Option<&str>) -> Resp {
     let v = match description {
         Some(d) => serde_json::json!({ "error": error, "error_description": d }),
@@ -247,9 +257,31 @@ pub(crate) fn iso8601(unix_ms: i64) -> String {
 }
 
 #[cfg(test)]
-/// The creation time of a snowflake, as ISO8601 (discord-api.md §0: `(id >> 22) + 1420070400000`).
+/// The creation time of a snowflake, as ISO8601: `(id >> 22) + 1420070400000` milliseconds
+/// (<https://discord.com/developers/docs/reference#snowflakes>).
 pub(crate) fn snowflake_time(id: u64) -> String {
     iso8601(((id >> 22) + 1_420_070_400_000) as i64)
+}
+
+/// The largest request body read (1 MiB); a longer one is refused with `413`.
+const MAX_BODY: usize = 1 << 20;
+
+/// Reads a whole request body, or answers Discord's `413 {"code": 40005}` when it is too long.
+pub(crate) async fn read_body(body: Body) -> Result<Bytes, Resp> {
+    axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| discord_error(413, 40005, "Request entity too large"))
+}
+
+/// The raw (not percent-decoded) value of path parameter `{name}` of `template` in `path`, found
+/// by segment position: `path_param("/users/{user_id}", "/users/12", "user_id") == Some("12")`.
+/// Both must have as many segments (the router guarantees it for the routes it matched).
+pub(crate) fn path_param<'p>(template: &str, path: &'p str, name: &str) -> Option<&'p str> {
+    template
+        .split('/')
+        .zip(path.split('/'))
+        .find(|(t, _)| t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) == Some(name))
+        .map(|(_, v)| v)
 }
 
 /// Parses a snowflake (decimal u64).
@@ -309,6 +341,24 @@ mod tests {
             deadline(now, MAX_LIFETIME)
         );
         assert!(deadline(now, std::time::Duration::MAX) > now);
+    }
+
+    #[test]
+    fn path_params_are_raw_segments() {
+        let t = "/api/v10/guilds/{guild_id}/members/{user_id}";
+        assert_eq!(
+            path_param(t, "/api/v10/guilds/1/members/%32", "guild_id"),
+            Some("1")
+        );
+        assert_eq!(
+            path_param(t, "/api/v10/guilds/1/members/%32", "user_id"),
+            Some("%32")
+        );
+        assert_eq!(
+            path_param(t, "/api/v10/guilds//members/", "user_id"),
+            Some("")
+        );
+        assert_eq!(path_param(t, "/api/v10/guilds/1/members/2", "nope"), None);
     }
 
     #[test]

@@ -101,7 +101,8 @@ async fn whole_body_errors_sit_at_the_top_of_errors() {
     );
 }
 
-/// Defect 2: a non-empty REST JSON body needs `Content-Type: application/json` (§0).
+/// Defect 2: a non-empty REST JSON body needs `Content-Type: application/json`
+/// (https://discord.com/developers/docs/reference#content-type).
 #[tokio::test]
 async fn rest_bodies_need_a_json_content_type() {
     let m = mock().await;

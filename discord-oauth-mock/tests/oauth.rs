@@ -1,5 +1,5 @@
 //! OAuth2: authorize (consent page, auto-approve, validation), token grants, PKCE, refresh
-//! rotation, revocation (discord-api.md §1).
+//! rotation, revocation (https://discord.com/developers/docs/topics/oauth2).
 
 mod common;
 use common::*;

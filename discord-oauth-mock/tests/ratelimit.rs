@@ -1,5 +1,5 @@
 //! Rate limits: headers consistent with fixed windows, 429 once a window is spent, per-identity
-//! and per-major-parameter keys, the global per-bot limit (discord-api.md §5).
+//! and per-major-parameter keys, the global per-bot limit (https://discord.com/developers/docs/topics/rate-limits).
 
 mod common;
 use common::*;

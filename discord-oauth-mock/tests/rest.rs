@@ -1,4 +1,6 @@
-//! REST endpoints under /api/v10: success and error paths, scope enforcement (discord-api.md §2, §6).
+//! REST endpoints under /api/v10: success and error paths, scope enforcement
+//! (https://discord.com/developers/docs/resources/user,
+//! https://discord.com/developers/docs/reference#error-messages).
 
 mod common;
 use common::*;
