@@ -302,7 +302,8 @@ impl DiscordSession {
                 .filter(|v| v.expires_at() > self.now())
                 .ok_or(Error::NotCached)?,
             Fetch::Fresh | Fetch::FreshUncached => {
-                let v = self.load_entry::<T>().await?;
+                // Boxed: the pipeline's future is large, and the cached path should not carry it.
+                let v = Box::pin(self.load_entry::<T>()).await?;
                 if fetch == Fetch::Fresh {
                     cache.insert(key, v.clone()).await;
                 }

@@ -13,9 +13,12 @@ use crate::vocab::clock::{self, Clock};
 /// The default users cache: bounded (`DISCORD_USERS_CACHE_MAX_LIMIT` entries, TinyLFU
 /// admission and eviction, frequency-aware like Flask-Discord's LFU), each entry dropped at its own
 /// expiry, concurrent misses of one key coalesced into a single load.
+///
+/// Keys are hashed with FxHash: they are the library's own random session ids (an attacker
+/// cannot choose them), so a keyed hash would buy nothing on the hot path.
 #[derive(Clone)]
 pub struct MokaUserCache {
-    cache: moka::future::Cache<CacheKey, CachedValue>,
+    cache: moka::future::Cache<CacheKey, CachedValue, rustc_hash::FxBuildHasher>,
 }
 
 impl std::fmt::Debug for MokaUserCache {
@@ -69,7 +72,7 @@ impl MokaUserCache {
             cache: moka::future::Cache::builder()
                 .max_capacity(max_entries)
                 .expire_after(ByValue(clock))
-                .build(),
+                .build_with_hasher(rustc_hash::FxBuildHasher),
         }
     }
 

@@ -152,28 +152,55 @@ impl CookieKeys {
     }
 }
 
-/// The values of the cookies `first` and `second` in the request's `Cookie` headers, in one
-/// pass over them.
-pub(crate) fn find_pair(
-    headers: &HeaderMap,
-    first: &str,
-    second: &str,
-) -> (Option<String>, Option<String>) {
-    let (mut a, mut b) = (None, None);
-    for value in headers.get_all(http::header::COOKIE) {
-        let Ok(value) = value.to_str() else { continue };
-        for pair in value.split(';') {
-            let Some((k, v)) = pair.trim().split_once('=') else {
-                continue;
-            };
-            if a.is_none() && k == first {
-                a = Some(v.to_owned());
-            } else if b.is_none() && k == second {
-                b = Some(v.to_owned());
-            }
+/// A request's `Cookie` headers, kept as they came (cloning a header value shares its
+/// bytes) and searched only when a cookie is asked for: a request that never looks at its
+/// session pays nothing for carrying it.
+#[derive(Debug, Default)]
+pub(crate) struct RequestCookies {
+    first: Option<HeaderValue>,
+    /// Further `Cookie` headers (HTTP/2 may split cookies over several).
+    rest: Vec<HeaderValue>,
+}
+
+impl RequestCookies {
+    pub(crate) fn of(headers: &HeaderMap) -> Self {
+        let mut all = headers.get_all(http::header::COOKIE).iter();
+        Self {
+            first: all.next().cloned(),
+            rest: all.cloned().collect(),
         }
     }
-    (a, b)
+
+    /// Whether the request carries any `Cookie` header.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
+    /// The value of the cookie `name` (RFC 6265 §5.4: `name=value` pairs separated by `;`);
+    /// the first one wins. Values are checked by whoever opens them (a sealed value that is
+    /// not base64url does not open).
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.first
+            .iter()
+            .chain(&self.rest)
+            .find_map(|header| find_value(header.as_bytes(), name.as_bytes()))
+            .and_then(|value| std::str::from_utf8(value).ok())
+    }
+}
+
+/// The value of cookie `name` in one `Cookie` header: the name compared at the start of each
+/// pair, the pairs' ends found with `memchr`.
+fn find_value<'h>(header: &'h [u8], name: &[u8]) -> Option<&'h [u8]> {
+    let mut rest = header;
+    loop {
+        let pair = rest.trim_ascii_start();
+        let after_name = pair.strip_prefix(name).and_then(|v| v.strip_prefix(b"="));
+        let end = memchr::memchr(b';', after_name.unwrap_or(pair));
+        if let Some(value) = after_name {
+            return Some(end.map_or(value, |e| &value[..e]).trim_ascii_end());
+        }
+        rest = &pair[end? + 1..];
+    }
 }
 
 /// A `Set-Cookie` value: `HttpOnly`, `SameSite=Lax`, path `/`, `Secure` when asked.
@@ -240,15 +267,21 @@ mod tests {
     }
 
     #[test]
-    fn both_cookies_are_found_in_one_pass() {
+    fn cookies_are_found_by_exact_name_across_headers() {
         let mut h = HeaderMap::new();
-        h.append("cookie", HeaderValue::from_static("a=1; s=sess"));
-        h.append("cookie", HeaderValue::from_static("p=pend; s=second"));
-        assert_eq!(
-            find_pair(&h, "s", "p"),
-            (Some("sess".to_owned()), Some("pend".to_owned()))
+        h.append(
+            "cookie",
+            HeaderValue::from_static("xs=0; a=1;s=sess ; s=dup"),
         );
-        assert_eq!(find_pair(&HeaderMap::new(), "s", "p"), (None, None));
+        h.append("cookie", HeaderValue::from_static("p=pend; s=second"));
+        let c = RequestCookies::of(&h);
+        assert_eq!(c.get("s"), Some("sess"));
+        assert_eq!(c.get("p"), Some("pend"));
+        assert_eq!(c.get("a"), Some("1"));
+        assert_eq!(c.get("x"), None);
+        assert_eq!(c.get("se"), None);
+        let empty = RequestCookies::of(&HeaderMap::new());
+        assert!(empty.is_empty() && empty.get("s").is_none());
         let c = set_cookie("s", "v", 60, true).unwrap();
         assert!(is_named(&c, "s") && !is_named(&c, "s2") && !is_named(&c, ""));
         assert!(c.to_str().unwrap().ends_with("SameSite=Lax; Secure"));

@@ -2,27 +2,61 @@
 //! place that decides what the session cookie carries — the sealed record when sessions live in
 //! the cookie, the sealed session id with a [`TokenStore`](crate::store::TokenStore).
 
+use std::sync::Arc;
+
 use super::cookie::Purpose;
+use super::opened::Payload;
 use super::{DiscordSession, Storage};
 use crate::error::Error;
 use crate::store::{SessionId, SessionRecord, StoreError, decode_record, encode_record};
 
 impl DiscordSession {
-    /// Opens the session cookie and loads its live, non-revoked record.
-    pub(super) async fn load_record(&self) -> Result<Option<SessionRecord>, Error> {
-        let Some(raw) = self.inner.session_cookie.as_deref() else {
+    /// The hot path: a remembered cookie whose record needs nothing done (no expiry, no
+    /// revocation, no rotation, no idle touch, no key rotation). `None` when the full
+    /// [`load_record`](Self::load_record) must decide.
+    pub(super) async fn load_remembered(&self) -> Result<Option<Arc<SessionRecord>>, Error> {
+        let Some(raw) = self.session_cookie() else {
+            return Ok(None);
+        };
+        let sessions = self.sessions();
+        let Some((Payload::Record(record), false)) = sessions.opened.get(raw) else {
+            return Ok(None);
+        };
+        let now = self.now();
+        if self.expired(&record, now)
+            || self.touch_due(&record, now)
+            || sessions.refresh.rotated(&record, now).is_some()
+        {
+            return Ok(None);
+        }
+        let revoked = match sessions.revocations.is_revoked_now(&record.id, now) {
+            Some(known) => known,
+            None => sessions.revocations.is_revoked(&record.id, now).await?,
+        };
+        Ok((!revoked).then_some(record))
+    }
+
+    /// Opens the session cookie (or finds it remembered) and loads its live, non-revoked record.
+    pub(super) async fn load_record(&self) -> Result<Option<Arc<SessionRecord>>, Error> {
+        let Some(raw) = self.session_cookie() else {
             return Ok(None);
         };
         let sessions = self.sessions();
         let name = &sessions.policy.session_cookie;
-        let Some((payload, old_key)) = sessions.keys.open(Purpose::Session, name, raw) else {
+        let Some((payload, old_key)) = self.open_session_cookie(raw) else {
             tracing::debug!("ignoring an undecryptable session cookie");
             self.clear_cookie(name);
             return Ok(None);
         };
-        let Some(record) = self.record_of_payload(&payload).await? else {
-            self.clear_cookie(name);
-            return Ok(None);
+        let record = match payload {
+            Payload::Record(record) => record,
+            Payload::Id(id) => match self.stored(&id).await? {
+                Some(record) => Arc::new(record),
+                None => {
+                    self.clear_cookie(name);
+                    return Ok(None);
+                }
+            },
         };
         let now = self.now();
         if self.expired(&record, now) || sessions.revocations.is_revoked(&record.id, now).await? {
@@ -32,27 +66,49 @@ impl DiscordSession {
         // A request that still carries the pre-rotation cookie gets the rotated pair.
         if let Some(newer) = sessions.refresh.rotated(&record, now) {
             self.persist_cookie(&newer);
-            return Ok(Some(newer));
+            return Ok(Some(Arc::new(newer)));
         }
-        self.touch_if_due(record, old_key, now).await
+        if old_key || self.touch_due(&record, now) {
+            return self.touch(record, now).await.map(Some);
+        }
+        Ok(Some(record))
     }
 
-    /// The record a cookie payload designates: the record itself, or the stored record of the
-    /// id it carries. `None` for anything undecodable or unknown.
-    async fn record_of_payload(&self, payload: &[u8]) -> Result<Option<SessionRecord>, Error> {
-        match &self.sessions().storage {
-            Storage::Cookie => Ok(decode_record(payload).ok()),
-            Storage::Server(store) => {
-                let Ok(id) = <[u8; 16]>::try_from(payload) else {
-                    return Ok(None);
-                };
-                match store.load(&SessionId(id)).await {
-                    Ok(found) => Ok(found),
-                    Err(StoreError::Decode) => Ok(None),
-                    Err(e) => Err(e.into()),
-                }
-            }
+    /// What the session cookie carries, from the remembered cookies or by opening it (then
+    /// remembered). `None` for anything forged, undecodable or sealed with an unknown key.
+    fn open_session_cookie(&self, raw: &str) -> Option<(Payload, bool)> {
+        let sessions = self.sessions();
+        if let Some(found) = sessions.opened.get(raw) {
+            return Some(found);
         }
+        let name = &sessions.policy.session_cookie;
+        let (bytes, old_key) = sessions.keys.open(Purpose::Session, name, raw)?;
+        let payload = match &sessions.storage {
+            Storage::Cookie => Payload::Record(Arc::new(decode_record(&bytes).ok()?)),
+            Storage::Server(_) => Payload::Id(SessionId(<[u8; 16]>::try_from(&bytes[..]).ok()?)),
+        };
+        sessions.opened.insert(raw, payload.clone(), old_key);
+        Some((payload, old_key))
+    }
+
+    /// The stored record of `id`; an undecodable one counts as absent.
+    async fn stored(&self, id: &SessionId) -> Result<Option<SessionRecord>, Error> {
+        let Storage::Server(store) = &self.sessions().storage else {
+            return Ok(None);
+        };
+        match store.load(id).await {
+            Ok(found) => Ok(found),
+            Err(StoreError::Decode) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether `seen_at` is old enough to be moved forward: coarse, so the hot path does not
+    /// re-encrypt on every request, but fine enough for a short idle lifetime (a session used
+    /// more often than its idle lifetime never lapses).
+    fn touch_due(&self, record: &SessionRecord, now: u64) -> bool {
+        let touch_every = (self.policy().idle_lifetime / 4).min(3600);
+        now.saturating_sub(record.seen_at) > touch_every
     }
 
     /// Whether the session passed its absolute or idle lifetime at `now`.
@@ -62,20 +118,13 @@ impl DiscordSession {
             || record.seen_at + policy.idle_lifetime <= now
     }
 
-    /// Moves `seen_at` forward when it is old enough (or the cookie was sealed with a previous
-    /// key). Coarse, so the hot path does not re-encrypt on every request, but fine enough for a
-    /// short idle lifetime: a session used more often than its idle lifetime never lapses.
-    async fn touch_if_due(
+    /// Moves `seen_at` forward (and re-seals the cookie with the current key).
+    async fn touch(
         &self,
-        record: SessionRecord,
-        old_key: bool,
+        record: Arc<SessionRecord>,
         now: u64,
-    ) -> Result<Option<SessionRecord>, Error> {
-        let touch_every = (self.policy().idle_lifetime / 4).min(3600);
-        if !old_key && now.saturating_sub(record.seen_at) <= touch_every {
-            return Ok(Some(record));
-        }
-        let mut touched = record.clone();
+    ) -> Result<Arc<SessionRecord>, Error> {
+        let mut touched = (*record).clone();
         touched.seen_at = now;
         // Called while the handle's record is being loaded: save directly, not through
         // `try_save_record`, which would update the handle.
@@ -87,12 +136,12 @@ impl DiscordSession {
             {
                 Ok(()) => {}
                 // Someone else saved meanwhile (a refresh): keep what we loaded.
-                Err(StoreError::Conflict) => return Ok(Some(record)),
+                Err(StoreError::Conflict) => return Ok(record),
                 Err(e) => return Err(e.into()),
             }
         }
         self.persist_cookie(&touched);
-        Ok(Some(touched))
+        Ok(Arc::new(touched))
     }
 
     /// Seconds the record may still live: the sooner of its absolute and idle expiry.
@@ -146,7 +195,7 @@ impl DiscordSession {
             }
         }
         self.persist_cookie(record);
-        self.set_loaded(Some(record)).await;
+        self.set_loaded(Some(record));
         Ok(true)
     }
 

@@ -101,9 +101,7 @@ impl DiscordSession {
     /// The pending logins of this browser (none for a missing, forged or undecodable cookie).
     fn read_pending(&self) -> PendingSlots {
         let sessions = self.sessions();
-        self.inner
-            .pending_cookie
-            .as_deref()
+        self.pending_cookie()
             .and_then(|raw| {
                 sessions
                     .keys

@@ -69,6 +69,6 @@ impl DiscordSession {
         }
         forget_authorization(sessions.cache(), record.id, record.user_id).await;
         self.clear_cookie(&self.policy().session_cookie);
-        self.set_loaded(None).await;
+        self.set_loaded(None);
     }
 }

@@ -29,6 +29,7 @@ mod cookie;
 mod load;
 mod login;
 mod logout;
+mod opened;
 mod origin;
 mod pending;
 mod refresh;
@@ -49,6 +50,7 @@ use crate::http::Http;
 use crate::store::{ConsumedStates, RevocationList, SessionRecord, TokenStore};
 use crate::vocab::scope::{Scope, Scopes};
 use cookie::CookieKeys;
+use opened::OpenedCookies;
 use refresh::RefreshCoordinator;
 
 /// Lifetimes and cookie settings of the sessions of one application.
@@ -103,6 +105,7 @@ pub(crate) struct Sessions {
     revocations: Arc<dyn RevocationList>,
     consumed: Arc<dyn ConsumedStates>,
     refresh: RefreshCoordinator,
+    opened: OpenedCookies,
     cache: Arc<dyn UserCache>,
     cache_ttls: CacheTtls,
 }
@@ -130,6 +133,7 @@ impl Sessions {
             revocations: parts.revocations,
             consumed: parts.consumed,
             refresh: RefreshCoordinator::default(),
+            opened: OpenedCookies::default(),
             cache: parts.cache,
             cache_ttls: parts.cache_ttls,
         }
@@ -187,20 +191,22 @@ pub struct DiscordSession {
 
 struct SessionInner {
     sessions: Arc<Sessions>,
-    session_cookie: Option<String>,
-    pending_cookie: Option<String>,
+    cookies: cookie::RequestCookies,
     /// `Host`, `Origin` and `Sec-Fetch-Site`, for the same-origin check.
     host: Option<HeaderValue>,
     origin: Option<HeaderValue>,
     fetch_site: Option<HeaderValue>,
-    loaded: tokio::sync::Mutex<Loaded>,
+    /// The record, once loaded (or known to be missing).
+    loaded: Mutex<Loaded>,
+    /// Serializes the first full load of a handle shared by concurrent tasks.
+    load_gate: tokio::sync::Mutex<()>,
     set_cookies: Mutex<Vec<HeaderValue>>,
 }
 
 impl std::fmt::Debug for DiscordSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DiscordSession")
-            .field("has_cookie", &self.inner.session_cookie.is_some())
+            .field("has_cookies", &!self.inner.cookies.is_empty())
             .finish_non_exhaustive()
     }
 }
@@ -209,20 +215,15 @@ impl DiscordSession {
     /// The session of a request, from its headers (`Cookie`, `Host`, `Origin`,
     /// `Sec-Fetch-Site`). Nothing is decrypted until a method needs it.
     pub(crate) fn from_headers(sessions: Arc<Sessions>, headers: &HeaderMap) -> Self {
-        let (session_cookie, pending_cookie) = cookie::find_pair(
-            headers,
-            &sessions.policy.session_cookie,
-            &sessions.policy.pending_cookie,
-        );
         Self {
             inner: Arc::new(SessionInner {
+                cookies: cookie::RequestCookies::of(headers),
                 sessions,
-                session_cookie,
-                pending_cookie,
                 host: headers.get(http::header::HOST).cloned(),
                 origin: headers.get(http::header::ORIGIN).cloned(),
-                fetch_site: headers.get("sec-fetch-site").cloned(),
-                loaded: tokio::sync::Mutex::new(Loaded::NotYet),
+                fetch_site: headers.get(&SEC_FETCH_SITE).cloned(),
+                loaded: Mutex::new(Loaded::NotYet),
+                load_gate: tokio::sync::Mutex::new(()),
                 set_cookies: Mutex::new(Vec::new()),
             }),
         }
@@ -231,6 +232,16 @@ impl DiscordSession {
     /// The application-wide machinery.
     pub(crate) fn sessions(&self) -> &Sessions {
         &self.inner.sessions
+    }
+
+    /// The sealed session cookie of the request, if any.
+    fn session_cookie(&self) -> Option<&str> {
+        self.inner.cookies.get(&self.policy().session_cookie)
+    }
+
+    /// The sealed pending-login cookie of the request, if any.
+    fn pending_cookie(&self) -> Option<&str> {
+        self.inner.cookies.get(&self.policy().pending_cookie)
     }
 
     fn policy(&self) -> &SessionPolicy {
@@ -305,25 +316,48 @@ impl DiscordSession {
     }
 
     /// [`record`](Self::record) without copying it: loaded once per request, then shared.
+    /// A remembered cookie needing nothing done is the hot path; anything else takes the full
+    /// load (boxed, so that the futures of callers stay small).
     pub(crate) async fn shared_record(&self) -> Result<Option<Arc<SessionRecord>>, Error> {
-        let mut loaded = self.inner.loaded.lock().await;
-        if let Loaded::NotYet = *loaded {
-            *loaded = match self.load_record().await? {
-                Some(r) => Loaded::Present(Arc::new(r)),
-                None => Loaded::Missing,
-            };
+        if let Some(known) = self.known_record() {
+            return Ok(known);
         }
-        Ok(match &*loaded {
-            Loaded::Present(r) => Some(Arc::clone(r)),
-            _ => None,
-        })
+        if let Some(record) = self.load_remembered().await? {
+            self.set_loaded_arc(Some(Arc::clone(&record)));
+            return Ok(Some(record));
+        }
+        Box::pin(self.load_once()).await
     }
 
-    async fn set_loaded(&self, record: Option<&SessionRecord>) {
-        *self.inner.loaded.lock().await = match record {
-            Some(r) => Loaded::Present(Arc::new(r.clone())),
+    /// The full load, once per handle even when tasks share it.
+    async fn load_once(&self) -> Result<Option<Arc<SessionRecord>>, Error> {
+        let _gate = self.inner.load_gate.lock().await;
+        if let Some(known) = self.known_record() {
+            return Ok(known);
+        }
+        let record = self.load_record().await?;
+        self.set_loaded_arc(record.clone());
+        Ok(record)
+    }
+
+    /// The record of this handle if already decided: `Some(None)` when known missing.
+    fn known_record(&self) -> Option<Option<Arc<SessionRecord>>> {
+        match &*lock(&self.inner.loaded) {
+            Loaded::NotYet => None,
+            Loaded::Missing => Some(None),
+            Loaded::Present(r) => Some(Some(Arc::clone(r))),
+        }
+    }
+
+    fn set_loaded_arc(&self, record: Option<Arc<SessionRecord>>) {
+        *lock(&self.inner.loaded) = match record {
+            Some(r) => Loaded::Present(r),
             None => Loaded::Missing,
         };
+    }
+
+    fn set_loaded(&self, record: Option<&SessionRecord>) {
+        self.set_loaded_arc(record.map(|r| Arc::new(r.clone())));
     }
 
     pub(crate) async fn require_record(&self) -> Result<SessionRecord, Error> {
@@ -400,6 +434,9 @@ impl DiscordSession {
         self.require_scope_shared(scope).await.map(|r| (*r).clone())
     }
 }
+
+/// `Sec-Fetch-Site`, parsed once.
+static SEC_FETCH_SITE: http::HeaderName = http::HeaderName::from_static("sec-fetch-site");
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -181,14 +181,14 @@ impl DiscordSession {
         let now = self.now();
         if let Some(newer) = sessions.refresh.rotated(stale, now) {
             self.persist_cookie(&newer);
-            self.set_loaded(Some(&newer)).await;
+            self.set_loaded(Some(&newer));
             return Ok(newer);
         }
         // With a store another request (or process) may have refreshed while we waited. The
         // refresh token tells, not the version: an idle touch bumps the version too.
         let base = match self.reload(stale).await? {
             Some(current) if current.refresh_token != stale.refresh_token => {
-                self.set_loaded(Some(&current)).await;
+                self.set_loaded(Some(&current));
                 return Ok(current);
             }
             Some(current) => current,
@@ -231,7 +231,7 @@ impl DiscordSession {
             }
             match self.reload(stale).await? {
                 Some(current) if current.refresh_token != stale.refresh_token => {
-                    self.set_loaded(Some(&current)).await;
+                    self.set_loaded(Some(&current));
                     return Ok(current);
                 }
                 Some(current) => {

@@ -174,10 +174,16 @@ impl RevocationList for MemoryRevocationList {
         id: &'a SessionId,
         now: u64,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let hit = read(&self.revoked)
-            .get(id)
-            .is_some_and(|until| *until > now);
+        let hit = self.is_revoked_now(id, now).unwrap_or(false);
         Box::pin(std::future::ready(Ok(hit)))
+    }
+
+    fn is_revoked_now(&self, id: &SessionId, now: u64) -> Option<bool> {
+        Some(
+            read(&self.revoked)
+                .get(id)
+                .is_some_and(|until| *until > now),
+        )
     }
 }
 

@@ -248,6 +248,13 @@ pub trait RevocationList: Send + Sync + fmt::Debug + 'static {
         id: &'a SessionId,
         now: u64,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// The answer of [`is_revoked`](Self::is_revoked) when it is known without waiting (an
+    /// in-memory list), so the hot path needs no future; `None` (the default) to be asked
+    /// through `is_revoked`.
+    fn is_revoked_now(&self, _id: &SessionId, _now: u64) -> Option<bool> {
+        None
+    }
 }
 
 /// States already accepted at a callback: a state is accepted once, even when the pending-login
