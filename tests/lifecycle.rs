@@ -473,3 +473,41 @@ async fn one_user_spamming_refused_joins_is_stopped_alone() {
         .await;
     assert!(res.is_ok(), "{res:?}");
 }
+
+/// Opened cookies are remembered (the hot path skips decryption), but only the exact value:
+/// a value altered anywhere, even keeping the encoded tag at its end, is refused, and a
+/// remembered cookie that logged out stays refused.
+#[tokio::test]
+async fn remembered_cookies_accept_only_the_exact_value() {
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, user, scopes()).await;
+    // Opened once (remembered), then served from memory.
+    for _ in 0..3 {
+        assert!(browser.session(&client).authorized().await);
+    }
+    let name = "discord_session";
+    let value = browser.cookies[name].clone();
+    let mid = value.len() / 2;
+    let flipped = if &value[mid..=mid] == "A" { "B" } else { "A" };
+    for forged in [
+        format!("{}{flipped}{}", &value[..mid], &value[mid + 1..]),
+        format!("x{}", &value[1..]),
+        format!("{value}A"),
+        value[22..].to_owned(),
+    ] {
+        let mut thief = browser.clone();
+        thief.cookies.insert(name.to_owned(), forged);
+        assert!(!thief.session(&client).authorized().await);
+    }
+    let stolen = browser.clone();
+    let s = browser.session(&client);
+    s.logout_local().await;
+    assert!(!stolen.session(&client).authorized().await, "logged out");
+    assert!(
+        !stolen.session(&client).authorized().await,
+        "still, when remembered"
+    );
+}
