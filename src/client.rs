@@ -142,16 +142,16 @@ impl DiscordOAuthBuilder {
             .unwrap_or_else(|| Arc::new(DiscordLimiter::new()));
         let mut policy = SessionPolicy::for_config(&self.config);
         if let Some(d) = self.session_lifetime {
-            policy.absolute_lifetime = d.as_secs().max(60);
+            policy.absolute_lifetime(d);
         }
         if let Some(d) = self.idle_timeout {
-            policy.idle_lifetime = d.as_secs().max(60);
+            policy.idle_lifetime(d);
         }
         if let Some(d) = self.refresh_margin {
-            policy.refresh_margin = d.as_secs();
+            policy.refresh_margin(d);
         }
         if let Some(d) = self.revoke_timeout {
-            policy.revoke_timeout = d;
+            policy.revoke_timeout(d);
         }
         let clock = Arc::clone(self.config.clock());
         let cache = self

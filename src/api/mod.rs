@@ -62,44 +62,27 @@ mod sealed {
     impl Sealed for Vec<crate::models::UserConnection> {}
 }
 
-impl Resource for User {
-    const KIND: CacheKind = CacheKind::User;
-    fn of(data: &CachedData) -> Option<Arc<Self>> {
-        match data {
-            CachedData::User(u) => Some(Arc::clone(u)),
-            _ => None,
+/// Implements [`Resource`] for a model and its cache variant.
+macro_rules! resource {
+    ($ty:ty, $kind:ident) => {
+        impl Resource for $ty {
+            const KIND: CacheKind = CacheKind::$kind;
+            fn of(data: &CachedData) -> Option<Arc<Self>> {
+                match data {
+                    CachedData::$kind(v) => Some(Arc::clone(v)),
+                    _ => None,
+                }
+            }
+            fn into_data(self: Arc<Self>) -> CachedData {
+                CachedData::$kind(self)
+            }
         }
-    }
-    fn into_data(self: Arc<Self>) -> CachedData {
-        CachedData::User(self)
-    }
+    };
 }
 
-impl Resource for Vec<Guild> {
-    const KIND: CacheKind = CacheKind::Guilds;
-    fn of(data: &CachedData) -> Option<Arc<Self>> {
-        match data {
-            CachedData::Guilds(g) => Some(Arc::clone(g)),
-            _ => None,
-        }
-    }
-    fn into_data(self: Arc<Self>) -> CachedData {
-        CachedData::Guilds(self)
-    }
-}
-
-impl Resource for Vec<UserConnection> {
-    const KIND: CacheKind = CacheKind::Connections;
-    fn of(data: &CachedData) -> Option<Arc<Self>> {
-        match data {
-            CachedData::Connections(c) => Some(Arc::clone(c)),
-            _ => None,
-        }
-    }
-    fn into_data(self: Arc<Self>) -> CachedData {
-        CachedData::Connections(self)
-    }
-}
+resource!(User, User);
+resource!(Vec<Guild>, Guilds);
+resource!(Vec<UserConnection>, Connections);
 
 /// A resource as read through the users cache: dereferences to the data, and carries its JSON
 /// and memoized renderings. Cheap to clone (reference counted).

@@ -56,14 +56,14 @@ use refresh::RefreshCoordinator;
 /// Lifetimes and cookie settings of the sessions of one application.
 #[derive(Debug, Clone)]
 pub(crate) struct SessionPolicy {
-    pub(crate) session_cookie: String,
-    pub(crate) pending_cookie: String,
-    pub(crate) secure: bool,
-    pub(crate) absolute_lifetime: u64,
-    pub(crate) idle_lifetime: u64,
-    pub(crate) refresh_margin: u64,
-    pub(crate) revoke_timeout: Duration,
-    pub(crate) app_origins: Vec<String>,
+    session_cookie: String,
+    pending_cookie: String,
+    secure: bool,
+    absolute_lifetime: u64,
+    idle_lifetime: u64,
+    refresh_margin: u64,
+    revoke_timeout: Duration,
+    app_origins: Vec<String>,
 }
 
 impl SessionPolicy {
@@ -83,6 +83,26 @@ impl SessionPolicy {
             revoke_timeout: Duration::from_secs(2),
             app_origins: vec![redirect.origin().ascii_serialization()],
         }
+    }
+
+    /// A session ends this long after login (at least a minute).
+    pub(crate) fn absolute_lifetime(&mut self, lifetime: Duration) {
+        self.absolute_lifetime = lifetime.as_secs().max(60);
+    }
+
+    /// A session unused this long ends (at least a minute).
+    pub(crate) fn idle_lifetime(&mut self, lifetime: Duration) {
+        self.idle_lifetime = lifetime.as_secs().max(60);
+    }
+
+    /// Tokens are refreshed this long before they expire.
+    pub(crate) fn refresh_margin(&mut self, margin: Duration) {
+        self.refresh_margin = margin.as_secs();
+    }
+
+    /// Logout waits this long for Discord's revoke.
+    pub(crate) fn revoke_timeout(&mut self, timeout: Duration) {
+        self.revoke_timeout = timeout;
     }
 }
 
