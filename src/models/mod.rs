@@ -10,7 +10,11 @@
 //! with the `from_value` constructor of each type.
 //!
 //! Flask-Discord's model methods that called Discord (`fetch_from_api`, `add_to_guild`,
-//! `fetch_guilds`...) are not here: models do no I/O, those calls are methods of the session.
+//! `fetch_guilds`...) are not here: models do no I/O, those calls are methods of the session
+//! ([`crate::api`]).
+//!
+//! Owns: Discord's objects, ids and CDN URLs. Imports the vocabulary only; must not import the
+//! pipeline, sessions, stores or an async runtime (`tests/layering.rs` checks it).
 //!
 //! | Flask-Discord (`flask_discord.models`) | Rust |
 //! |---|---|
