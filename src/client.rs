@@ -54,7 +54,19 @@ pub struct DiscordOAuthBuilder {
 }
 
 impl DiscordOAuthBuilder {
-    /// Replaces the rate limiter (default: Discord's rules, in memory).
+    /// Replaces the rate limiter (default: [`DiscordLimiter`], Discord's rules in memory, on its
+    /// own [`TimerClock`](crate::clock::TimerClock): its waits sleep on Tokio's timer, so its
+    /// clock is not the configured one; give it another with
+    /// [`DiscordLimiterBuilder::clock`](crate::ratelimit::DiscordLimiterBuilder::clock)). The
+    /// per-user share of the invalid-request budget lives inside `DiscordLimiter`: a custom
+    /// limiter keeps its own, or none.
+    ///
+    /// ```no_run
+    /// # fn f(b: discord_oauth::DiscordOAuthBuilder) -> discord_oauth::DiscordOAuthBuilder {
+    /// # use std::{sync::Arc, time::Duration};
+    /// b.limiter(Arc::new(discord_oauth::ratelimit::DiscordLimiter::new()))
+    /// # }
+    /// ```
     pub fn limiter(mut self, limiter: Arc<dyn Limiter>) -> Self {
         self.limiter = Some(limiter);
         self
@@ -63,42 +75,91 @@ impl DiscordOAuthBuilder {
     /// Keeps session records in `store`, by id; the session cookie then carries only the
     /// sealed id. Without a store (the default) the whole record travels sealed in the cookie
     /// and the server keeps nothing.
+    ///
+    /// ```no_run
+    /// # fn f(b: discord_oauth::DiscordOAuthBuilder) -> discord_oauth::DiscordOAuthBuilder {
+    /// # use std::{sync::Arc, time::Duration};
+    /// b.token_store(Arc::new(discord_oauth::store::MemoryTokenStore::new()))
+    /// # }
+    /// ```
     pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
         self.token_store = Some(store);
         self
     }
 
     /// The list of logged-out sessions (default in memory).
+    ///
+    /// ```no_run
+    /// # fn f(b: discord_oauth::DiscordOAuthBuilder) -> discord_oauth::DiscordOAuthBuilder {
+    /// # use std::{sync::Arc, time::Duration};
+    /// b.revocation_list(Arc::new(discord_oauth::store::MemoryRevocationList::new()))
+    /// # }
+    /// ```
     pub fn revocation_list(mut self, list: Arc<dyn RevocationList>) -> Self {
         self.revocations = Some(list);
         self
     }
 
     /// The set of used OAuth2 states (default in memory, 100 000 entries).
+    ///
+    /// ```no_run
+    /// # fn f(b: discord_oauth::DiscordOAuthBuilder) -> discord_oauth::DiscordOAuthBuilder {
+    /// # use std::{sync::Arc, time::Duration};
+    /// b.consumed_states(Arc::new(discord_oauth::store::MemoryConsumedStates::new(10_000)))
+    /// # }
+    /// ```
     pub fn consumed_states(mut self, set: Arc<dyn ConsumedStates>) -> Self {
         self.consumed = Some(set);
         self
     }
 
     /// Absolute lifetime of a session from login (default 30 days).
+    ///
+    /// ```no_run
+    /// # fn f(b: discord_oauth::DiscordOAuthBuilder) -> discord_oauth::DiscordOAuthBuilder {
+    /// # use std::{sync::Arc, time::Duration};
+    /// b.session_lifetime(Duration::from_secs(7 * 24 * 3600))
+    /// # }
+    /// ```
     pub fn session_lifetime(mut self, lifetime: std::time::Duration) -> Self {
         self.session_lifetime = Some(lifetime);
         self
     }
 
     /// A session unused this long ends (default 7 days).
+    ///
+    /// ```no_run
+    /// # fn f(b: discord_oauth::DiscordOAuthBuilder) -> discord_oauth::DiscordOAuthBuilder {
+    /// # use std::{sync::Arc, time::Duration};
+    /// b.idle_timeout(Duration::from_secs(24 * 3600))
+    /// # }
+    /// ```
     pub fn idle_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.idle_timeout = Some(timeout);
         self
     }
 
     /// Refresh the access token this long before it expires (default 5 minutes).
+    ///
+    /// ```no_run
+    /// # fn f(b: discord_oauth::DiscordOAuthBuilder) -> discord_oauth::DiscordOAuthBuilder {
+    /// # use std::{sync::Arc, time::Duration};
+    /// b.refresh_margin(Duration::from_secs(600))
+    /// # }
+    /// ```
     pub fn refresh_margin(mut self, margin: std::time::Duration) -> Self {
         self.refresh_margin = Some(margin);
         self
     }
 
     /// How long logout waits for Discord's revoke before answering anyway (default 2 s).
+    ///
+    /// ```no_run
+    /// # fn f(b: discord_oauth::DiscordOAuthBuilder) -> discord_oauth::DiscordOAuthBuilder {
+    /// # use std::{sync::Arc, time::Duration};
+    /// b.revoke_timeout(Duration::from_secs(1))
+    /// # }
+    /// ```
     pub fn revoke_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.revoke_timeout = Some(timeout);
         self
@@ -109,24 +170,52 @@ impl DiscordOAuthBuilder {
     ///
     /// [`MokaUserCache`]: crate::cache::MokaUserCache
     /// [`NoUserCache`]: crate::cache::NoUserCache
+    ///
+    /// ```no_run
+    /// # fn f(b: discord_oauth::DiscordOAuthBuilder) -> discord_oauth::DiscordOAuthBuilder {
+    /// # use std::{sync::Arc, time::Duration};
+    /// b.users_cache(Arc::new(discord_oauth::cache::NoUserCache))
+    /// # }
+    /// ```
     pub fn users_cache(mut self, cache: Arc<dyn UserCache>) -> Self {
         self.users_cache = Some(cache);
         self
     }
 
     /// How long a cached user is served (default 5 minutes, at most a day; zero: never served).
+    ///
+    /// ```no_run
+    /// # fn f(b: discord_oauth::DiscordOAuthBuilder) -> discord_oauth::DiscordOAuthBuilder {
+    /// # use std::{sync::Arc, time::Duration};
+    /// b.user_ttl(Duration::from_secs(60))
+    /// # }
+    /// ```
     pub fn user_ttl(mut self, ttl: std::time::Duration) -> Self {
         self.cache_ttls.user = ttl.min(MAX_TTL);
         self
     }
 
     /// How long cached guilds are served (default 60 s, at most a day).
+    ///
+    /// ```no_run
+    /// # fn f(b: discord_oauth::DiscordOAuthBuilder) -> discord_oauth::DiscordOAuthBuilder {
+    /// # use std::{sync::Arc, time::Duration};
+    /// b.guilds_ttl(Duration::from_secs(30))
+    /// # }
+    /// ```
     pub fn guilds_ttl(mut self, ttl: std::time::Duration) -> Self {
         self.cache_ttls.guilds = ttl.min(MAX_TTL);
         self
     }
 
     /// How long cached connections are served (default 60 s, at most a day).
+    ///
+    /// ```no_run
+    /// # fn f(b: discord_oauth::DiscordOAuthBuilder) -> discord_oauth::DiscordOAuthBuilder {
+    /// # use std::{sync::Arc, time::Duration};
+    /// b.connections_ttl(Duration::from_secs(30))
+    /// # }
+    /// ```
     pub fn connections_ttl(mut self, ttl: std::time::Duration) -> Self {
         self.cache_ttls.connections = ttl.min(MAX_TTL);
         self
@@ -136,6 +225,12 @@ impl DiscordOAuthBuilder {
     ///
     /// # Errors
     /// [`Error::Config`] if the HTTP client cannot be built (e.g. a malformed proxy).
+    ///
+    /// ```no_run
+    /// # fn f(b: discord_oauth::DiscordOAuthBuilder) -> Result<(), discord_oauth::Error> {
+    /// let discord = b.build()?;
+    /// # let _ = discord; Ok(()) }
+    /// ```
     pub fn build(self) -> Result<DiscordOAuth, Error> {
         let limiter = self
             .limiter

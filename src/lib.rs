@@ -99,7 +99,7 @@
 //!
 //! ## Coming from Flask-Discord
 //!
-//! The [Flask-Discord-to-Rust table](docs::seed_map) maps every class, method, property, model field,
+//! The [Flask-Discord-to-Rust table](docs::flask_discord) maps every class, method, property, model field,
 //! exception and config key of Flask-Discord to its counterpart here, with what changed and why.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -21,7 +21,7 @@ use crate::http::{Auth, Body, Call, Response};
 use crate::models::{AuthorizationInfo, Guild, GuildId, GuildMember, RoleId, User, UserConnection};
 use crate::ratelimit::Identity;
 use crate::request::{ApiRequest, Sender, UserCalls};
-use crate::route::Route;
+use crate::route::{Endpoint, Route};
 use crate::session::DiscordSession;
 use crate::vocab::BoxFuture;
 use crate::vocab::scope::Scope;
@@ -387,7 +387,10 @@ impl DiscordSession {
         guild_id: GuildId,
         options: AddMemberOptions,
     ) -> Result<Option<GuildMember>, Error> {
-        let record = self.require_scope(&Scope::GuildsJoin).await?;
+        let scope = Endpoint::AddGuildMember
+            .required_scope()
+            .unwrap_or(&Scope::GuildsJoin);
+        let record = self.require_scope(scope).await?;
         if !self.sessions().config().has_bot_token() {
             return Err(Error::NoBotToken);
         }

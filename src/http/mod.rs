@@ -352,10 +352,16 @@ impl Http {
                 )
             }
         };
-        // A token Discord issued or the configuration holds with characters a header cannot
-        // carry is a configuration fault, not the caller's.
-        let mut value = HeaderValue::from_str(&value)
-            .map_err(|_| Error::Internal("a token contains characters not allowed in a header"))?;
+        // A token a header cannot carry: a stored user token is unusable (log in again), a
+        // configured one is a configuration fault. Token answers are checked when received.
+        let mut value = HeaderValue::from_str(&value).map_err(|_| match auth {
+            Auth::Bearer(_) => Error::Unauthorized,
+            Auth::Bot => Error::BotUnauthorized,
+            _ => Error::Config(crate::config::ConfigError::new(
+                "DISCORD_CLIENT_SECRET",
+                "contains characters not allowed in a header",
+            )),
+        })?;
         value.set_sensitive(true);
         Ok(Some(value))
     }

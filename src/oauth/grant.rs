@@ -34,17 +34,32 @@ pub(crate) struct TokenResponse {
 
 impl TokenResponse {
     pub(crate) fn check(self) -> Result<Self, Error> {
-        match &self.token_type {
-            Some(t) if !t.eq_ignore_ascii_case("bearer") => Err(Error::Decode {
+        let malformed = |reason: String| {
+            Err(Error::Decode {
                 route: "/oauth2/token".into(),
-                reason: format!("unexpected token_type `{t}`"),
-            }),
-            _ if self.access_token.is_empty() => Err(Error::Decode {
-                route: "/oauth2/token".into(),
-                reason: "empty access_token".into(),
-            }),
-            _ => Ok(self),
+                reason,
+            })
+        };
+        if let Some(t) = &self.token_type
+            && !t.eq_ignore_ascii_case("bearer")
+        {
+            return malformed(format!("unexpected token_type `{t}`"));
         }
+        if self.access_token.is_empty() {
+            return malformed("empty access_token".into());
+        }
+        // A token travels in a header (`Authorization: Bearer ...`) and in form bodies: one
+        // that is not visible ASCII would fail there, after the session was saved.
+        let header_safe = |t: &str| t.bytes().all(|b| b.is_ascii_graphic());
+        if !header_safe(self.access_token.secret())
+            || !self
+                .refresh_token
+                .as_ref()
+                .is_none_or(|t| header_safe(t.secret()))
+        {
+            return malformed("a token with characters a header cannot carry".into());
+        }
+        Ok(self)
     }
 
     /// When the access token expires (Unix seconds), seen at `now`.

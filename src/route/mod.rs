@@ -171,6 +171,12 @@ const fn row(
 static OTHER: EndpointInfo = row(Endpoint::Other, "", None, None);
 
 impl Endpoint {
+    /// The scope a Bearer call to this endpoint needs (for a join, the user's token's scope).
+    #[must_use]
+    pub fn required_scope(self) -> Option<&'static Scope> {
+        self.info().scope.as_ref()
+    }
+
     fn info(self) -> &'static EndpointInfo {
         TABLE.iter().find(|r| r.endpoint == self).unwrap_or(&OTHER)
     }
@@ -218,7 +224,13 @@ impl Route {
     /// [`Error::InvalidRoute`](crate::Error::InvalidRoute) naming what was wrong.
     pub fn parse(method: Method, route: &str) -> Result<Self, crate::Error> {
         let (path, query) = guard::check_route(route)?;
-        Ok(Self::from_checked(method, path, query))
+        let mut parsed = Self::from_checked(method, path, query);
+        // The token endpoints are the library's own calls (sent to the configured URLs, with
+        // OAuth2 error mapping); an application's route of the same path stays an API route.
+        if parsed.is_oauth() {
+            parsed.endpoint = Endpoint::Other;
+        }
+        Ok(parsed)
     }
 
     /// A route of the library itself, from a path built from typed ids (always valid).
@@ -418,6 +430,13 @@ mod tests {
         assert_eq!(r.endpoint(), Endpoint::GetCurrentUserGuildMember);
         assert_eq!(r.required_scope(), Some(&Scope::GuildsMembersRead));
         assert_eq!(r.major(), "g81384788765712384");
+        let r = Route::parse(Method::POST, "/oauth2/token?x=1").unwrap();
+        assert_eq!(
+            r.endpoint(),
+            Endpoint::Other,
+            "never the library's token call"
+        );
+        assert!(!r.is_oauth());
         let r = Route::parse(Method::POST, "/channels/1/messages").unwrap();
         assert_eq!(r.endpoint(), Endpoint::Other);
         assert_eq!(r.required_scope(), None);

@@ -34,12 +34,24 @@ pub struct LoginOptions {
 
 impl LoginOptions {
     /// Default options: scope `identify`, [`Prompt::None`], no data.
+    ///
+    /// ```no_run
+    /// let options = discord_oauth::LoginOptions::new();
+    /// # let _ = options;
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// The scopes to request (default: `identify`). Scopes never come from the request's query
     /// string (Flask-Discord's bug B16).
+    ///
+    /// ```no_run
+    /// # fn f(o: discord_oauth::LoginOptions) -> discord_oauth::LoginOptions {
+    /// # use discord_oauth::{Prompt, Scope, permissions::Permissions};
+    /// o.scopes([Scope::Identify, Scope::Email, Scope::Guilds])
+    /// # }
+    /// ```
     pub fn scopes(mut self, scopes: impl IntoIterator<Item = Scope>) -> Self {
         self.scopes = Some(scopes.into_iter().collect());
         self
@@ -47,18 +59,39 @@ impl LoginOptions {
 
     /// Data carried through the login in the encrypted pending cookie and returned by
     /// [`DiscordSession::callback`] (at most 1 KiB of JSON). Never in the URL.
+    ///
+    /// ```no_run
+    /// # fn f(o: discord_oauth::LoginOptions) -> discord_oauth::LoginOptions {
+    /// # use discord_oauth::{Prompt, Scope, permissions::Permissions};
+    /// o.data(serde_json::json!({ "plan": "pro" }))
+    /// # }
+    /// ```
     pub fn data(mut self, data: serde_json::Value) -> Self {
         self.data = Some(data);
         self
     }
 
     /// The consent prompt (default [`Prompt::None`]; passthrough scopes always prompt).
+    ///
+    /// ```no_run
+    /// # fn f(o: discord_oauth::LoginOptions) -> discord_oauth::LoginOptions {
+    /// # use discord_oauth::{Prompt, Scope, permissions::Permissions};
+    /// o.prompt(Prompt::Consent)
+    /// # }
+    /// ```
     pub fn prompt(mut self, prompt: Prompt) -> Self {
         self.prompt = prompt;
         self
     }
 
     /// Bot permissions for the `bot` scope (the authorize URL's `permissions`).
+    ///
+    /// ```no_run
+    /// # fn f(o: discord_oauth::LoginOptions) -> discord_oauth::LoginOptions {
+    /// # use discord_oauth::{Prompt, Scope, permissions::Permissions};
+    /// o.permissions(Permissions::SEND_MESSAGES)
+    /// # }
+    /// ```
     pub fn permissions(mut self, permissions: Permissions) -> Self {
         self.permissions = Some(permissions);
         self
@@ -67,12 +100,26 @@ impl LoginOptions {
     /// An extra authorize parameter (`guild_id`, `disable_guild_select`, `integration_type`...).
     /// Reserved keys ([`RESERVED_PARAMS`](crate::oauth::RESERVED_PARAMS)) are refused by
     /// `create_session`.
+    ///
+    /// ```no_run
+    /// # fn f(o: discord_oauth::LoginOptions) -> discord_oauth::LoginOptions {
+    /// # use discord_oauth::{Prompt, Scope, permissions::Permissions};
+    /// o.param("integration_type", "0")
+    /// # }
+    /// ```
     pub fn param(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.params.push((key.into(), value.into()));
         self
     }
 
     /// Where to send the user after the callback. Local paths only; anything else is ignored.
+    ///
+    /// ```no_run
+    /// # fn f(o: discord_oauth::LoginOptions) -> discord_oauth::LoginOptions {
+    /// # use discord_oauth::{Prompt, Scope, permissions::Permissions};
+    /// o.next("/settings")
+    /// # }
+    /// ```
     pub fn next(mut self, next: impl Into<String>) -> Self {
         self.next = Some(next.into());
         self

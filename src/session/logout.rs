@@ -68,6 +68,9 @@ impl DiscordSession {
             tracing::warn!(error = %e, "could not delete the session record");
         }
         forget_authorization(sessions.cache(), record.id, record.user_id).await;
+        if let Some(raw) = self.session_cookie() {
+            sessions.opened.remove(raw);
+        }
         self.clear_cookie(&self.policy().session_cookie);
         self.set_loaded(None);
     }

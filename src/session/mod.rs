@@ -343,8 +343,7 @@ impl DiscordSession {
             return Ok(known);
         }
         if let Some(record) = self.load_remembered().await? {
-            self.set_loaded_arc(Some(Arc::clone(&record)));
-            return Ok(Some(record));
+            return Ok(self.settle(Some(record)));
         }
         Box::pin(self.load_once()).await
     }
@@ -356,8 +355,24 @@ impl DiscordSession {
             return Ok(known);
         }
         let record = self.load_record().await?;
-        self.set_loaded_arc(record.clone());
-        Ok(record)
+        Ok(self.settle(record))
+    }
+
+    /// Records a loaded record unless the handle's state was decided while it loaded (a
+    /// logout, a refresh through a task sharing the handle): the decision wins.
+    fn settle(&self, record: Option<Arc<SessionRecord>>) -> Option<Arc<SessionRecord>> {
+        let mut loaded = lock(&self.inner.loaded);
+        match &*loaded {
+            Loaded::NotYet => {
+                *loaded = match &record {
+                    Some(r) => Loaded::Present(Arc::clone(r)),
+                    None => Loaded::Missing,
+                };
+                record
+            }
+            Loaded::Missing => None,
+            Loaded::Present(r) => Some(Arc::clone(r)),
+        }
     }
 
     /// The record of this handle if already decided: `Some(None)` when known missing.

@@ -3,9 +3,11 @@
 //!
 //! An entry maps a sealed cookie value that opened successfully to what it carried (the record,
 //! or the session id with a store). A lookup returns an entry only for the exact same value, so
-//! it accepts nothing that decryption would refuse. The map is keyed by a hash of the value's
-//! last characters (the encoded AEAD tag) under a per-process random key, then the whole value is
-//! compared: without the tag of a valid cookie a forged value never reaches the comparison.
+//! it accepts nothing that decryption would refuse. The map is keyed by 64 bits of the value's
+//! last characters (the encoded AEAD tag, random and never chosen by a client: only values that
+//! opened are inserted), then the whole value is compared: without the tag of a valid cookie a
+//! forged value never reaches the comparison. `Debug` shows the number of entries only: the
+//! values are bearer credentials.
 //! Everything that can change over a session's life (expiry, revocation, rotation, idle touch)
 //! is still checked on every request; an entry only saves the decryption.
 //!
@@ -13,16 +15,18 @@
 //! each session, one decryption each).
 
 use std::collections::HashMap;
-use std::hash::BuildHasher;
 use std::sync::{Arc, RwLock};
+
+use rustc_hash::FxBuildHasher;
 
 use crate::store::{SessionId, SessionRecord};
 
 /// Most cookies remembered at once.
 pub(super) const MAX_ENTRIES: usize = 16_384;
 
-/// How many trailing characters of a cookie value key the map (the base64 of the AEAD tag).
-const TAIL: usize = 22;
+/// How many trailing characters of a cookie value key the map (96 bits of the base64 of the
+/// AEAD tag).
+const TAIL: usize = 16;
 
 /// What an opened session cookie carries.
 #[derive(Debug, Clone)]
@@ -33,7 +37,6 @@ pub(super) enum Payload {
     Id(SessionId),
 }
 
-#[derive(Debug)]
 struct Entry {
     cookie: Box<str>,
     payload: Payload,
@@ -41,16 +44,34 @@ struct Entry {
 }
 
 /// The remembered cookies of one application.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(super) struct OpenedCookies {
-    entries: RwLock<HashMap<u64, Entry>>,
-    hasher: std::collections::hash_map::RandomState,
+    entries: RwLock<HashMap<u64, Entry, FxBuildHasher>>,
+}
+
+impl std::fmt::Debug for OpenedCookies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let entries = self
+            .entries
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len();
+        f.debug_struct("OpenedCookies")
+            .field("entries", &entries)
+            .finish()
+    }
 }
 
 impl OpenedCookies {
-    fn key(&self, cookie: &str) -> u64 {
-        let tail = &cookie.as_bytes()[cookie.len().saturating_sub(TAIL)..];
-        self.hasher.hash_one(tail)
+    /// The map key of a value: its last [`TAIL`] characters folded into 64 bits.
+    fn key(cookie: &str) -> u64 {
+        let bytes = cookie.as_bytes();
+        let tail = &bytes[bytes.len().saturating_sub(TAIL)..];
+        let mut words = [0u8; TAIL];
+        words[TAIL - tail.len()..].copy_from_slice(tail);
+        let (a, b) = words.split_at(8);
+        u64::from_le_bytes(a.try_into().unwrap_or_default())
+            ^ u64::from_le_bytes(b.try_into().unwrap_or_default()).rotate_left(29)
     }
 
     /// What `cookie` carried when it was opened, and whether a previous key sealed it.
@@ -60,14 +81,14 @@ impl OpenedCookies {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         entries
-            .get(&self.key(cookie))
+            .get(&Self::key(cookie))
             .filter(|e| *e.cookie == *cookie)
             .map(|e| (e.payload.clone(), e.old_key))
     }
 
     /// Remembers that `cookie` opened to `payload`.
     pub(super) fn insert(&self, cookie: &str, payload: Payload, old_key: bool) {
-        let key = self.key(cookie);
+        let key = Self::key(cookie);
         let mut entries = self
             .entries
             .write()
@@ -83,6 +104,20 @@ impl OpenedCookies {
                 old_key,
             },
         );
+    }
+
+    /// Forgets `cookie` (its session ended).
+    pub(super) fn remove(&self, cookie: &str) {
+        let mut entries = self
+            .entries
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries
+            .get(&Self::key(cookie))
+            .is_some_and(|e| *e.cookie == *cookie)
+        {
+            entries.remove(&Self::key(cookie));
+        }
     }
 
     /// Number of remembered cookies.
@@ -123,5 +158,23 @@ mod tests {
             opened.insert(&format!("cookie-{i}"), Payload::Id(id), false);
         }
         assert!(opened.len() <= MAX_ENTRIES);
+        opened.insert(
+            "AAAAsealed-value-with-its-tag-at-the-end",
+            Payload::Id(id),
+            false,
+        );
+        opened.remove("BBBBsealed-value-with-its-tag-at-the-end");
+        assert!(
+            opened
+                .get("AAAAsealed-value-with-its-tag-at-the-end")
+                .is_some()
+        );
+        opened.remove("AAAAsealed-value-with-its-tag-at-the-end");
+        assert!(
+            opened
+                .get("AAAAsealed-value-with-its-tag-at-the-end")
+                .is_none()
+        );
+        assert!(!format!("{opened:?}").contains("sealed"));
     }
 }

@@ -231,12 +231,38 @@ pub(crate) fn decode_record(bytes: &[u8]) -> Result<SessionRecord, StoreError> {
 /// Sessions that logged out: a cookie naming one gets 401 without asking Discord, even if the
 /// browser (or a thief) replays it.
 ///
-/// The default, [`MemoryRevocationList`], lives in one process: with sessions in the cookie (no store)
-/// and several processes (or after a restart), a cookie ended by
+/// The default, [`MemoryRevocationList`], lives in one process: with sessions in the cookie
+/// (no store) and several processes (or after a restart), a cookie ended by
 /// [`logout_local`](crate::DiscordSession::logout_local) is accepted again elsewhere until it
 /// expires. [`revoke`](crate::DiscordSession::revoke) also ends the grant at Discord, which
 /// bounds that to a cached page; deployments with more than one process should share a
 /// `RevocationList` (a database or Redis set with a TTL).
+///
+/// A complete custom list (a database would `INSERT ... ON CONFLICT DO UPDATE` and select
+/// `until > now`; rows past `until` can be deleted):
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
+/// use discord_oauth::BoxFuture;
+/// use discord_oauth::store::{RevocationList, SessionId, StoreError};
+///
+/// #[derive(Debug, Default)]
+/// struct Revoked(Mutex<HashMap<SessionId, u64>>);
+///
+/// impl RevocationList for Revoked {
+///     fn revoke<'a>(&'a self, id: &'a SessionId, until: u64) -> BoxFuture<'a, Result<(), StoreError>> {
+///         self.0.lock().unwrap().insert(*id, until);
+///         Box::pin(std::future::ready(Ok(())))
+///     }
+///
+///     fn is_revoked<'a>(&'a self, id: &'a SessionId, now: u64) -> BoxFuture<'a, Result<bool, StoreError>> {
+///         let hit = self.0.lock().unwrap().get(id).is_some_and(|until| *until > now);
+///         Box::pin(std::future::ready(Ok(hit)))
+///     }
+/// }
+/// # let _ = Revoked::default();
+/// ```
 pub trait RevocationList: Send + Sync + fmt::Debug + 'static {
     /// Marks `id` revoked until `until` (Unix seconds; the session's absolute expiry).
     fn revoke<'a>(&'a self, id: &'a SessionId, until: u64)
@@ -259,6 +285,36 @@ pub trait RevocationList: Send + Sync + fmt::Debug + 'static {
 
 /// States already accepted at a callback: a state is accepted once, even when the pending-login
 /// cookie that carries it is replayed.
+///
+/// A complete custom set (a database would `INSERT` and treat a unique-key violation on a live
+/// row as "used before"):
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
+/// use discord_oauth::BoxFuture;
+/// use discord_oauth::store::{ConsumedStates, StoreError};
+///
+/// #[derive(Debug, Default)]
+/// struct Used(Mutex<HashMap<[u8; 16], u64>>);
+///
+/// impl ConsumedStates for Used {
+///     fn consume<'a>(
+///         &'a self,
+///         state_hash: &'a [u8; 16],
+///         until: u64,
+///         now: u64,
+///     ) -> BoxFuture<'a, Result<bool, StoreError>> {
+///         let mut used = self.0.lock().unwrap();
+///         let fresh = used.get(state_hash).is_none_or(|until| *until <= now);
+///         if fresh {
+///             used.insert(*state_hash, until);
+///         }
+///         Box::pin(std::future::ready(Ok(fresh)))
+///     }
+/// }
+/// # let _ = Used::default();
+/// ```
 pub trait ConsumedStates: Send + Sync + fmt::Debug + 'static {
     /// Records `state_hash` as used until `until`; `Ok(true)` if it was not used before.
     fn consume<'a>(
