@@ -13,6 +13,10 @@
 //!   non-2xx answer as a typed [`Error`].
 //! - **Token lifecycle**: refresh ahead of expiry and once on a 401, one refresh at a time per
 //!   authorization, safe with Discord's rotating refresh tokens.
+//! - **The user's Discord data** ([`api`]): one method per resource with a [`Fetch`] policy for
+//!   the users cache (`Cached`, `Fresh`, `FreshUncached`, `CacheOnly`); the [`Fetched`] handle
+//!   derefs to the data and memoizes renderings of it, so a hot page costs one cookie lookup and
+//!   one cache hit. Any other route through [`ApiRequest`], parsed into a typed [`route::Route`].
 //! - **Typed models** ([`models`]): users, guilds, members, connections, with CDN helpers and
 //!   the current default-avatar rule; [`Scope`] and [`permissions::Permissions`] cover every
 //!   current value.
@@ -99,8 +103,9 @@
 //!
 //! ## Coming from Flask-Discord
 //!
-//! The [Flask-Discord-to-Rust table](docs::flask_discord) maps every class, method, property, model field,
-//! exception and config key of Flask-Discord to its counterpart here, with what changed and why.
+//! The [Flask-Discord-to-Rust table](docs::flask_discord) maps every class, method, property,
+//! model field, exception and config key of Flask-Discord to its counterpart here, with what
+//! changed and why.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
