@@ -474,31 +474,10 @@ impl ConfigBuilder {
             "DISCORD_CDN_URL",
             self.cdn_url.as_deref().unwrap_or(DEFAULT_CDN_URL),
         )?;
-        let root = base_url.as_str().trim_end_matches('/');
-        let api_base = format!("{root}/api/v{API_VERSION}");
-        let join = |path: &str| {
-            Url::parse(&format!("{root}{path}")).map_err(|e| {
-                ConfigError::new("DISCORD_BASE_URL", format!("cannot derive {path}: {e}"))
-            })
-        };
-        let authorize_url = join("/oauth2/authorize")?;
-        let token_url = join(&format!("/api/v{API_VERSION}/oauth2/token"))?;
-        let revoke_url = join(&format!("/api/v{API_VERSION}/oauth2/token/revoke"))?;
-
+        let endpoints = Endpoints::under(&base_url)?;
         let proxy = match self.proxy_url {
             None => None,
-            Some(raw) => {
-                let mut url = parse_http_url("DISCORD_PROXY_URL", &raw)?;
-                let mut auth = self.proxy_auth;
-                if !url.username().is_empty() && auth.is_none() {
-                    let user = percent_decode(url.username());
-                    let pass = url.password().map(percent_decode).unwrap_or_default();
-                    auth = Some((user, ClientSecret::new(pass)));
-                }
-                let _ = url.set_username("");
-                let _ = url.set_password(None);
-                Some(ProxyConfig { url, auth })
-            }
+            Some(raw) => Some(proxy_config(&raw, self.proxy_auth)?),
         };
         let request_timeout = self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT);
         if request_timeout.is_zero() {
@@ -512,29 +491,10 @@ impl ConfigBuilder {
             .unwrap_or(Duration::from_secs(5))
             .min(request_timeout);
         let user_agent = match self.user_agent {
-            Some(ua) => {
-                if !ua.starts_with("DiscordBot (") || http::HeaderValue::from_str(&ua).is_err() {
-                    return Err(ConfigError::new(
-                        "user_agent",
-                        "must have the form `DiscordBot ($url, $versionNumber)` (Discord's rule)",
-                    ));
-                }
-                ua
-            }
+            Some(ua) => check_user_agent(ua)?,
             None => default_user_agent(),
         };
-        for (key, value) in self.secret_key.iter().map(|k| ("SECRET_KEY", k)).chain(
-            self.previous_secret_keys
-                .iter()
-                .map(|k| ("SECRET_KEY_FALLBACKS", k)),
-        ) {
-            if value.secret().len() < MIN_SECRET_KEY_LEN {
-                return Err(ConfigError::new(
-                    key,
-                    format!("is too short: at least {MIN_SECRET_KEY_LEN} bytes are required"),
-                ));
-            }
-        }
+        check_secret_keys(self.secret_key.as_ref(), &self.previous_secret_keys)?;
         Ok(Config {
             inner: Arc::new(ConfigInner {
                 client_id,
@@ -546,10 +506,10 @@ impl ConfigBuilder {
                     .unwrap_or(DEFAULT_USERS_CACHE_MAX_LIMIT),
                 base_url,
                 cdn_url,
-                api_base,
-                authorize_url,
-                token_url,
-                revoke_url,
+                api_base: endpoints.api_base,
+                authorize_url: endpoints.authorize,
+                token_url: endpoints.token,
+                revoke_url: endpoints.revoke,
                 proxy,
                 request_timeout,
                 connect_timeout,
@@ -560,6 +520,79 @@ impl ConfigBuilder {
             }),
         })
     }
+}
+
+/// Discord's URLs under a base URL.
+struct Endpoints {
+    api_base: String,
+    authorize: Url,
+    token: Url,
+    revoke: Url,
+}
+
+impl Endpoints {
+    fn under(base_url: &Url) -> Result<Self, ConfigError> {
+        let root = base_url.as_str().trim_end_matches('/');
+        let join = |path: &str| {
+            Url::parse(&format!("{root}{path}")).map_err(|e| {
+                ConfigError::new("DISCORD_BASE_URL", format!("cannot derive {path}: {e}"))
+            })
+        };
+        Ok(Self {
+            api_base: format!("{root}/api/v{API_VERSION}"),
+            authorize: join("/oauth2/authorize")?,
+            token: join(&format!("/api/v{API_VERSION}/oauth2/token"))?,
+            revoke: join(&format!("/api/v{API_VERSION}/oauth2/token/revoke"))?,
+        })
+    }
+}
+
+/// The proxy of `DISCORD_PROXY_URL`; credentials in the URL move to `auth` unless given apart.
+fn proxy_config(
+    raw: &str,
+    auth: Option<(String, ClientSecret)>,
+) -> Result<ProxyConfig, ConfigError> {
+    let mut url = parse_http_url("DISCORD_PROXY_URL", raw)?;
+    let mut auth = auth;
+    if !url.username().is_empty() && auth.is_none() {
+        let user = percent_decode(url.username());
+        let pass = url.password().map(percent_decode).unwrap_or_default();
+        auth = Some((user, ClientSecret::new(pass)));
+    }
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    Ok(ProxyConfig { url, auth })
+}
+
+/// A user agent of the form Discord requires, that a header can carry.
+fn check_user_agent(ua: String) -> Result<String, ConfigError> {
+    if !ua.starts_with("DiscordBot (") || http::HeaderValue::from_str(&ua).is_err() {
+        return Err(ConfigError::new(
+            "user_agent",
+            "must have the form `DiscordBot ($url, $versionNumber)` (Discord's rule)",
+        ));
+    }
+    Ok(ua)
+}
+
+/// Every cookie key at least [`MIN_SECRET_KEY_LEN`] bytes long.
+fn check_secret_keys(
+    current: Option<&SecretKey>,
+    previous: &[SecretKey],
+) -> Result<(), ConfigError> {
+    let keys = current
+        .map(|k| ("SECRET_KEY", k))
+        .into_iter()
+        .chain(previous.iter().map(|k| ("SECRET_KEY_FALLBACKS", k)));
+    for (key, value) in keys {
+        if value.secret().len() < MIN_SECRET_KEY_LEN {
+            return Err(ConfigError::new(
+                key,
+                format!("is too short: at least {MIN_SECRET_KEY_LEN} bytes are required"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `DiscordBot (https://github.com/discord-oauth/discord-oauth, 0.1.0)`: the form Discord requires

@@ -191,6 +191,123 @@ struct State {
     next_sweep: u64,
 }
 
+impl State {
+    /// Steps 1 and 2 of a reservation: calls refused outright.
+    ///
+    /// 1. Tokens Discord already rejected never reach it again (stop using a token once it is
+    ///    invalid: https://discord.com/developers/docs/topics/rate-limits#invalid-request-limit-aka-cloudflare-bans);
+    ///    they do not touch the budget. The same for the bot token during its cool-down.
+    /// 2. The per-IP invalid-request budget.
+    fn denial(&self, req: &StoreRequest<'_>, now: u64) -> Option<Denial> {
+        if let Some(fp) = req.token
+            && let Some(&until) = self.dead.get(&fp)
+            && until > now
+        {
+            return Some(Denial {
+                reason: DenyReason::DeadToken,
+                retry_after_ms: until - now,
+            });
+        }
+        if req.identity == "b" && self.bot_blocked_until > now {
+            return Some(Denial {
+                reason: DenyReason::BotUnauthorized,
+                retry_after_ms: self.bot_blocked_until - now,
+            });
+        }
+        let budget = req.invalid_budget;
+        let slot_ms = (budget.window_ms / INVALID_SLOTS as u64).max(1);
+        let mut count = 0u32;
+        let mut oldest = u64::MAX;
+        for &(start, n) in &self.invalid {
+            if n > 0 && start.saturating_add(budget.window_ms) > now {
+                count = count.saturating_add(n);
+                oldest = oldest.min(start);
+            }
+        }
+        (count >= budget.fail_at).then(|| {
+            let until = oldest
+                .saturating_add(budget.window_ms)
+                .max(now + slot_ms.min(1_000));
+            Denial {
+                reason: DenyReason::InvalidBudget,
+                retry_after_ms: until - now,
+            }
+        })
+    }
+
+    /// Step 3: every gate checked without taking anything. Returns the route's bucket key (and
+    /// whether it is a probe of an unknown bucket), the time to wait until (`<= now`: none)
+    /// and whether a global limit is the reason.
+    fn gates(&self, req: &StoreRequest<'_>, now: u64) -> (Option<(String, bool)>, u64, bool) {
+        let mut wait = 0u64;
+        let mut global = false;
+        let mut later = |at: u64, is_global: bool| {
+            if at > now && at > wait {
+                wait = at;
+                global = is_global;
+            }
+        };
+        if let Some(g) = self.globals.get(req.identity) {
+            later(g.blocked_until, true);
+            if let Some(limit) = req.global
+                && g.log.len() >= limit.limit as usize
+                && let Some(&front) = g.log.front()
+            {
+                later(front.saturating_add(limit.window_ms), true);
+            }
+        }
+        let key = match self.routes.get(req.route) {
+            None => Some((bucket_key(req.identity, req.route, req.major), true)),
+            Some(None) => None,
+            Some(Some(h)) => {
+                if (!req.major.is_empty() || !h.is_empty())
+                    && let Some(&until) = self.shared.get(&format!("{h}|{}", req.major))
+                {
+                    later(until, false);
+                }
+                Some((bucket_key(req.identity, h, req.major), false))
+            }
+        };
+        if let Some((k, probing)) = &key
+            && let Some(b) = self.buckets.get(k)
+        {
+            if *probing && !b.known {
+                if b.probe_until > now {
+                    later(b.probe_until.min(now + PROBE_POLL_MS), false);
+                }
+            } else if b.known && b.remaining == 0 {
+                later(b.reset_at, false);
+            }
+        }
+        (key, wait, global)
+    }
+
+    /// Step 4: the slots taken (the route bucket, the global window).
+    fn take(&mut self, req: &StoreRequest<'_>, key: Option<(String, bool)>, now: u64) {
+        if let Some((k, probing)) = key {
+            let b = self.buckets.entry(k).or_default();
+            b.last_used = now;
+            if b.known {
+                if now >= b.reset_at {
+                    b.remaining = b.limit;
+                    b.reset_at = now.saturating_add(b.window_ms.max(1));
+                }
+                b.remaining = b.remaining.saturating_sub(1);
+            } else if probing {
+                b.probe_until = now + PROBE_LEASE_MS;
+            }
+        }
+        if let Some(limit) = req.global {
+            let g = self.globals.entry(req.identity.to_owned()).or_default();
+            while g.log.len() >= limit.limit.max(1) as usize {
+                g.log.pop_front();
+            }
+            g.log.push_back(now);
+            g.last_used = now;
+        }
+    }
+}
+
 /// The in-memory [`RateLimitStore`]: the default, for one process.
 ///
 /// Idle state is evicted: a bucket untouched for [`MemoryStore::with_idle_ttl`] (default 60 s)
@@ -291,125 +408,17 @@ impl MemoryStore {
         if now >= s.next_sweep {
             self.sweep_locked(s, now);
         }
-        // 1. Tokens Discord already rejected never reach it again
-        //    (https://discord.com/developers/docs/topics/rate-limits#invalid-request-limit-aka-cloudflare-bans:
-        //    stop using a token once it is invalid); they do not touch the budget.
-        if let Some(fp) = req.token
-            && let Some(&until) = s.dead.get(&fp)
-            && until > now
-        {
-            return Reservation::Deny(Denial {
-                reason: DenyReason::DeadToken,
-                retry_after_ms: until - now,
-            });
+        if let Some(denial) = s.denial(req, now) {
+            return Reservation::Deny(denial);
         }
-        if req.identity == "b" && s.bot_blocked_until > now {
-            return Reservation::Deny(Denial {
-                reason: DenyReason::BotUnauthorized,
-                retry_after_ms: s.bot_blocked_until - now,
-            });
-        }
-        // 2. The per-IP invalid-request budget.
-        let budget = req.invalid_budget;
-        let slot_ms = (budget.window_ms / INVALID_SLOTS as u64).max(1);
-        let mut count = 0u32;
-        let mut oldest = u64::MAX;
-        for &(start, n) in &s.invalid {
-            if n > 0 && start.saturating_add(budget.window_ms) > now {
-                count = count.saturating_add(n);
-                oldest = oldest.min(start);
-            }
-        }
-        if count >= budget.fail_at {
-            let until = oldest
-                .saturating_add(budget.window_ms)
-                .max(now + slot_ms.min(1_000));
-            return Reservation::Deny(Denial {
-                reason: DenyReason::InvalidBudget,
-                retry_after_ms: until - now,
-            });
-        }
-        // 3. Check every gate without taking anything.
-        let mut wait = 0u64;
-        let mut global = false;
-        if let Some(g) = s.globals.get(req.identity) {
-            if g.blocked_until > now {
-                wait = g.blocked_until;
-                global = true;
-            }
-            if let Some(limit) = req.global
-                && g.log.len() >= limit.limit as usize
-                && let Some(&front) = g.log.front()
-            {
-                let at = front.saturating_add(limit.window_ms);
-                if at > now && at > wait {
-                    wait = at;
-                    global = true;
-                }
-            }
-        }
-        let hash = s.routes.get(req.route);
-        let key = match hash {
-            None => Some((bucket_key(req.identity, req.route, req.major), true)),
-            Some(None) => None,
-            Some(Some(h)) => {
-                if !req.major.is_empty() || !h.is_empty() {
-                    let shared_key = format!("{h}|{}", req.major);
-                    if let Some(&until) = s.shared.get(&shared_key)
-                        && until > now
-                        && until > wait
-                    {
-                        wait = until;
-                        global = false;
-                    }
-                }
-                Some((bucket_key(req.identity, h, req.major), false))
-            }
-        };
-        if let Some((k, probing)) = &key
-            && let Some(b) = s.buckets.get(k)
-        {
-            if *probing && !b.known {
-                if b.probe_until > now {
-                    let at = b.probe_until.min(now + PROBE_POLL_MS);
-                    if at > wait {
-                        wait = at;
-                        global = false;
-                    }
-                }
-            } else if b.known && b.remaining == 0 && b.reset_at > now && b.reset_at > wait {
-                wait = b.reset_at;
-                global = false;
-            }
-        }
+        let (key, wait, global) = s.gates(req, now);
         if wait > now {
             return Reservation::WaitUntil {
                 at_ms: wait,
                 global,
             };
         }
-        // 4. Take the slots.
-        if let Some((k, probing)) = key {
-            let b = s.buckets.entry(k).or_default();
-            b.last_used = now;
-            if b.known {
-                if now >= b.reset_at {
-                    b.remaining = b.limit;
-                    b.reset_at = now.saturating_add(b.window_ms.max(1));
-                }
-                b.remaining = b.remaining.saturating_sub(1);
-            } else if probing {
-                b.probe_until = now + PROBE_LEASE_MS;
-            }
-        }
-        if let Some(limit) = req.global {
-            let g = s.globals.entry(req.identity.to_owned()).or_default();
-            while g.log.len() >= limit.limit.max(1) as usize {
-                g.log.pop_front();
-            }
-            g.log.push_back(now);
-            g.last_used = now;
-        }
+        s.take(req, key, now);
         Reservation::Go
     }
 
