@@ -282,6 +282,114 @@ impl State {
         (key, wait, global)
     }
 
+    /// What an answer says of the token, the bot and the invalid-request budget.
+    fn note_marks(&mut self, req: &StoreRequest<'_>, u: &BucketUpdate, now: u64) {
+        if let (Some(fp), Some(until)) = (req.token, u.dead_token_until_ms) {
+            self.dead.insert(fp, until);
+        }
+        if let Some(until) = u.bot_blocked_until_ms {
+            self.bot_blocked_until = self.bot_blocked_until.max(until);
+        }
+        if u.invalid {
+            let window = req.invalid_budget.window_ms.max(INVALID_SLOTS as u64);
+            let slot_ms = window / INVALID_SLOTS as u64;
+            let start = now - now % slot_ms;
+            let idx = usize::try_from((now / slot_ms) % INVALID_SLOTS as u64).unwrap_or(0);
+            let slot = &mut self.invalid[idx];
+            if slot.0 == start {
+                slot.1 = slot.1.saturating_add(1);
+            } else {
+                *slot = (start, 1);
+            }
+        }
+    }
+
+    /// Learns the route's bucket from the answer; returns the bucket's hash (the route key
+    /// itself when Discord sent limits but no hash), `None` for a route without limits.
+    fn learn_route(&mut self, req: &StoreRequest<'_>, u: &BucketUpdate) -> Option<String> {
+        let hash: Option<String> = if let Some(h) = &u.bucket {
+            Some(h.clone())
+        } else if u.has_bucket_info() {
+            Some(req.route.to_owned())
+        } else {
+            match self.routes.get(req.route) {
+                Some(known) => known.clone(),
+                None if u.status != 429 => None,
+                None => Some(req.route.to_owned()),
+            }
+        };
+        if u.has_bucket_info() || !self.routes.contains_key(req.route) {
+            if self.routes.len() >= 4_096 && !self.routes.contains_key(req.route) {
+                self.routes.clear(); // templates are bounded; this only guards odd paths
+            }
+            self.routes.insert(req.route.to_owned(), hash.clone());
+        }
+        // The probe entry keyed on the route is no longer needed.
+        if hash.as_deref() != Some(req.route) {
+            self.buckets
+                .remove(&bucket_key(req.identity, req.route, req.major));
+        }
+        hash
+    }
+
+    /// A 429's global or shared block. Returns whether it was global (then no bucket learns
+    /// from it).
+    fn note_429(
+        &mut self,
+        req: &StoreRequest<'_>,
+        u: &BucketUpdate,
+        hash: Option<&str>,
+        now: u64,
+    ) -> bool {
+        let until = u.retry_at_ms.unwrap_or(now + 1_000);
+        if u.global || u.scope == Some(RateLimitScope::Global) {
+            let g = self.globals.entry(req.identity.to_owned()).or_default();
+            g.blocked_until = g.blocked_until.max(until);
+            g.last_used = now;
+            return true;
+        }
+        if u.scope == Some(RateLimitScope::Shared) {
+            let h = hash.unwrap_or(req.route);
+            let e = self.shared.entry(format!("{h}|{}", req.major)).or_insert(0);
+            *e = (*e).max(until);
+        }
+        false
+    }
+
+    /// The bucket `hash` learns the answer's limits (and, on a non-shared 429, is spent until
+    /// the retry time).
+    fn update_bucket(&mut self, req: &StoreRequest<'_>, u: &BucketUpdate, hash: &str, now: u64) {
+        let b = self
+            .buckets
+            .entry(bucket_key(req.identity, hash, req.major))
+            .or_default();
+        b.last_used = now;
+        if let (Some(limit), Some(remaining), Some(reset_at)) =
+            (u.limit, u.remaining, u.reset_at_ms)
+        {
+            b.window_ms = b.window_ms.max(reset_at.saturating_sub(now));
+            if !b.known || now >= b.reset_at {
+                b.remaining = remaining;
+                b.reset_at = reset_at;
+            } else {
+                b.remaining = b.remaining.min(remaining);
+                b.reset_at = b.reset_at.max(reset_at);
+            }
+            b.limit = limit.max(1);
+            b.known = true;
+        }
+        if u.status == 429 && u.scope != Some(RateLimitScope::Shared) {
+            let until = u.retry_at_ms.unwrap_or(now + 1_000);
+            if !b.known {
+                b.known = true;
+                b.limit = b.limit.max(1);
+            }
+            b.remaining = 0;
+            b.reset_at = b.reset_at.max(until);
+            b.window_ms = b.window_ms.max(until.saturating_sub(now));
+        }
+    }
+
     /// Step 4: the slots taken (the route bucket, the global window).
     fn take(&mut self, req: &StoreRequest<'_>, key: Option<(String, bool)>, now: u64) {
         if let Some((k, probing)) = key {
@@ -426,90 +534,13 @@ impl MemoryStore {
     pub fn observe_now(&self, req: &StoreRequest<'_>, u: &BucketUpdate, now: u64) {
         let mut guard = self.lock();
         let s = &mut *guard;
-        if let (Some(fp), Some(until)) = (req.token, u.dead_token_until_ms) {
-            s.dead.insert(fp, until);
+        s.note_marks(req, u, now);
+        let hash = s.learn_route(req, u);
+        if u.status == 429 && s.note_429(req, u, hash.as_deref(), now) {
+            return;
         }
-        if let Some(until) = u.bot_blocked_until_ms {
-            s.bot_blocked_until = s.bot_blocked_until.max(until);
-        }
-        if u.invalid {
-            let window = req.invalid_budget.window_ms.max(INVALID_SLOTS as u64);
-            let slot_ms = window / INVALID_SLOTS as u64;
-            let start = now - now % slot_ms;
-            let idx = usize::try_from((now / slot_ms) % INVALID_SLOTS as u64).unwrap_or(0);
-            let slot = &mut s.invalid[idx];
-            if slot.0 == start {
-                slot.1 = slot.1.saturating_add(1);
-            } else {
-                *slot = (start, 1);
-            }
-        }
-        // Learn the route's bucket.
-        let hash: Option<String> = if let Some(h) = &u.bucket {
-            Some(h.clone())
-        } else if u.has_bucket_info() {
-            Some(req.route.to_owned())
-        } else {
-            match s.routes.get(req.route) {
-                Some(known) => known.clone(),
-                None if u.status != 429 => None,
-                None => Some(req.route.to_owned()),
-            }
-        };
-        if u.has_bucket_info() || !s.routes.contains_key(req.route) {
-            if s.routes.len() >= 4_096 && !s.routes.contains_key(req.route) {
-                s.routes.clear(); // templates are bounded; this only guards odd paths
-            }
-            s.routes.insert(req.route.to_owned(), hash.clone());
-        }
-        // The probe entry keyed on the route is no longer needed.
-        let probe_key = bucket_key(req.identity, req.route, req.major);
-        if hash.as_deref() != Some(req.route) {
-            s.buckets.remove(&probe_key);
-        }
-        if u.status == 429 {
-            let until = u.retry_at_ms.unwrap_or(now + 1_000);
-            if u.global || u.scope == Some(RateLimitScope::Global) {
-                let g = s.globals.entry(req.identity.to_owned()).or_default();
-                g.blocked_until = g.blocked_until.max(until);
-                g.last_used = now;
-                return;
-            }
-            if u.scope == Some(RateLimitScope::Shared) {
-                let h = hash.clone().unwrap_or_else(|| req.route.to_owned());
-                let e = s.shared.entry(format!("{h}|{}", req.major)).or_insert(0);
-                *e = (*e).max(until);
-            }
-        }
-        let Some(h) = hash else { return };
-        let b = s
-            .buckets
-            .entry(bucket_key(req.identity, &h, req.major))
-            .or_default();
-        b.last_used = now;
-        if let (Some(limit), Some(remaining), Some(reset_at)) =
-            (u.limit, u.remaining, u.reset_at_ms)
-        {
-            b.window_ms = b.window_ms.max(reset_at.saturating_sub(now));
-            if !b.known || now >= b.reset_at {
-                b.remaining = remaining;
-                b.reset_at = reset_at;
-            } else {
-                b.remaining = b.remaining.min(remaining);
-                b.reset_at = b.reset_at.max(reset_at);
-            }
-            b.limit = limit.max(1);
-            b.known = true;
-        }
-        if u.status == 429 && u.scope != Some(RateLimitScope::Shared) {
-            let until = u.retry_at_ms.unwrap_or(now + 1_000);
-            if !b.known {
-                b.known = true;
-                b.limit = b.limit.max(1);
-            }
-            b.remaining = 0;
-            b.reset_at = b.reset_at.max(until);
-            b.window_ms = b.window_ms.max(until.saturating_sub(now));
+        if let Some(h) = hash {
+            s.update_bucket(req, u, &h, now);
         }
     }
 }
