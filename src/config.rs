@@ -432,40 +432,13 @@ impl ConfigBuilder {
     /// # Errors
     /// A [`ConfigError`] naming the first missing or malformed key.
     pub fn build(self) -> Result<Config, ConfigError> {
-        let client_id = self
-            .client_id
-            .ok_or_else(|| ConfigError::missing("DISCORD_CLIENT_ID"))?;
-        if client_id == 0 {
-            return Err(ConfigError::new(
-                "DISCORD_CLIENT_ID",
-                "must be a non-zero application id",
-            ));
-        }
+        let client_id = check_client_id(self.client_id)?;
         let client_secret = self
             .client_secret
             .filter(|s| !s.is_empty())
             .ok_or_else(|| ConfigError::missing("DISCORD_CLIENT_SECRET"))?;
-        let redirect_uri = self
-            .redirect_uri
-            .ok_or_else(|| ConfigError::missing("DISCORD_REDIRECT_URI"))?;
-        let redirect_uri = parse_http_url("DISCORD_REDIRECT_URI", &redirect_uri)?;
-        if redirect_uri.fragment().is_some() {
-            return Err(ConfigError::new(
-                "DISCORD_REDIRECT_URI",
-                "must not contain a fragment",
-            ));
-        }
-        let bot_token = self.bot_token.filter(|t| !t.is_empty());
-        if let Some(t) = &bot_token
-            && t.secret()
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control())
-        {
-            return Err(ConfigError::new(
-                "DISCORD_BOT_TOKEN",
-                "must not contain whitespace",
-            ));
-        }
+        let redirect_uri = check_redirect_uri(self.redirect_uri)?;
+        let bot_token = check_bot_token(self.bot_token)?;
         let base_url = parse_root(
             "DISCORD_BASE_URL",
             self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
@@ -520,6 +493,47 @@ impl ConfigBuilder {
             }),
         })
     }
+}
+
+/// `DISCORD_CLIENT_ID`: present and not zero.
+fn check_client_id(id: Option<u64>) -> Result<u64, ConfigError> {
+    match id {
+        None => Err(ConfigError::missing("DISCORD_CLIENT_ID")),
+        Some(0) => Err(ConfigError::new(
+            "DISCORD_CLIENT_ID",
+            "must be a non-zero application id",
+        )),
+        Some(id) => Ok(id),
+    }
+}
+
+/// `DISCORD_REDIRECT_URI`: present, http(s), no fragment.
+fn check_redirect_uri(raw: Option<String>) -> Result<Url, ConfigError> {
+    let raw = raw.ok_or_else(|| ConfigError::missing("DISCORD_REDIRECT_URI"))?;
+    let url = parse_http_url("DISCORD_REDIRECT_URI", &raw)?;
+    if url.fragment().is_some() {
+        return Err(ConfigError::new(
+            "DISCORD_REDIRECT_URI",
+            "must not contain a fragment",
+        ));
+    }
+    Ok(url)
+}
+
+/// `DISCORD_BOT_TOKEN`: optional (empty is unset), without whitespace.
+fn check_bot_token(token: Option<BotToken>) -> Result<Option<BotToken>, ConfigError> {
+    let token = token.filter(|t| !t.is_empty());
+    if let Some(t) = &token
+        && t.secret()
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(ConfigError::new(
+            "DISCORD_BOT_TOKEN",
+            "must not contain whitespace",
+        ));
+    }
+    Ok(token)
 }
 
 /// Discord's URLs under a base URL.
