@@ -286,7 +286,7 @@ impl DiscordSession {
                 .ok_or(Error::NotCached)?,
             Fetch::Fresh | Fetch::FreshUncached => {
                 // Boxed: the pipeline's future is large, and the cached path should not carry it.
-                let v = Box::pin(self.load_entry::<T>()).await?;
+                let v = Box::pin(self.load_entry_of(T::KIND)).await?;
                 if fetch == Fetch::Fresh {
                     cache.insert(key, v.clone()).await;
                 }
@@ -315,10 +315,6 @@ impl DiscordSession {
         // Past its TTL on our clock (whatever the cache implementation kept): reload.
         cache.invalidate(key).await;
         cache.get_or_load(key, load()).await
-    }
-
-    async fn load_entry<T: Resource>(&self) -> Result<CachedValue, Error> {
-        self.load_entry_of(T::KIND).await
     }
 
     /// One call to Discord for `kind`, decoded and serialized for the cache.

@@ -384,15 +384,11 @@ impl DiscordSession {
         }
     }
 
-    fn set_loaded_arc(&self, record: Option<Arc<SessionRecord>>) {
+    fn set_loaded(&self, record: Option<&SessionRecord>) {
         *lock(&self.inner.loaded) = match record {
-            Some(r) => Loaded::Present(r),
+            Some(r) => Loaded::Present(Arc::new(r.clone())),
             None => Loaded::Missing,
         };
-    }
-
-    fn set_loaded(&self, record: Option<&SessionRecord>) {
-        self.set_loaded_arc(record.map(|r| Arc::new(r.clone())));
     }
 
     pub(crate) async fn require_record(&self) -> Result<SessionRecord, Error> {
