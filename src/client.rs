@@ -325,6 +325,23 @@ impl DiscordOAuth {
         self.sessions.config()
     }
 
+    /// Ends every session of Discord user `user_id`, in every process that shares the
+    /// [`TokenStore`] (its per-user index, [`TokenStore::user_sessions`]): each session is
+    /// revoked, deleted and its cached data forgotten. Returns how many ended.
+    ///
+    /// ```no_run
+    /// # async fn f(discord: discord_oauth::DiscordOAuth) -> Result<(), discord_oauth::Error> {
+    /// let ended = discord.logout_everywhere(80_351_110_224_678_912).await?;
+    /// # let _ = ended; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the store fails, or cannot list a user's sessions (sessions kept
+    /// in cookies, or a custom store without [`TokenStore::user_sessions`]).
+    pub async fn logout_everywhere(&self, user_id: u64) -> Result<usize, Error> {
+        self.sessions.end_user_sessions(user_id).await
+    }
+
     /// The session of a request, from its headers (`Cookie`, `Host`, `Origin`,
     /// `Sec-Fetch-Site`). Nothing is decrypted until a method needs it.
     ///

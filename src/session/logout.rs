@@ -75,3 +75,22 @@ impl DiscordSession {
         self.set_loaded(None);
     }
 }
+
+impl super::Sessions {
+    /// Ends every session of Discord user `user_id` held by the store, on every process that
+    /// shares it: each is put on the revocation list, deleted and forgotten by the cache.
+    /// Returns how many sessions ended.
+    pub(crate) async fn end_user_sessions(&self, user_id: u64) -> Result<usize, crate::Error> {
+        let super::Storage::Server(store) = &self.storage else {
+            return Err(crate::store::StoreError::Unsupported("user_sessions").into());
+        };
+        let ids = store.user_sessions(user_id).await?;
+        let until = self.now() + self.policy.absolute_lifetime;
+        for id in &ids {
+            self.revocations.revoke(id, until).await?;
+            store.delete(id).await?;
+            forget_authorization(self.cache(), *id, Some(user_id)).await;
+        }
+        Ok(ids.len())
+    }
+}

@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
-use super::{ConsumedStates, RevocationList, SessionId, SessionRecord, StoreError, TokenStore};
+use super::{
+    ConsumedStates, RefreshCoordination, RevocationList, SessionId, SessionRecord, StoreError,
+    TokenStore,
+};
 use crate::vocab::BoxFuture;
 use crate::vocab::clock::{self, Clock};
 
@@ -109,6 +112,91 @@ impl TokenStore for MemoryTokenStore {
     fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<(), StoreError>> {
         write(&self.records).remove(id);
         Box::pin(std::future::ready(Ok(())))
+    }
+
+    /// A scan of the live records (memory is fast; a database uses an index).
+    fn user_sessions<'a>(
+        &'a self,
+        user_id: u64,
+    ) -> BoxFuture<'a, Result<Vec<SessionId>, StoreError>> {
+        let now = self.now();
+        let ids = read(&self.records)
+            .values()
+            .filter(|(r, exp)| *exp > now && r.user_id == Some(user_id))
+            .map(|(r, _)| r.id)
+            .collect();
+        Box::pin(std::future::ready(Ok(ids)))
+    }
+}
+
+/// [`RefreshCoordination`] in process memory: what the shared implementations do, for tests
+/// and for custom stores to compare against. One process does not need it (its sessions
+/// coordinate refreshes in memory already).
+#[derive(Debug, Default)]
+pub struct MemoryRefreshCoordination {
+    leases: Mutex<HashMap<[u8; 16], ([u8; 16], u64)>>,
+    rotations: Mutex<HashMap<[u8; 16], (Vec<u8>, u64)>>,
+}
+
+impl MemoryRefreshCoordination {
+    /// No lease, no rotation.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl RefreshCoordination for MemoryRefreshCoordination {
+    fn try_lock<'a>(
+        &'a self,
+        key: &'a [u8; 16],
+        owner: &'a [u8; 16],
+        now_ms: u64,
+        lease_ms: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let mut leases = lock(&self.leases);
+        leases.retain(|_, (_, until)| *until > now_ms);
+        let taken = match leases.get(key) {
+            Some((holder, _)) => holder == owner,
+            None => true,
+        };
+        if taken {
+            leases.insert(*key, (*owner, now_ms.saturating_add(lease_ms)));
+        }
+        Box::pin(std::future::ready(Ok(taken)))
+    }
+
+    fn unlock<'a>(
+        &'a self,
+        key: &'a [u8; 16],
+        owner: &'a [u8; 16],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let mut leases = lock(&self.leases);
+        if leases.get(key).is_some_and(|(holder, _)| holder == owner) {
+            leases.remove(key);
+        }
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn put_rotation<'a>(
+        &'a self,
+        key: &'a [u8; 16],
+        sealed: &'a [u8],
+        until: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        lock(&self.rotations).insert(*key, (sealed.to_vec(), until));
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn rotation<'a>(
+        &'a self,
+        key: &'a [u8; 16],
+        now: u64,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
+        let mut rotations = lock(&self.rotations);
+        rotations.retain(|_, (_, until)| *until > now);
+        let found = rotations.get(key).map(|(bytes, _)| bytes.clone());
+        Box::pin(std::future::ready(Ok(found)))
     }
 }
 
@@ -249,4 +337,8 @@ impl ConsumedStates for MemoryConsumedStates {
         };
         Box::pin(std::future::ready(Ok(fresh)))
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -22,7 +22,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-pub use memory::{MemoryConsumedStates, MemoryRevocationList, MemoryTokenStore};
+pub use memory::{
+    MemoryConsumedStates, MemoryRefreshCoordination, MemoryRevocationList, MemoryTokenStore,
+};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis::{DEFAULT_REDIS_PREFIX, RedisConsumedStates, RedisRevocationList, RedisTokenStore};
@@ -109,6 +111,9 @@ pub enum StoreError {
     /// Stored bytes could not be decoded.
     #[error("undecodable session record")]
     Decode,
+    /// The store cannot do this (a custom store that does not implement an optional method).
+    #[error("the session store does not support {0}")]
+    Unsupported(&'static str),
 }
 
 impl StoreError {
@@ -123,6 +128,7 @@ impl PartialEq for StoreError {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (Self::Conflict, Self::Conflict) | (Self::Decode, Self::Decode) => true,
+            (Self::Unsupported(a), Self::Unsupported(b)) => a == b,
             (Self::Backend(a), Self::Backend(b)) => a.to_string() == b.to_string(),
             _ => false,
         }
@@ -214,6 +220,21 @@ pub trait TokenStore: Send + Sync + fmt::Debug + 'static {
 
     /// Deletes the record (logout).
     fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// The ids of the live sessions of Discord user `user_id` (the per-user index behind
+    /// [`DiscordOAuth::logout_everywhere`](crate::DiscordOAuth::logout_everywhere)).
+    ///
+    /// The default answers [`StoreError::Unsupported`]: a custom store without a per-user index
+    /// cannot end a user's sessions everywhere.
+    fn user_sessions<'a>(
+        &'a self,
+        user_id: u64,
+    ) -> BoxFuture<'a, Result<Vec<SessionId>, StoreError>> {
+        let _ = user_id;
+        Box::pin(std::future::ready(Err(StoreError::Unsupported(
+            "user_sessions",
+        ))))
+    }
 }
 
 /// Compact binary encoding of a record (postcard): the sealed cookie's content when no store
@@ -323,6 +344,56 @@ pub trait ConsumedStates: Send + Sync + fmt::Debug + 'static {
         until: u64,
         now: u64,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
+}
+
+/// What lets several processes refresh one session's tokens exactly once: a short exclusive
+/// lease per session, and the pair that replaced a rotated refresh token, kept for a short
+/// grace so that every process (and every request still carrying the old cookie) uses it.
+///
+/// Discord rotates the refresh token on every refresh
+/// ([Discord: Refresh Token Exchange](https://discord.com/developers/docs/topics/oauth2#authorization-code-grant-refresh-token-exchange-example)):
+/// two processes refreshing one session with the same refresh token make one of them fail with
+/// `invalid_grant`. Holding the lease around the token request prevents that.
+///
+/// Keys are 16-byte fingerprints (never a token); rotation values are opaque bytes the session
+/// layer has already sealed (AES-256-GCM), so a store never sees a token in them.
+///
+/// Implementations: in one process nothing is needed (sessions coordinate in memory); the
+/// Redis implementation uses `SET NX PX`, the SQL ones a lease row.
+pub trait RefreshCoordination: Send + Sync + fmt::Debug + 'static {
+    /// Takes the lease `key` for `owner` until `now_ms + lease_ms` unless another owner holds
+    /// an unexpired lease; `Ok(true)` when taken.
+    fn try_lock<'a>(
+        &'a self,
+        key: &'a [u8; 16],
+        owner: &'a [u8; 16],
+        now_ms: u64,
+        lease_ms: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Releases the lease `key` if `owner` still holds it.
+    fn unlock<'a>(
+        &'a self,
+        key: &'a [u8; 16],
+        owner: &'a [u8; 16],
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Keeps `sealed` (the record that replaced a refresh token) under `key` (that refresh
+    /// token's fingerprint) until `until` (Unix seconds).
+    fn put_rotation<'a>(
+        &'a self,
+        key: &'a [u8; 16],
+        sealed: &'a [u8],
+        until: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// The bytes kept by [`put_rotation`](Self::put_rotation) under `key`, unless expired at
+    /// `now` (Unix seconds).
+    fn rotation<'a>(
+        &'a self,
+        key: &'a [u8; 16],
+        now: u64,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>>;
 }
 
 #[cfg(test)]
