@@ -134,9 +134,14 @@ impl TokenStore for MemoryTokenStore {
 /// coordinate refreshes in memory already).
 #[derive(Debug, Default)]
 pub struct MemoryRefreshCoordination {
-    leases: Mutex<HashMap<[u8; 16], ([u8; 16], u64)>>,
-    rotations: Mutex<HashMap<[u8; 16], (Vec<u8>, u64)>>,
+    /// Lease key → (owner, until in Unix ms).
+    leases: Mutex<HashMap<Key, (Key, u64)>>,
+    /// Old refresh-token fingerprint → (sealed record, until in Unix seconds).
+    rotations: Mutex<HashMap<Key, (Vec<u8>, u64)>>,
 }
+
+/// A 16-byte fingerprint.
+type Key = [u8; 16];
 
 impl MemoryRefreshCoordination {
     /// No lease, no rotation.
