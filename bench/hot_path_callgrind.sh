@@ -6,7 +6,7 @@
 #
 # What one run does, all on 127.0.0.1 (the demo runs offline: DISCORD_CLIENT_ID is unset, so it
 # starts its built-in fake Discord in-process):
-#   1. `cargo build --release --example demo` (skipped when DEMO_BIN is given).
+#   1. `cargo build --release --example demo --all-features` (skipped when DEMO_BIN is given).
 #   2. callgrind (CALLGRIND_RUNS times): the demo under `valgrind --tool=callgrind
 #      --instr-atstart=no` (nothing is instrumented during start-up), TOKIO_WORKER_THREADS=1,
 #      RUST_LOG=warn (the demo's request logger is off at warn, so neither route formats a log
@@ -136,8 +136,8 @@ TMP="$(mktemp -d)"
 # ------------------------------------------------------------------------------------------------
 if [ -z "${DEMO_BIN:-}" ]; then
   command -v cargo >/dev/null || die "cargo not found"
-  log "building the demo (cargo build --release --example demo)"
-  (cd "$ROOT" && cargo build --release --example demo) >"$OUT/build.log" 2>&1 \
+  log "building the demo (cargo build --release --example demo --all-features)"
+  (cd "$ROOT" && cargo build --release --example demo --all-features) >"$OUT/build.log" 2>&1 \
     || { tail -30 "$OUT/build.log" >&2; die "cargo build failed (full log: $OUT/build.log)"; }
   TARGET_DIR="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps 2>/dev/null \
     | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"

@@ -116,7 +116,7 @@ for p in "$FAKE_PORT" "$OURS_PORT" "$FLASK_PORT" "${CEILING_PORT:-18089}"; do po
 # Build (release) and the Python side
 # ------------------------------------------------------------------------------------------------
 log "building the fake Discord and the demo (release)"
-(cd "$ROOT" && cargo build --release -p discord-oauth-mock && { [ "$ONLY" = flask ] || cargo build --release -p discord-oauth --example demo; }) \
+(cd "$ROOT" && cargo build --release -p discord-oauth-mock && { [ "$ONLY" = flask ] || cargo build --release -p discord-oauth --example demo --all-features; }) \
   >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log" >&2; die "cargo build failed (full log: $OUT/build.log)"; }
 TARGET_DIR="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps 2>/dev/null | "$PY" -c 'import json,sys;print(json.load(sys.stdin)["target_directory"])')"
 MOCK_BIN="$TARGET_DIR/release/discord-oauth-mock"

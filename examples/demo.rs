@@ -2,9 +2,9 @@
 //! the demo's HTTP contract (every variable, route and status; see README.md, "Use a real Discord application").
 //!
 //! ```sh
-//! cargo run --example demo            # offline: starts the built-in fake Discord
+//! cargo run --example demo --all-features   # offline: starts the built-in fake Discord
 //! DISCORD_CLIENT_ID=... DISCORD_CLIENT_SECRET=... \
-//!   DISCORD_REDIRECT_URI=http://127.0.0.1:5000/callback cargo run --example demo   # real Discord
+//!   DISCORD_REDIRECT_URI=http://127.0.0.1:5000/callback cargo run --example demo --all-features   # real Discord
 //! ```
 //!
 //! | variable | meaning | default |
@@ -16,6 +16,8 @@
 //! | `DISCORD_USERS_CACHE_MAX_LIMIT` | users kept in the cache | 100 |
 //! | `SECRET_KEY` | session cookie key (at least 32 bytes) | random per start |
 //! | `BIND` | listen address | `127.0.0.1:5000` |
+//! | `SESSION_STORE` | where session records live: `cookie`, `memory`, `sqlite:PATH`, `postgres://…`, `redis://…` | `cookie` |
+//! | `REDIS_URL` | a Redis every instance shares: rate limits, one refresh, logouts, used login states | unset: all of that in this process (or in a server-side `SESSION_STORE`) |
 //! | `RUST_LOG` | log filter | `info` |
 //! | `TOKIO_WORKER_THREADS` | runtime worker threads | 2 |
 //!
@@ -41,6 +43,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
 use discord_oauth::axum::{DiscordLayer, SameOrigin};
+use discord_oauth::backends::Backends;
 use discord_oauth::models::{Cdn, Guild, GuildId};
 use discord_oauth::{
     AddMemberOptions, Config, DiscordOAuth, DiscordSession, Error, Fetch, LoginOptions, Scope,
@@ -160,7 +163,11 @@ pub async fn start(
     } else {
         (Config::from_lookup(&lookup)?, None)
     };
-    let client = DiscordOAuth::builder(config).build()?;
+    // SESSION_STORE and REDIS_URL: where sessions live and what several instances share.
+    let store = get("SESSION_STORE").unwrap_or_else(|| "cookie".to_owned());
+    let backends = Backends::connect(&store, get("REDIS_URL").as_deref()).await?;
+    tracing::info!(store = backends.kind.name(), "{backends}");
+    let client = DiscordOAuth::builder(config).backends(backends).build()?;
     let app = app(client.clone(), fake.is_some())?;
     let task = tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(Running {

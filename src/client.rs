@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use http::{HeaderMap, Method};
 
+use crate::backends::Backends;
 use crate::cache::{CacheTtls, MAX_TTL, UserCache, default_cache};
 use crate::config::Config;
 use crate::error::Error;
@@ -18,7 +19,8 @@ use crate::ratelimit::{DiscordLimiter, Limiter};
 use crate::request::{ApiRequest, Sender};
 use crate::session::{DiscordSession, SessionPolicy, Sessions, SessionsParts, Storage};
 use crate::store::{
-    ConsumedStates, MemoryConsumedStates, MemoryRevocationList, RevocationList, TokenStore,
+    ConsumedStates, MemoryConsumedStates, MemoryRevocationList, RefreshCoordination,
+    RevocationList, TokenStore,
 };
 
 /// The application-wide Discord client.
@@ -45,6 +47,7 @@ pub struct DiscordOAuthBuilder {
     token_store: Option<Arc<dyn TokenStore>>,
     revocations: Option<Arc<dyn RevocationList>>,
     consumed: Option<Arc<dyn ConsumedStates>>,
+    coordination: Option<Arc<dyn RefreshCoordination>>,
     session_lifetime: Option<std::time::Duration>,
     idle_timeout: Option<std::time::Duration>,
     refresh_margin: Option<std::time::Duration>,
@@ -110,6 +113,43 @@ impl DiscordOAuthBuilder {
     /// ```
     pub fn consumed_states(mut self, set: Arc<dyn ConsumedStates>) -> Self {
         self.consumed = Some(set);
+        self
+    }
+
+    /// Installs the server-side state [`Backends::connect`] chose from `SESSION_STORE` and
+    /// `REDIS_URL`: the session store, the revocation list, the used-state set, the refresh
+    /// coordination and, when Redis is shared, a [`DiscordLimiter`] on Redis.
+    ///
+    /// ```no_run
+    /// # async fn f(config: discord_oauth::Config) -> Result<(), discord_oauth::Error> {
+    /// use discord_oauth::backends::Backends;
+    /// let backends = Backends::connect("postgres://app@db/app", Some("redis://cache:6379")).await?;
+    /// let discord = discord_oauth::DiscordOAuth::builder(config).backends(backends).build()?;
+    /// # let _ = discord; Ok(()) }
+    /// ```
+    pub fn backends(mut self, backends: Backends) -> Self {
+        self.token_store = backends.tokens;
+        self.revocations = Some(backends.revocations);
+        self.consumed = Some(backends.consumed);
+        self.coordination = backends.coordination;
+        if let Some(store) = backends.rate_limits {
+            self.limiter = Some(Arc::new(DiscordLimiter::builder().store(store).build()));
+        }
+        self
+    }
+
+    /// Coordinates token refreshes with other processes (default: none, refreshes are
+    /// coordinated within this process): one refresh per session across all processes, and
+    /// the rotated pair shared with them. Needed when several processes serve one app.
+    ///
+    /// ```no_run
+    /// # fn f(b: discord_oauth::DiscordOAuthBuilder) -> discord_oauth::DiscordOAuthBuilder {
+    /// # use std::sync::Arc;
+    /// b.refresh_coordination(Arc::new(discord_oauth::store::MemoryRefreshCoordination::new()))
+    /// # }
+    /// ```
+    pub fn refresh_coordination(mut self, coordination: Arc<dyn RefreshCoordination>) -> Self {
+        self.coordination = Some(coordination);
         self
     }
 
@@ -262,6 +302,7 @@ impl DiscordOAuthBuilder {
             consumed: self
                 .consumed
                 .unwrap_or_else(|| Arc::new(MemoryConsumedStates::default())),
+            coordination: self.coordination,
             cache,
             cache_ttls: self.cache_ttls,
         });
@@ -304,6 +345,7 @@ impl DiscordOAuth {
             token_store: None,
             revocations: None,
             consumed: None,
+            coordination: None,
             session_lifetime: None,
             idle_timeout: None,
             refresh_margin: None,

@@ -114,6 +114,7 @@ pub mod api;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
+pub mod backends;
 pub mod cache;
 mod client;
 pub mod config;

@@ -22,6 +22,8 @@ use crate::vocab::secret::{SecretKey, random_bytes};
 pub(crate) enum Purpose {
     Session,
     Pending,
+    /// A refreshed record shared with other processes through [`RefreshCoordination`](crate::store::RefreshCoordination).
+    Rotation,
 }
 
 impl Purpose {
@@ -29,6 +31,7 @@ impl Purpose {
         match self {
             Self::Session => b"discord-oauth/v1/session-cookie",
             Self::Pending => b"discord-oauth/v1/pending-login-cookie",
+            Self::Rotation => b"discord-oauth/v1/refresh-rotation",
         }
     }
 }
@@ -40,6 +43,7 @@ pub(crate) const MAX_COOKIE_VALUE: usize = 4096;
 pub(crate) struct CookieKeys {
     session: Vec<Aes256Gcm>,
     pending: Vec<Aes256Gcm>,
+    rotation: Vec<Aes256Gcm>,
 }
 
 impl std::fmt::Debug for CookieKeys {
@@ -74,15 +78,11 @@ impl CookieKeys {
             }
         }
         masters.extend(previous.iter().map(|k| k.secret().as_bytes().to_vec()));
+        let all = |purpose| masters.iter().map(|m| derive(m, purpose)).collect();
         Self {
-            session: masters
-                .iter()
-                .map(|m| derive(m, Purpose::Session))
-                .collect(),
-            pending: masters
-                .iter()
-                .map(|m| derive(m, Purpose::Pending))
-                .collect(),
+            session: all(Purpose::Session),
+            pending: all(Purpose::Pending),
+            rotation: all(Purpose::Rotation),
         }
     }
 
@@ -90,6 +90,7 @@ impl CookieKeys {
         match purpose {
             Purpose::Session => &self.session,
             Purpose::Pending => &self.pending,
+            Purpose::Rotation => &self.rotation,
         }
     }
 

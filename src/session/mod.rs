@@ -47,7 +47,9 @@ use crate::cache::{CacheTtls, UserCache};
 use crate::config::Config;
 use crate::error::Error;
 use crate::http::Http;
-use crate::store::{ConsumedStates, RevocationList, SessionRecord, TokenStore};
+use crate::store::{
+    ConsumedStates, RefreshCoordination, RevocationList, SessionRecord, TokenStore,
+};
 use crate::vocab::scope::{Scope, Scopes};
 use cookie::CookieKeys;
 use opened::OpenedCookies;
@@ -124,6 +126,7 @@ pub(crate) struct Sessions {
     storage: Storage,
     revocations: Arc<dyn RevocationList>,
     consumed: Arc<dyn ConsumedStates>,
+    coordination: Option<Arc<dyn RefreshCoordination>>,
     refresh: RefreshCoordinator,
     opened: OpenedCookies,
     cache: Arc<dyn UserCache>,
@@ -137,6 +140,7 @@ pub(crate) struct SessionsParts {
     pub(crate) storage: Storage,
     pub(crate) revocations: Arc<dyn RevocationList>,
     pub(crate) consumed: Arc<dyn ConsumedStates>,
+    pub(crate) coordination: Option<Arc<dyn RefreshCoordination>>,
     pub(crate) cache: Arc<dyn UserCache>,
     pub(crate) cache_ttls: CacheTtls,
 }
@@ -152,6 +156,7 @@ impl Sessions {
             storage: parts.storage,
             revocations: parts.revocations,
             consumed: parts.consumed,
+            coordination: parts.coordination,
             refresh: RefreshCoordinator::default(),
             opened: OpenedCookies::default(),
             cache: parts.cache,

@@ -15,6 +15,8 @@ use crate::ratelimit::Identity;
 use crate::store::{SessionId, SessionRecord, StoreError};
 use crate::vocab::secret::{Fingerprint, RefreshToken};
 
+mod shared;
+
 /// How long a rotated pair is handed to requests carrying the old cookie.
 const ROTATION_GRACE_SECS: u64 = 120;
 
@@ -178,8 +180,32 @@ impl DiscordSession {
         let sessions = Arc::clone(&self.inner.sessions);
         let lock = sessions.refresh.lock_for(stale.id);
         let _guard = lock.lock().await;
+        if let Some(newer) = sessions.refresh.rotated(stale, self.now()) {
+            self.persist_cookie(&newer);
+            self.set_loaded(Some(&newer));
+            return Ok(newer);
+        }
+        // Other processes: one refresh at a time across all of them, and the pair one of
+        // them already obtained.
+        let lease = shared::Lease::take(&sessions, &stale.id).await;
+        let result = self.refresh_leased(stale, &rt).await;
+        if let Some(lease) = lease {
+            lease.release().await;
+        }
+        result
+    }
+
+    /// [`refresh`](Self::refresh) once this process (and, when shared, every process) lets
+    /// only this request refresh the session.
+    async fn refresh_leased(
+        &self,
+        stale: &SessionRecord,
+        rt: &RefreshToken,
+    ) -> Result<SessionRecord, Error> {
+        let sessions = Arc::clone(&self.inner.sessions);
         let now = self.now();
-        if let Some(newer) = sessions.refresh.rotated(stale, now) {
+        if let Some(newer) = shared::rotated(&sessions, stale, now).await {
+            sessions.refresh.remember(rt, newer.clone(), now);
             self.persist_cookie(&newer);
             self.set_loaded(Some(&newer));
             return Ok(newer);
@@ -198,10 +224,11 @@ impl DiscordSession {
                 return Err(Error::Unauthorized);
             }
         };
-        match oauth::refresh(sessions.http(), &rt).await {
+        match oauth::refresh(sessions.http(), rt).await {
             Ok(token) => {
                 let record = record_from_grant(token, Some(&base), now);
-                sessions.refresh.remember(&rt, record.clone(), now);
+                sessions.refresh.remember(rt, record.clone(), now);
+                shared::remember(&sessions, rt, &record, now + ROTATION_GRACE_SECS).await;
                 self.save_rotated(stale, base, record).await
             }
             Err(Error::OAuth { error, .. }) if error == "invalid_grant" => {

@@ -27,7 +27,10 @@ pub use memory::{
 };
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use redis::{DEFAULT_REDIS_PREFIX, RedisConsumedStates, RedisRevocationList, RedisTokenStore};
+pub use redis::{
+    DEFAULT_REDIS_PREFIX, RedisConsumedStates, RedisRefreshCoordination, RedisRevocationList,
+    RedisTokenStore,
+};
 
 use crate::vocab::BoxFuture;
 use crate::vocab::scope::Scopes;

@@ -9,6 +9,8 @@
 //! The key layout, the TTLs, what the stored bytes contain (the tokens) and how to protect them
 //! are documented on [`RedisTokenStore`], the public face of this module.
 
+mod coordination;
+
 use std::fmt;
 use std::sync::Arc;
 
@@ -23,16 +25,20 @@ use super::{decode_record, encode_record};
 use crate::vocab::BoxFuture;
 use crate::vocab::clock::{self, Clock};
 
+pub use coordination::RedisRefreshCoordination;
+
 /// The key prefix used unless `with_prefix` says otherwise.
 pub const DEFAULT_REDIS_PREFIX: &str = "discord-oauth:";
 
 /// Longest TTL handed to Redis (100 years); longer TTLs are capped to it, which Redis accepts.
 const MAX_TTL_SECS: u64 = 100 * 365 * 24 * 3600;
 
-/// Compare-and-swap save. KEYS[1] = session key. ARGV: 1 expected version ('' = a new
-/// session), 2 now, 3 new version, 4 expiry (Unix s), 5 record bytes, 6 TTL in ms (0 = dead).
+/// Compare-and-swap save. KEYS[1] = session key, KEYS[2] = the user's index set (or the
+/// session key again when the user is not known). ARGV: 1 expected version ('' = a new
+/// session), 2 now, 3 new version, 4 expiry (Unix s), 5 record bytes, 6 TTL in ms (0 = dead),
+/// 7 the session id (hex), 8 the user id ('' = not known).
 /// Returns 1 when saved, 0 on a conflict. A record whose expiry has passed counts as absent,
-/// as in `MemoryTokenStore`.
+/// as in `MemoryTokenStore`. The index set lives as long as its longest-lived session.
 const SAVE_LUA: &str = r"
 local cur = redis.call('HMGET', KEYS[1], 'v', 'e')
 local current = false
@@ -45,10 +51,38 @@ end
 redis.call('DEL', KEYS[1])
 local ttl = tonumber(ARGV[6])
 if ttl > 0 then
-  redis.call('HSET', KEYS[1], 'v', ARGV[3], 'e', ARGV[4], 'r', ARGV[5])
+  redis.call('HSET', KEYS[1], 'v', ARGV[3], 'e', ARGV[4], 'r', ARGV[5], 'u', ARGV[8])
   redis.call('PEXPIRE', KEYS[1], ttl)
+  if ARGV[8] ~= '' then
+    redis.call('SADD', KEYS[2], ARGV[7])
+    if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
+  end
 end
 return 1
+";
+
+/// Delete. KEYS[1] = session key. ARGV: 1 the user index key prefix (`{prefix}user:`), 2 the
+/// session id (hex). Removes the record and its entry in the user's index.
+const DELETE_LUA: &str = r"
+local uid = redis.call('HGET', KEYS[1], 'u')
+redis.call('DEL', KEYS[1])
+if uid and uid ~= '' then redis.call('SREM', ARGV[1] .. uid, ARGV[2]) end
+return 1
+";
+
+/// A user's live sessions. KEYS[1] = the user's index set. ARGV: 1 the session key prefix
+/// (`{prefix}session:`), 2 now (Unix s). Returns the live ids (hex) and drops the others.
+const USER_SESSIONS_LUA: &str = r"
+local live = {}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local e = redis.call('HGET', ARGV[1] .. id, 'e')
+  if e and tonumber(e) > tonumber(ARGV[2]) then
+    table.insert(live, id)
+  else
+    redis.call('SREM', KEYS[1], id)
+  end
+end
+return live
 ";
 
 /// First use of a state. KEYS[1] = state key. ARGV: 1 until, 2 now, 3 TTL in seconds (>= 1).
@@ -107,13 +141,27 @@ async fn run_script(
     conn: &Conn,
     script: &Script,
     op: &str,
-    key: String,
+    keys: Vec<String>,
     args: Vec<Value>,
 ) -> Result<i64, StoreError> {
     script
-        .evalsha_with_reload::<i64, _, _>(conn.client(), key, args)
+        .evalsha_with_reload::<i64, _, _>(conn.client(), keys, args)
         .await
         .map_err(|e| backend(op, &e))
+}
+
+/// The 16 bytes written by [`hex`]; `None` for anything else.
+fn unhex(s: &str) -> Option<[u8; 16]> {
+    let bytes = s.as_bytes();
+    if bytes.len() != 32 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, pair) in bytes.chunks_exact(2).enumerate() {
+        let text = std::str::from_utf8(pair).ok()?;
+        out[i] = u8::from_str_radix(text, 16).ok()?;
+    }
+    Some(out)
 }
 
 fn ttl_value(secs: u64) -> Value {
@@ -148,7 +196,8 @@ fn ttl_value(secs: u64) -> Value {
 ///
 /// | key | type | content | expiry |
 /// |---|---|---|---|
-/// | `{prefix}session:{session id}` | hash | `v` = record version, `e` = expiry (Unix seconds), `r` = the [`SessionRecord`] (postcard bytes) | the `ttl_secs` of the last save (`PEXPIRE`) |
+/// | `{prefix}session:{session id}` | hash | `v` = record version, `e` = expiry (Unix seconds), `r` = the [`SessionRecord`] (postcard bytes), `u` = the Discord user id | the `ttl_secs` of the last save (`PEXPIRE`) |
+/// | `{prefix}user:{user id}` | set | the ids of the user's sessions (the per-user index of [`TokenStore::user_sessions`]; dead ids are dropped as it is read) | its longest-lived session's |
 /// | `{prefix}revoked:{session id}` | string | the Unix second until which the session is revoked | at that second |
 /// | `{prefix}state:{state hash}` | string | the Unix second until which the state counts as used | at that second |
 ///
@@ -177,6 +226,8 @@ pub struct RedisTokenStore {
     prefix: String,
     clock: Arc<dyn Clock>,
     save: Script,
+    delete: Script,
+    user_sessions: Script,
 }
 
 impl fmt::Debug for RedisTokenStore {
@@ -206,6 +257,8 @@ impl RedisTokenStore {
             prefix: DEFAULT_REDIS_PREFIX.to_owned(),
             clock: clock::system(),
             save: Script::from_lua(SAVE_LUA),
+            delete: Script::from_lua(DELETE_LUA),
+            user_sessions: Script::from_lua(USER_SESSIONS_LUA),
         }
     }
 
@@ -229,6 +282,12 @@ impl RedisTokenStore {
     pub fn key(&self, id: &SessionId) -> String {
         format!("{}session:{}", self.prefix, hex(&id.0))
     }
+
+    /// The Redis key of a user's index set: `{prefix}user:{user id}`.
+    #[must_use]
+    pub fn user_key(&self, user_id: u64) -> String {
+        format!("{}user:{user_id}", self.prefix)
+    }
 }
 
 impl TokenStore for RedisTokenStore {
@@ -249,8 +308,14 @@ impl TokenStore for RedisTokenStore {
                 Value::from(now.saturating_add(ttl_secs).to_string()),
                 Value::Bytes(Bytes::from(bytes)),
                 ttl_value(ttl_ms),
+                Value::from(hex(&record.id.0)),
+                Value::from(record.user_id.map(|u| u.to_string()).unwrap_or_default()),
             ];
-            match run_script(&self.conn, &self.save, "save", self.key(&record.id), args).await? {
+            let key = self.key(&record.id);
+            let index = record
+                .user_id
+                .map_or_else(|| key.clone(), |u| self.user_key(u));
+            match run_script(&self.conn, &self.save, "save", vec![key, index], args).await? {
                 1 => Ok(()),
                 _ => Err(StoreError::Conflict),
             }
@@ -286,12 +351,33 @@ impl TokenStore for RedisTokenStore {
 
     fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            self.conn
-                .client()
-                .del::<i64, _>(self.key(id))
+            let args = vec![
+                Value::from(format!("{}user:", self.prefix)),
+                Value::from(hex(&id.0)),
+            ];
+            run_script(&self.conn, &self.delete, "delete", vec![self.key(id)], args)
                 .await
                 .map(drop)
-                .map_err(|e| backend("delete", &e))
+        })
+    }
+
+    fn user_sessions<'a>(
+        &'a self,
+        user_id: u64,
+    ) -> BoxFuture<'a, Result<Vec<SessionId>, StoreError>> {
+        Box::pin(async move {
+            let args = vec![
+                Value::from(format!("{}session:", self.prefix)),
+                Value::from(self.clock.unix_now().to_string()),
+            ];
+            let ids: Vec<String> = self
+                .user_sessions
+                .evalsha_with_reload(self.conn.client(), vec![self.user_key(user_id)], args)
+                .await
+                .map_err(|e| backend("user_sessions", &e))?;
+            ids.iter()
+                .map(|h| unhex(h).map(SessionId).ok_or(StoreError::Decode))
+                .collect()
         })
     }
 }
@@ -475,7 +561,7 @@ impl ConsumedStates for RedisConsumedStates {
                 &self.conn,
                 &self.consume,
                 "consume",
-                self.key(state_hash),
+                vec![self.key(state_hash)],
                 args,
             )
             .await?;

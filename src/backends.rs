@@ -1,0 +1,330 @@
+//! Where an application keeps its server-side state, chosen by two URLs: the session store
+//! (`SESSION_STORE`: `cookie`, `memory`, `sqlite:PATH`, `postgres://…`, `redis://…`) and an
+//! optional Redis shared by every process (`REDIS_URL`). [`Backends::connect`] turns them into
+//! the stores, the refresh coordination and the rate-limit state that
+//! [`DiscordOAuthBuilder::backends`](crate::DiscordOAuthBuilder::backends) installs.
+//!
+//! | what | `REDIS_URL` set | server-side `SESSION_STORE`, no `REDIS_URL` | `cookie` or `memory`, no `REDIS_URL` |
+//! |---|---|---|---|
+//! | session records | the `SESSION_STORE` | the `SESSION_STORE` | the cookie / this process |
+//! | logouts, used login states | Redis | the `SESSION_STORE` | this process |
+//! | one refresh across processes | Redis (`SET NX PX`) | the `SESSION_STORE` (a lease) | this process |
+//! | Discord's rate limits | Redis (Lua) | this process | this process |
+//!
+//! Owns: parsing those URLs, connecting, and saying (without secrets) what was chosen. Imports
+//! the stores, the rate limiter, the configuration error and the error type; must not import
+//! sessions, the pipeline or a web framework.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::config::ConfigError;
+use crate::error::Error;
+use crate::ratelimit::RateLimitStore;
+use crate::store::{
+    ConsumedStates, MemoryConsumedStates, MemoryRevocationList, MemoryTokenStore,
+    RefreshCoordination, RevocationList, StoreError, TokenStore,
+};
+
+/// What `SESSION_STORE` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionStoreKind {
+    /// The whole record sealed in the cookie; no server state.
+    Cookie,
+    /// This process's memory (lost on restart, not shared).
+    Memory,
+    /// A SQLite file at this path (created with its tables at start).
+    Sqlite(String),
+    /// A PostgreSQL database at this URL.
+    Postgres(String),
+    /// A Redis at this URL.
+    Redis(String),
+}
+
+impl SessionStoreKind {
+    /// Parses a `SESSION_STORE` value.
+    ///
+    /// ```
+    /// use discord_oauth::backends::SessionStoreKind;
+    /// assert_eq!(SessionStoreKind::parse("sqlite:/tmp/s.db")?, SessionStoreKind::Sqlite("/tmp/s.db".into()));
+    /// assert!(SessionStoreKind::parse("mysql://db").is_err());
+    /// # Ok::<(), discord_oauth::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming `SESSION_STORE` for anything else.
+    pub fn parse(value: &str) -> Result<Self, Error> {
+        let value = value.trim();
+        let kind = match value {
+            "" | "cookie" => Self::Cookie,
+            "memory" => Self::Memory,
+            v if v.starts_with("postgres://") || v.starts_with("postgresql://") => {
+                Self::Postgres(v.to_owned())
+            }
+            v if v.starts_with("redis://") || v.starts_with("rediss://") => {
+                Self::Redis(v.to_owned())
+            }
+            v => match v.strip_prefix("sqlite:") {
+                Some(path) => {
+                    let path = path.strip_prefix("//").unwrap_or(path);
+                    if path.is_empty() {
+                        return Err(invalid(
+                            "`sqlite:` needs a file path, e.g. sqlite:sessions.db",
+                        ));
+                    }
+                    Self::Sqlite(path.to_owned())
+                }
+                None => {
+                    return Err(invalid(
+                        "must be `cookie`, `memory`, `sqlite:PATH`, `postgres://…` or `redis://…`",
+                    ));
+                }
+            },
+        };
+        Ok(kind)
+    }
+
+    /// The kind's name, without its URL (safe to log).
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Cookie => "cookie",
+            Self::Memory => "memory",
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+            Self::Redis(_) => "redis",
+        }
+    }
+}
+
+fn invalid(reason: &str) -> Error {
+    Error::Config(ConfigError::new("SESSION_STORE", reason))
+}
+
+/// The server-side state of an application: install with
+/// [`DiscordOAuthBuilder::backends`](crate::DiscordOAuthBuilder::backends).
+///
+/// ```no_run
+/// # async fn run(config: discord_oauth::Config) -> Result<(), discord_oauth::Error> {
+/// use discord_oauth::backends::Backends;
+/// let backends = Backends::connect("sqlite:sessions.db", None).await?;
+/// tracing::info!("{backends}"); // e.g. "sessions in sqlite; logouts, login states and refresh coordination in sqlite; rate limits in this process"
+/// let discord = discord_oauth::DiscordOAuth::builder(config).backends(backends).build()?;
+/// # let _ = discord; Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Backends {
+    /// Where session records live (`None`: in the cookie).
+    pub tokens: Option<Arc<dyn TokenStore>>,
+    /// Logged-out sessions.
+    pub revocations: Arc<dyn RevocationList>,
+    /// Used login states.
+    pub consumed: Arc<dyn ConsumedStates>,
+    /// One refresh across processes (`None`: within this process).
+    pub coordination: Option<Arc<dyn RefreshCoordination>>,
+    /// Discord's rate-limit state (`None`: in this process).
+    pub rate_limits: Option<Arc<dyn RateLimitStore>>,
+    /// What `SESSION_STORE` named.
+    pub kind: SessionStoreKind,
+    shared: &'static str,
+    limits: &'static str,
+}
+
+/// One line for the start-up log: which store and which coordination, never a URL.
+impl fmt::Display for Backends {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sessions = match self.kind {
+            SessionStoreKind::Cookie => "the encrypted cookie",
+            SessionStoreKind::Memory => "this process's memory",
+            _ => self.kind.name(),
+        };
+        write!(
+            f,
+            "sessions in {sessions}; logouts, login states and refresh coordination in {}; rate limits in {}",
+            self.shared, self.limits
+        )
+    }
+}
+
+impl Backends {
+    /// Everything in this process: sessions in the cookie (the default of
+    /// [`DiscordOAuth::new`](crate::DiscordOAuth::new)).
+    #[must_use]
+    pub fn local() -> Self {
+        Self {
+            tokens: None,
+            revocations: Arc::new(MemoryRevocationList::new()),
+            consumed: Arc::new(MemoryConsumedStates::default()),
+            coordination: None,
+            rate_limits: None,
+            kind: SessionStoreKind::Cookie,
+            shared: "this process",
+            limits: "this process",
+        }
+    }
+
+    /// Connects what `session_store` (a `SESSION_STORE` value) and `redis_url` (`REDIS_URL`)
+    /// name; creates SQL tables (embedded migrations). See the [module](self) table for what
+    /// goes where.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming `SESSION_STORE` or `REDIS_URL` when a value is malformed, needs
+    /// a cargo feature that is off, or its server cannot be reached (the message names the
+    /// failure, never the URL).
+    pub async fn connect(session_store: &str, redis_url: Option<&str>) -> Result<Self, Error> {
+        let kind = SessionStoreKind::parse(session_store)?;
+        let mut backends = Self::local();
+        backends.kind = kind.clone();
+        match &kind {
+            SessionStoreKind::Cookie => {}
+            SessionStoreKind::Memory => backends.tokens = Some(Arc::new(MemoryTokenStore::new())),
+            SessionStoreKind::Sqlite(path) => sql::sqlite(&mut backends, path).await?,
+            SessionStoreKind::Postgres(url) => sql::postgres(&mut backends, url).await?,
+            SessionStoreKind::Redis(url) => {
+                let pool = redis::connect(url, "SESSION_STORE").await?;
+                redis::install(&mut backends, &pool, true);
+            }
+        }
+        if let Some(url) = redis_url.map(str::trim).filter(|u| !u.is_empty()) {
+            let pool = redis::connect(url, "REDIS_URL").await?;
+            redis::install(&mut backends, &pool, false);
+        }
+        Ok(backends)
+    }
+}
+
+/// A connection failure at start, for the variable `key`: the store's message, never the URL.
+#[allow(dead_code)] // used by the optional SQL and Redis features
+fn unreachable(key: &'static str, e: &StoreError) -> Error {
+    let cause = std::error::Error::source(e).map_or_else(|| e.to_string(), ToString::to_string);
+    Error::Config(ConfigError::new(key, format!("cannot connect: {cause}")))
+}
+
+/// A `SESSION_STORE` or `REDIS_URL` that needs a cargo feature that is off.
+#[allow(dead_code)] // unused when every feature is on
+fn needs_feature(key: &'static str, feature: &str) -> Error {
+    Error::Config(ConfigError::new(
+        key,
+        format!("needs the `{feature}` feature of discord-oauth"),
+    ))
+}
+
+mod sql {
+    use super::{Backends, Error, needs_feature};
+
+    #[cfg(any())] // sqlite: lands with the SQL stores
+    pub(super) async fn sqlite(backends: &mut Backends, path: &str) -> Result<(), Error> {
+        let store = crate::store::SqliteStore::open(path)
+            .await
+            .map_err(|e| super::unreachable("SESSION_STORE", &e))?;
+        install(backends, std::sync::Arc::new(store), "sqlite");
+        Ok(())
+    }
+
+    #[cfg(not(any()))] // sqlite
+    pub(super) async fn sqlite(_: &mut Backends, _: &str) -> Result<(), Error> {
+        Err(needs_feature("SESSION_STORE", "sqlite"))
+    }
+
+    #[cfg(any())] // postgres: lands with the SQL stores
+    pub(super) async fn postgres(backends: &mut Backends, url: &str) -> Result<(), Error> {
+        let store = crate::store::PostgresStore::connect(url)
+            .await
+            .map_err(|e| super::unreachable("SESSION_STORE", &e))?;
+        install(backends, std::sync::Arc::new(store), "postgres");
+        Ok(())
+    }
+
+    #[cfg(not(any()))] // postgres
+    pub(super) async fn postgres(_: &mut Backends, _: &str) -> Result<(), Error> {
+        Err(needs_feature("SESSION_STORE", "postgres"))
+    }
+
+    /// One SQL store holds the records, the logouts, the used states and the leases.
+    #[cfg(any())] // sqlite or postgres
+    fn install<S>(backends: &mut Backends, store: std::sync::Arc<S>, name: &'static str)
+    where
+        S: crate::store::TokenStore
+            + crate::store::RevocationList
+            + crate::store::ConsumedStates
+            + crate::store::RefreshCoordination,
+    {
+        backends.tokens = Some(store.clone());
+        backends.revocations = store.clone();
+        backends.consumed = store.clone();
+        backends.coordination = Some(store);
+        backends.shared = name;
+    }
+}
+
+#[cfg(feature = "redis")]
+mod redis {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use fred::prelude::{Builder, ClientLike, Config, ReconnectPolicy};
+
+    use super::{Backends, ConfigError, Error};
+    use crate::store::{
+        RedisConsumedStates, RedisRefreshCoordination, RedisRevocationList, RedisTokenStore,
+    };
+
+    /// How long one Redis command may take before it fails (and the request gets its 503 or
+    /// falls back), so a Redis outage never stalls a request.
+    const COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
+
+    /// A pool on `url` that reconnects forever (every 250 ms) after an outage.
+    pub(super) async fn connect(
+        url: &str,
+        key: &'static str,
+    ) -> Result<fred::clients::Pool, Error> {
+        let config = Config::from_url(url)
+            .map_err(|_| Error::Config(ConfigError::new(key, "is not a valid Redis URL")))?;
+        let pool = Builder::from_config(config)
+            .with_performance_config(|p| p.default_command_timeout = COMMAND_TIMEOUT)
+            .with_connection_config(|c| {
+                c.connection_timeout = Duration::from_secs(2);
+                c.internal_command_timeout = COMMAND_TIMEOUT;
+                c.max_command_attempts = 1;
+            })
+            .set_policy(ReconnectPolicy::new_constant(0, 250))
+            .build_pool(4)
+            .map_err(|e| Error::Config(ConfigError::new(key, format!("{:?}", e.kind()))))?;
+        match tokio::time::timeout(Duration::from_secs(5), pool.init()).await {
+            Ok(Ok(_)) => Ok(pool),
+            Ok(Err(e)) => Err(Error::Config(ConfigError::new(
+                key,
+                format!("cannot connect: {:?}", e.kind()),
+            ))),
+            Err(_) => Err(Error::Config(ConfigError::new(
+                key,
+                "cannot connect: no answer within 5 s",
+            ))),
+        }
+    }
+
+    /// Shares through `pool` what must be shared; `records` also puts session records there
+    /// (`SESSION_STORE=redis://…`).
+    pub(super) fn install(backends: &mut Backends, pool: &fred::clients::Pool, records: bool) {
+        if records {
+            backends.tokens = Some(Arc::new(RedisTokenStore::new(pool.clone())));
+        }
+        backends.revocations = Arc::new(RedisRevocationList::new(pool.clone()));
+        backends.consumed = Arc::new(RedisConsumedStates::new(pool.clone()));
+        backends.coordination = Some(Arc::new(RedisRefreshCoordination::new(pool.clone())));
+        backends.shared = "redis";
+    }
+}
+
+#[cfg(not(feature = "redis"))]
+mod redis {
+    use super::{Backends, Error, needs_feature};
+
+    pub(super) async fn connect(_: &str, key: &'static str) -> Result<(), Error> {
+        Err(needs_feature(key, "redis"))
+    }
+
+    pub(super) fn install(_: &mut Backends, _: &(), _: bool) {}
+}
