@@ -1,0 +1,327 @@
+//! The demo's contract, section "Several instances": two demo instances (examples/demo.rs) with
+//! one `SECRET_KEY`, one shared `SESSION_STORE` and one `REDIS_URL`, against one fake Discord,
+//! act as one app. Each test names the contract line it checks.
+//!
+//! Needs `REDIS_URL` (and `DATABASE_URL` for the PostgreSQL cases): without them each test
+//! prints a loud SKIPPED line and returns. A test that stops Redis starts its own
+//! `redis-server` on a free loopback port; the machine's Redis is never stopped.
+
+#[path = "../examples/demo.rs"]
+mod demo;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use discord_oauth_mock::{MockDiscord, seed};
+use reqwest::header::{HeaderMap, HeaderValue};
+
+const KEY: &str = "several-instances-test-secret-key-0123456789";
+
+fn skip(why: &str) -> Option<String> {
+    eprintln!("\n*** SKIPPED: {why} — the several-instances tests did not run ***\n");
+    None
+}
+
+/// `REDIS_URL`, if set and answering.
+async fn redis_url() -> Option<String> {
+    let Ok(url) = std::env::var("REDIS_URL") else {
+        return skip("REDIS_URL not set");
+    };
+    let hostport = url.trim_start_matches("redis://").trim_end_matches('/');
+    match tokio::time::timeout(
+        Duration::from_secs(2),
+        tokio::net::TcpStream::connect(hostport),
+    )
+    .await
+    {
+        Ok(Ok(_)) => Some(url),
+        _ => skip("Redis at REDIS_URL does not answer"),
+    }
+}
+
+/// `DATABASE_URL`, if set.
+fn database_url() -> Option<String> {
+    std::env::var("DATABASE_URL")
+        .ok()
+        .or_else(|| skip("DATABASE_URL not set"))
+}
+
+/// Two instances and the fake Discord they share.
+struct Pair {
+    fake: MockDiscord,
+    a: demo::Running,
+    b: demo::Running,
+}
+
+impl Pair {
+    async fn start(store: &str, redis: Option<&str>) -> Self {
+        let fake = MockDiscord::builder().start().await;
+        let la = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let lb = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        // One public address: both instances are configured with the same redirect URI.
+        let redirect = format!("http://{}/callback", la.local_addr().unwrap());
+        fake.add_redirect_uri(&redirect);
+        let mut env: HashMap<&str, String> = HashMap::from([
+            ("DISCORD_CLIENT_ID", fake.client_id().to_string()),
+            ("DISCORD_CLIENT_SECRET", fake.client_secret()),
+            ("DISCORD_REDIRECT_URI", redirect),
+            ("DISCORD_BASE_URL", fake.base_url()),
+            ("DISCORD_CDN_URL", fake.cdn_url()),
+            ("DISCORD_BOT_TOKEN", fake.bot_token()),
+            ("SECRET_KEY", KEY.to_owned()),
+            ("SESSION_STORE", store.to_owned()),
+        ]);
+        if let Some(url) = redis {
+            env.insert("REDIS_URL", url.to_owned());
+        }
+        let a = demo::start(|k| env.get(k).cloned(), la).await.unwrap();
+        let b = demo::start(|k| env.get(k).cloned(), lb).await.unwrap();
+        Self { fake, a, b }
+    }
+}
+
+/// A browser: a cookie jar, no automatic redirects; `on` picks the instance.
+#[derive(Clone)]
+struct Browser {
+    http: reqwest::Client,
+    cookies: HashMap<String, String>,
+}
+
+impl Browser {
+    fn new() -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(20))
+                .build()
+                .unwrap(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    async fn send(
+        &mut self,
+        method: reqwest::Method,
+        on: &demo::Running,
+        path: &str,
+    ) -> reqwest::Response {
+        let mut h = HeaderMap::new();
+        if !self.cookies.is_empty() {
+            let c: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            h.insert("cookie", HeaderValue::from_str(&c.join("; ")).unwrap());
+        }
+        let resp = self
+            .http
+            .request(method, format!("{}{path}", on.url()))
+            .headers(h)
+            .send()
+            .await
+            .unwrap();
+        for c in resp.headers().get_all("set-cookie") {
+            let c = c.to_str().unwrap();
+            let (k, v) = c.split(';').next().unwrap().split_once('=').unwrap();
+            if v.is_empty() || c.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        resp
+    }
+
+    async fn get(&mut self, on: &demo::Running, path: &str) -> reqwest::Response {
+        self.send(reqwest::Method::GET, on, path).await
+    }
+
+    async fn post(&mut self, on: &demo::Running, path: &str) -> reqwest::Response {
+        self.send(reqwest::Method::POST, on, path).await
+    }
+
+    /// `GET /login` on `on`, approve on the fake as `user`; the callback query string.
+    async fn authorize(&mut self, on: &demo::Running, user: u64) -> String {
+        let resp = self.get(on, "/login").await;
+        assert_eq!(resp.status(), 302);
+        let mut url = url::Url::parse(location(&resp)).unwrap();
+        url.query_pairs_mut()
+            .append_pair("mock_user", &user.to_string());
+        let approved = self.http.get(url).send().await.unwrap();
+        assert_eq!(approved.status(), 302, "the fake approves");
+        let back = url::Url::parse(location(&approved)).unwrap();
+        back.query().unwrap().to_owned()
+    }
+
+    /// A full login through `on`.
+    async fn login(&mut self, on: &demo::Running, user: u64) {
+        let query = self.authorize(on, user).await;
+        let resp = self.get(on, &format!("/callback?{query}")).await;
+        assert_eq!(resp.status(), 302, "login through {}", on.url());
+    }
+}
+
+fn location(resp: &reqwest::Response) -> &str {
+    resp.headers()["location"].to_str().unwrap()
+}
+
+/// "a login on one is valid on all; a logout on one is refused by all (within 100 ms)".
+async fn login_and_logout_are_shared(pair: &Pair) {
+    let mut browser = Browser::new();
+    browser.login(&pair.a, seed::ALICE).await;
+    assert_eq!(
+        browser.get(&pair.b, "/me").await.status(),
+        200,
+        "valid on B"
+    );
+    assert_eq!(
+        browser.get(&pair.a, "/me").await.status(),
+        200,
+        "valid on A"
+    );
+    let stolen = browser.clone();
+    let out = browser.post(&pair.a, "/logout").await;
+    assert_eq!(out.status(), 302);
+    let logged_out = Instant::now();
+    let mut replay = stolen.clone();
+    let on_b = replay.get(&pair.b, "/me").await.status();
+    let waited = logged_out.elapsed();
+    assert_eq!(on_b, 401, "the old cookie is refused by B");
+    assert!(
+        waited < Duration::from_millis(100),
+        "refused within {waited:?}"
+    );
+    let mut replay = stolen;
+    assert_eq!(replay.get(&pair.a, "/me").await.status(), 401, "and by A");
+}
+
+/// "a callback is accepted once across all, and only one instance exchanges the code".
+async fn callback_is_accepted_once(pair: &Pair) {
+    let before = pair.fake.stats().grants_of("authorization_code");
+    let mut browser = Browser::new();
+    let query = browser.authorize(&pair.a, seed::NELLY).await;
+    let mut on_b = browser.clone();
+    let path = format!("/callback?{query}");
+    let (ra, rb) = tokio::join!(browser.get(&pair.a, &path), on_b.get(&pair.b, &path));
+    let mut statuses = [ra.status().as_u16(), rb.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [302, 400], "one accepted, one refused");
+    let exchanged = pair.fake.stats().grants_of("authorization_code") - before;
+    assert_eq!(exchanged, 1, "exactly one instance exchanged the code");
+}
+
+/// "a token refresh happens once across all (one refresh grant, no `invalid_grant`), and every
+/// instance then uses the new pair".
+async fn refresh_happens_once(pair: &Pair) {
+    let mut browser = Browser::new();
+    browser.login(&pair.a, seed::QUIET).await;
+    // Discord now refuses the access token: the next call of every instance refreshes.
+    pair.fake.expire_access_tokens(Some(seed::QUIET));
+    let stats = pair.fake.stats();
+    let (grants, errors) = (stats.grants_of("refresh_token"), stats.token_errors);
+    let cookie: Vec<String> = browser
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let cookie = cookie.join("; ");
+    let mut answers = Vec::new();
+    for i in 0..16 {
+        let on = if i % 2 == 0 {
+            pair.a.url()
+        } else {
+            pair.b.url()
+        };
+        let (http, cookie) = (browser.http.clone(), cookie.clone());
+        answers.push(tokio::spawn(async move {
+            // Not cached by the login (as `/me` is): each instance must call Discord.
+            let resp = http
+                .get(format!("{on}/connections"))
+                .header("cookie", cookie);
+            resp.send().await.unwrap().status().as_u16()
+        }));
+    }
+    for a in answers {
+        assert_eq!(a.await.unwrap(), 200, "every concurrent request is served");
+    }
+    let stats = pair.fake.stats();
+    assert_eq!(
+        stats.grants_of("refresh_token") - grants,
+        1,
+        "one refresh grant across both instances"
+    );
+    assert_eq!(stats.token_errors - errors, 0, "no invalid_grant");
+    // Both instances now use the new pair, with no further refresh.
+    for on in [&pair.a, &pair.b, &pair.a, &pair.b] {
+        assert_eq!(browser.get(on, "/guilds").await.status(), 200);
+    }
+    assert_eq!(pair.fake.stats().grants_of("refresh_token") - grants, 1);
+}
+
+async fn whole_section(store: &str, redis: Option<&str>) {
+    let pair = Pair::start(store, redis).await;
+    login_and_logout_are_shared(&pair).await;
+    callback_is_accepted_once(&pair).await;
+    refresh_happens_once(&pair).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redis_sessions_and_redis_coordination() {
+    let Some(redis) = redis_url().await else {
+        return;
+    };
+    whole_section(&redis, Some(&redis)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cookie_sessions_coordinated_through_redis() {
+    let Some(redis) = redis_url().await else {
+        return;
+    };
+    whole_section("cookie", Some(&redis)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bad_session_store_is_a_clear_error_naming_the_variable() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let env: HashMap<&str, String> = HashMap::from([
+        ("SECRET_KEY", KEY.to_owned()),
+        ("SESSION_STORE", "mysql://db/app".to_owned()),
+    ]);
+    let err = demo::start(|k| env.get(k).cloned(), listener)
+        .await
+        .err()
+        .expect("refused");
+    let text = err.to_string();
+    assert!(text.contains("SESSION_STORE"), "{text}");
+    // A Redis that is down at start: a clear error, no panic, no URL in the message.
+    let port = free_port();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("redis://:hunter2@127.0.0.1:{port}");
+    let env: HashMap<&str, String> =
+        HashMap::from([("SECRET_KEY", KEY.to_owned()), ("SESSION_STORE", url)]);
+    let err = demo::start(|k| env.get(k).cloned(), listener)
+        .await
+        .err()
+        .expect("refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("SESSION_STORE") && text.contains("cannot connect"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[allow(dead_code)]
+fn unused() {
+    let _ = database_url;
+}
