@@ -48,6 +48,7 @@ pub struct DiscordOAuthBuilder {
     revocations: Option<Arc<dyn RevocationList>>,
     consumed: Option<Arc<dyn ConsumedStates>>,
     coordination: Option<Arc<dyn RefreshCoordination>>,
+    recheck: std::time::Duration,
     session_lifetime: Option<std::time::Duration>,
     idle_timeout: Option<std::time::Duration>,
     refresh_margin: Option<std::time::Duration>,
@@ -135,6 +136,21 @@ impl DiscordOAuthBuilder {
         if let Some(store) = backends.rate_limits {
             self.limiter = Some(Arc::new(DiscordLimiter::builder().store(store).build()));
         }
+        self
+    }
+
+    /// How long a shared store's answer about a session (its record, "not revoked") is reused
+    /// before the store is asked again (default 50 ms; zero asks on every request). It bounds how
+    /// long a logout made by **another** process can go unnoticed here; this process's own
+    /// logouts are refused at once.
+    ///
+    /// ```no_run
+    /// # fn f(b: discord_oauth::DiscordOAuthBuilder) -> discord_oauth::DiscordOAuthBuilder {
+    /// b.session_recheck(std::time::Duration::from_millis(20))
+    /// # }
+    /// ```
+    pub fn session_recheck(mut self, interval: std::time::Duration) -> Self {
+        self.recheck = interval;
         self
     }
 
@@ -303,6 +319,7 @@ impl DiscordOAuthBuilder {
                 .consumed
                 .unwrap_or_else(|| Arc::new(MemoryConsumedStates::default())),
             coordination: self.coordination,
+            recheck: self.recheck,
             cache,
             cache_ttls: self.cache_ttls,
         });
@@ -346,6 +363,7 @@ impl DiscordOAuth {
             revocations: None,
             consumed: None,
             coordination: None,
+            recheck: crate::session::DEFAULT_RECHECK,
             session_lifetime: None,
             idle_timeout: None,
             refresh_margin: None,

@@ -135,7 +135,17 @@ async fn token_store_round_trip_and_key_layout() {
     // Layout: {prefix}session:{hex id}, a hash with the version, expiry and record bytes.
     let key = format!("{prefix}session:{}", hex(&r.id.0));
     assert_eq!(store.key(&r.id), key);
-    assert_eq!(keys(&pool, &prefix).await, vec![key.clone()]);
+    // And the user's index: {prefix}user:{user id}, a set of session ids.
+    let index = format!("{prefix}user:{}", r.user_id.unwrap());
+    let mut expected = vec![key.clone(), index.clone()];
+    expected.sort();
+    let mut found = keys(&pool, &prefix).await;
+    found.sort();
+    assert_eq!(found, expected);
+    assert_eq!(
+        store.user_sessions(r.user_id.unwrap()).await.unwrap(),
+        vec![r.id]
+    );
     let (v, e, bytes): (String, u64, Bytes) =
         pool.next().hmget(&key, vec!["v", "e", "r"]).await.unwrap();
     assert_eq!(v, "1");
@@ -154,7 +164,10 @@ async fn token_store_round_trip_and_key_layout() {
     store.delete(&r.id).await.unwrap();
     assert_eq!(store.load(&r.id).await.unwrap(), None);
     assert_eq!(store.load(&other.id).await.unwrap(), Some(other.clone()));
-    assert_eq!(cleanup(&pool, &prefix).await, 1);
+    // The deleted session left the user's index; the other is still in it.
+    let user = other.user_id.unwrap();
+    assert_eq!(store.user_sessions(user).await.unwrap(), vec![other.id]);
+    assert_eq!(cleanup(&pool, &prefix).await, 2, "the record and the index");
 }
 
 /// A save: (record, expected version, TTL, advance the clock by first, expected result).
@@ -437,6 +450,9 @@ fn client_with(
     builder
         .revocation_list(revocations)
         .consumed_states(consumed)
+        // These tests expect another instance's logout to be seen at once; the default
+        // 50 ms recheck interval is covered by tests/several_instances.rs.
+        .session_recheck(std::time::Duration::ZERO)
         .build()
         .unwrap()
 }

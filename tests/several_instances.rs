@@ -184,14 +184,23 @@ async fn login_and_logout_are_shared(pair: &Pair) {
     let out = browser.post(&pair.a, "/logout").await;
     assert_eq!(out.status(), 302);
     let logged_out = Instant::now();
-    let mut replay = stolen.clone();
-    let on_b = replay.get(&pair.b, "/me").await.status();
-    let waited = logged_out.elapsed();
-    assert_eq!(on_b, 401, "the old cookie is refused by B");
-    assert!(
-        waited < Duration::from_millis(100),
-        "refused within {waited:?}"
-    );
+    // B verified this session just before: it may reuse that verdict for its recheck interval
+    // (50 ms), never longer.
+    loop {
+        let mut replay = stolen.clone();
+        let status = replay.get(&pair.b, "/me").await.status();
+        let waited = logged_out.elapsed();
+        if status == 401 {
+            break;
+        }
+        assert_eq!(status, 200);
+        assert!(
+            waited < Duration::from_millis(100),
+            "still served after {waited:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(logged_out.elapsed() < Duration::from_millis(100));
     let mut replay = stolen;
     assert_eq!(replay.get(&pair.a, "/me").await.status(), 401, "and by A");
 }

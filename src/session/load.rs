@@ -19,8 +19,14 @@ impl DiscordSession {
             return Ok(None);
         };
         let sessions = self.sessions();
-        let Some((Payload::Record(record), false)) = sessions.opened.get(raw) else {
-            return Ok(None);
+        let record = match sessions.opened.get(raw) {
+            Some((Payload::Record(record), false)) => record,
+            // A store's record, verified moments ago (see `verified`).
+            Some((Payload::Id(id), false)) => match sessions.verified.record(&id) {
+                Some(record) => record,
+                None => return Ok(None),
+            },
+            _ => return Ok(None),
         };
         let now = self.now();
         if self.expired(&record, now)
@@ -31,7 +37,14 @@ impl DiscordSession {
         }
         let revoked = match sessions.revocations.is_revoked_now(&record.id, now) {
             Some(known) => known,
-            None => sessions.revocations.is_revoked(&record.id, now).await?,
+            None if sessions.verified.fresh(&record.id) => false,
+            None => {
+                let revoked = sessions.revocations.is_revoked(&record.id, now).await?;
+                if !revoked {
+                    sessions.verified.note(record.id, None);
+                }
+                revoked
+            }
         };
         Ok((!revoked).then_some(record))
     }
@@ -62,6 +75,13 @@ impl DiscordSession {
         if self.expired(&record, now) || sessions.revocations.is_revoked(&record.id, now).await? {
             self.clear_cookie(name);
             return Ok(None);
+        }
+        match &sessions.storage {
+            Storage::Server(store) if store.is_shared() => {
+                sessions.verified.note(record.id, Some(Arc::clone(&record)));
+            }
+            Storage::Server(_) => {}
+            Storage::Cookie => sessions.verified.note(record.id, None),
         }
         // A request that still carries the pre-rotation cookie gets the rotated pair.
         if let Some(newer) = sessions.refresh.rotated(&record, now) {
@@ -134,7 +154,7 @@ impl DiscordSession {
                 .save(&touched, Some(record.version), self.ttl(&touched))
                 .await
             {
-                Ok(()) => {}
+                Ok(()) => self.sessions().verified.forget(&touched.id),
                 // Someone else saved meanwhile (a refresh): keep what we loaded.
                 Err(StoreError::Conflict) => return Ok(record),
                 Err(e) => return Err(e.into()),
@@ -196,6 +216,7 @@ impl DiscordSession {
         }
         self.persist_cookie(record);
         self.set_loaded(Some(record));
+        self.sessions().verified.forget(&record.id);
         Ok(true)
     }
 

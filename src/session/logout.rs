@@ -68,6 +68,7 @@ impl DiscordSession {
             tracing::warn!(error = %e, "could not delete the session record");
         }
         forget_authorization(sessions.cache(), record.id, record.user_id).await;
+        sessions.verified.forget(&record.id);
         if let Some(raw) = self.session_cookie() {
             sessions.opened.remove(raw);
         }
@@ -89,6 +90,7 @@ impl super::Sessions {
         for id in &ids {
             self.revocations.revoke(id, until).await?;
             store.delete(id).await?;
+            self.verified.forget(id);
             forget_authorization(self.cache(), *id, Some(user_id)).await;
         }
         Ok(ids.len())

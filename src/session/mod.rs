@@ -33,6 +33,7 @@ mod opened;
 mod origin;
 mod pending;
 mod refresh;
+mod verified;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -42,6 +43,7 @@ use http::{HeaderMap, HeaderValue};
 pub use login::{Callback, LoginOptions, PENDING_LIFETIME_SECS};
 pub use origin::check_same_origin;
 pub use pending::is_local_path;
+pub(crate) use verified::DEFAULT_RECHECK;
 
 use crate::cache::{CacheTtls, UserCache};
 use crate::config::Config;
@@ -129,6 +131,7 @@ pub(crate) struct Sessions {
     coordination: Option<Arc<dyn RefreshCoordination>>,
     refresh: RefreshCoordinator,
     opened: OpenedCookies,
+    verified: verified::Verified,
     cache: Arc<dyn UserCache>,
     cache_ttls: CacheTtls,
 }
@@ -141,6 +144,8 @@ pub(crate) struct SessionsParts {
     pub(crate) revocations: Arc<dyn RevocationList>,
     pub(crate) consumed: Arc<dyn ConsumedStates>,
     pub(crate) coordination: Option<Arc<dyn RefreshCoordination>>,
+    /// How long a shared store's verdict on a session is reused.
+    pub(crate) recheck: Duration,
     pub(crate) cache: Arc<dyn UserCache>,
     pub(crate) cache_ttls: CacheTtls,
 }
@@ -159,6 +164,7 @@ impl Sessions {
             coordination: parts.coordination,
             refresh: RefreshCoordinator::default(),
             opened: OpenedCookies::default(),
+            verified: verified::Verified::new(parts.recheck),
             cache: parts.cache,
             cache_ttls: parts.cache_ttls,
         }

@@ -114,6 +114,11 @@ impl TokenStore for MemoryTokenStore {
         Box::pin(std::future::ready(Ok(())))
     }
 
+    /// Nothing but this process changes it.
+    fn is_shared(&self) -> bool {
+        false
+    }
+
     /// A scan of the live records (memory is fast; a database uses an index).
     fn user_sessions<'a>(
         &'a self,

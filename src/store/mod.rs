@@ -224,6 +224,14 @@ pub trait TokenStore: Send + Sync + fmt::Debug + 'static {
     /// Deletes the record (logout).
     fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<(), StoreError>>;
 
+    /// Whether other processes may change this store's records behind this one's back (a
+    /// database, Redis: the default). Sessions then reuse a record verified moments ago for a
+    /// short recheck interval instead of loading it on every request; a store in this process's
+    /// memory answers `false` and is asked every time.
+    fn is_shared(&self) -> bool {
+        true
+    }
+
     /// The ids of the live sessions of Discord user `user_id` (the per-user index behind
     /// [`DiscordOAuth::logout_everywhere`](crate::DiscordOAuth::logout_everywhere)).
     ///
