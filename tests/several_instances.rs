@@ -268,9 +268,37 @@ async fn refresh_happens_once(pair: &Pair) {
     assert_eq!(pair.fake.stats().grants_of("refresh_token") - grants, 1);
 }
 
+/// Cache coherence: "a logout, re-login or refresh on one instance never lets another serve
+/// that authorization's cached data afterwards" (the issue's item 5).
+async fn relogin_is_never_served_stale_data(pair: &Pair) {
+    let mut browser = Browser::new();
+    browser.login(&pair.a, seed::ALICE).await;
+    let me = browser
+        .get(&pair.b, "/me")
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(me["id"], seed::ALICE.to_string(), "B caches Alice");
+    assert_eq!(browser.post(&pair.a, "/logout").await.status(), 302);
+    browser.login(&pair.a, seed::NELLY).await;
+    let me = browser
+        .get(&pair.b, "/me")
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(
+        me["id"],
+        seed::NELLY.to_string(),
+        "B serves the new login, not its cache"
+    );
+}
+
 async fn whole_section(store: &str, redis: Option<&str>) {
     let pair = Pair::start(store, redis).await;
     login_and_logout_are_shared(&pair).await;
+    relogin_is_never_served_stale_data(&pair).await;
     callback_is_accepted_once(&pair).await;
     refresh_happens_once(&pair).await;
 }
@@ -320,6 +348,114 @@ async fn a_bad_session_store_is_a_clear_error_naming_the_variable() {
         "{text}"
     );
     assert!(!text.contains("hunter2"), "{text}");
+}
+
+/// A `redis-server` of this test's own on a free loopback port, to be stopped and restarted.
+struct OwnRedis {
+    port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl OwnRedis {
+    async fn start() -> Option<Self> {
+        let mut own = Self {
+            port: free_port(),
+            child: None,
+        };
+        own.resume().await.then_some(own)
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the server (again, on the same port); false when `redis-server` is missing.
+    async fn resume(&mut self) -> bool {
+        let spawned = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn();
+        let Ok(child) = spawned else {
+            skip("redis-server is not installed");
+            return false;
+        };
+        self.child = Some(child);
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("redis-server did not start");
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// "when Redis is unreachable, instances keep serving (local limits, a warning in the log) and
+/// answer 503, never 500, for what needs the unreachable store; they recover by themselves
+/// when it returns".
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redis_stopped_mid_run_gives_503_then_recovers() {
+    let Some(mut redis) = OwnRedis::start().await else {
+        return;
+    };
+    let pair = Pair::start("cookie", Some(&redis.url())).await;
+    let mut browser = Browser::new();
+    browser.login(&pair.a, seed::ALICE).await;
+    assert_eq!(browser.get(&pair.b, "/me").await.status(), 200);
+
+    redis.stop();
+    tokio::time::sleep(Duration::from_millis(60)).await; // past the recheck interval
+    for on in [&pair.a, &pair.b] {
+        let started = Instant::now();
+        assert_eq!(browser.clone().get(on, "/health").await.status(), 200);
+        let page = browser.clone().get(on, "/").await.status();
+        assert_ne!(page, 500, "the page never fails with 500");
+        for path in ["/me", "/guilds"] {
+            let status = browser.clone().get(on, path).await.status();
+            assert_eq!(status, 503, "{path} needs the unreachable store");
+        }
+        let waited = started.elapsed();
+        assert!(waited < Duration::from_secs(5), "answered in {waited:?}");
+    }
+    // A logged-out visitor is served as usual.
+    assert_eq!(Browser::new().get(&pair.a, "/me").await.status(), 401);
+
+    assert!(redis.resume().await);
+    let back = Instant::now();
+    loop {
+        let status = browser.clone().get(&pair.b, "/me").await.status();
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 503);
+        assert!(
+            back.elapsed() < Duration::from_secs(10),
+            "recovered by itself"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // And logouts are shared again.
+    let stolen = browser.clone();
+    assert_eq!(browser.post(&pair.a, "/logout").await.status(), 302);
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    assert_eq!(stolen.clone().get(&pair.b, "/me").await.status(), 401);
 }
 
 fn free_port() -> u16 {
