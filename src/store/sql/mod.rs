@@ -435,9 +435,9 @@ where
             wake.notified().await;
             continue;
         }
-        tokio::select! {
-            () = tokio::time::sleep(every) => {}
-            () = wake.notified() => continue,
+        if tokio::time::timeout(every, wake.notified()).await.is_ok() {
+            // Woken early: the interval changed or the store is gone.
+            continue;
         }
         let Some(store) = shared.upgrade() else {
             return;
