@@ -85,7 +85,7 @@ struct Case<S> {
 
 enum Cleanup {
     #[cfg(feature = "sqlite")]
-    File(String),
+    File(TempFile),
     #[cfg(feature = "postgres")]
     Schema(sqlx::PgConnection, String),
 }
@@ -94,7 +94,7 @@ impl Cleanup {
     async fn run(self) {
         match self {
             #[cfg(feature = "sqlite")]
-            Self::File(path) => remove_sqlite(&path),
+            Self::File(file) => drop(file),
             #[cfg(feature = "postgres")]
             Self::Schema(mut admin, schema) => {
                 use sqlx::{Connection, Executor};
@@ -108,31 +108,39 @@ impl Cleanup {
     }
 }
 
+/// A temporary SQLite file name, removed (with its WAL files) on drop, even after a panic.
 #[cfg(feature = "sqlite")]
-fn temp_sqlite() -> String {
-    let path = std::env::temp_dir().join(format!("discord-oauth-sql-{}.db", unique()));
-    path.to_str().unwrap().to_owned()
+struct TempFile(String);
+
+#[cfg(feature = "sqlite")]
+impl TempFile {
+    fn new() -> Self {
+        let path = std::env::temp_dir().join(format!("discord-oauth-sql-{}.db", unique()));
+        Self(path.to_str().unwrap().to_owned())
+    }
 }
 
 #[cfg(feature = "sqlite")]
-fn remove_sqlite(path: &str) {
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{path}{suffix}"));
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.0));
+        }
     }
 }
 
 #[cfg(feature = "sqlite")]
 async fn sqlite() -> Option<Case<discord_oauth::store::SqliteStore>> {
-    let path = temp_sqlite();
+    let file = TempFile::new();
     let clock = ManualClock::new();
-    let store = discord_oauth::store::SqliteStore::open(&path)
+    let store = discord_oauth::store::SqliteStore::open(&file.0)
         .await
         .unwrap()
         .with_clock(Arc::new(clock.clone()));
     Some(Case {
         store,
         clock,
-        cleanup: Cleanup::File(path),
+        cleanup: Cleanup::File(file),
     })
 }
 
@@ -635,3 +643,141 @@ macro_rules! all_cases {
 all_cases!(sqlite_store, sqlite);
 #[cfg(feature = "postgres")]
 all_cases!(postgres_store, postgres);
+
+// ----- SQLite only ------------------------------------------------------------------------------
+
+#[cfg(feature = "sqlite")]
+mod sqlite_only {
+    use super::*;
+    use discord_oauth::store::SqliteStore;
+
+    /// A session survives closing the store and opening the file again (a restart).
+    #[tokio::test]
+    async fn session_survives_reopening_the_file() {
+        let file = TempFile::new();
+        let v1 = record(Some(4));
+        {
+            let store = SqliteStore::open(&format!("sqlite://{}", file.0))
+                .await
+                .unwrap();
+            store.save(&v1, None, 3600).await.unwrap();
+            store.revoke(&v1.id, u64::MAX).await.unwrap();
+            store.pool().close().await;
+        }
+        let store = SqliteStore::open(&format!("sqlite:{}", file.0))
+            .await
+            .unwrap();
+        assert_eq!(store.load(&v1.id).await.unwrap(), Some(v1.clone()));
+        assert!(store.is_revoked(&v1.id, 1).await.unwrap());
+        assert_eq!(store.user_sessions(4).await.unwrap(), vec![v1.id]);
+    }
+
+    /// Two stores on one file (two processes on one host) see each other's writes, and the
+    /// compare-and-swap holds across them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_stores_on_one_file_share_everything() {
+        let file = TempFile::new();
+        let a = SqliteStore::open(&file.0).await.unwrap();
+        let b = SqliteStore::open(&file.0).await.unwrap();
+        let v1 = record(Some(4));
+        a.save(&v1, None, 3600).await.unwrap();
+        assert_eq!(b.load(&v1.id).await.unwrap(), Some(v1.clone()));
+        b.save(&next(&v1), Some(1), 3600).await.unwrap();
+        assert_eq!(
+            a.save(&next(&v1), Some(1), 3600).await,
+            Err(StoreError::Conflict)
+        );
+        assert!(a.consume(&v1.id.0, 200, 100).await.unwrap());
+        assert!(!b.consume(&v1.id.0, 200, 100).await.unwrap());
+        assert!(b.try_lock(&v1.id.0, &[1; 16], 10, 100).await.unwrap());
+        assert!(!a.try_lock(&v1.id.0, &[2; 16], 20, 100).await.unwrap());
+        b.delete(&v1.id).await.unwrap();
+        assert_eq!(a.load(&v1.id).await.unwrap(), None);
+    }
+
+    /// Several processes creating the tables of a new file at once all succeed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_opens_of_a_new_file() {
+        let file = TempFile::new();
+        let opens: Vec<_> = (0..4)
+            .map(|_| {
+                let path = file.0.clone();
+                tokio::spawn(async move { SqliteStore::open(&path).await })
+            })
+            .collect();
+        let mut stores = Vec::new();
+        for open in opens {
+            stores.push(open.await.unwrap().unwrap());
+        }
+        let v1 = record(None);
+        stores[0].save(&v1, None, 60).await.unwrap();
+        assert_eq!(stores[3].load(&v1.id).await.unwrap(), Some(v1));
+    }
+
+    /// A file that cannot be created is a `StoreError::Backend` without the path in it.
+    #[tokio::test]
+    async fn unopenable_file_is_a_backend_error_without_the_path() {
+        let path = format!("/nonexistent-dir-{}/sessions.db", unique());
+        let message = is_backend(SqliteStore::open(&path).await);
+        assert!(!message.contains("nonexistent"), "{message}");
+        assert!(message.contains("SQLite open"), "{message}");
+    }
+}
+
+// ----- PostgreSQL only --------------------------------------------------------------------------
+
+#[cfg(feature = "postgres")]
+mod postgres_only {
+    use super::*;
+    use discord_oauth::store::PostgresStore;
+
+    /// A closed port: `StoreError::Backend` quickly, no panic, no URL or password in the
+    /// message. Needs no database.
+    #[tokio::test]
+    async fn closed_port_is_a_quick_backend_error_without_the_url() {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let url = format!("postgres://app:hunter2secret@127.0.0.1:{port}/sessions");
+        let started = Instant::now();
+        let message = is_backend(PostgresStore::connect(&url).await);
+        let took = started.elapsed();
+        eprintln!("closed port: {message} after {took:?}");
+        assert!(took < Duration::from_secs(2), "took {took:?}");
+        for secret in [
+            "hunter2secret",
+            "app",
+            "127.0.0.1",
+            &port.to_string(),
+            "sessions",
+        ] {
+            assert!(!message.contains(secret), "{secret:?} in {message}");
+        }
+        // A malformed URL is a Backend error too, without the URL.
+        let message = is_backend(PostgresStore::connect("postgres://u:hunter2secret@[::1").await);
+        assert!(!message.contains("hunter2secret"), "{message}");
+    }
+
+    /// Processes starting at once on one fresh database create the tables once (sqlx's
+    /// migration lock): every start succeeds.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_starts_migrate_once() {
+        let Some((pool, cleanup)) = pg_schema().await else {
+            return;
+        };
+        let starts: Vec<_> = (0..4)
+            .map(|_| tokio::spawn(PostgresStore::from_pool(pool.clone())))
+            .collect();
+        for start in starts {
+            start.await.unwrap().unwrap();
+        }
+        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(applied, 1);
+        pool.close().await;
+        cleanup.run().await;
+    }
+}

@@ -85,12 +85,7 @@ impl SqliteStore {
             // last commits (sessions to log in again), never corrupt the file.
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await
-            .map_err(|e| backend(Sqlite::NAME, "open", &e))?;
+        let pool = connect(options).await?;
         Self::from_pool(pool).await
     }
 
@@ -105,6 +100,34 @@ impl SqliteStore {
         migrate(&pool).await?;
         Ok(Self::with_shared(Shared::new(pool)))
     }
+}
+
+/// Opens the pool. Switching a new file to WAL takes an exclusive lock that the busy timeout
+/// does not always wait for: when processes open a new file at once, the losers get
+/// `SQLITE_BUSY` and try again.
+async fn connect(options: SqliteConnectOptions) -> Result<SqlitePool, StoreError> {
+    let mut attempt = 0;
+    loop {
+        let result = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.clone())
+            .await;
+        match result {
+            Ok(pool) => return Ok(pool),
+            Err(sqlx::Error::Database(e)) if attempt < 10 && is_busy(e.code().as_deref()) => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
+            }
+            Err(e) => return Err(backend(Sqlite::NAME, "open", &e)),
+        }
+    }
+}
+
+/// `SQLITE_BUSY` or `SQLITE_LOCKED` (and their extended codes).
+fn is_busy(code: Option<&str>) -> bool {
+    code.and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(|c| matches!(c & 0xff, 5 | 6))
 }
 
 /// Runs the migrations. SQLite has no migration lock: when two processes create the tables at
