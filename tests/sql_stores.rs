@@ -780,4 +780,75 @@ mod postgres_only {
         pool.close().await;
         cleanup.run().await;
     }
+
+    /// The database goes away mid-run (a TCP relay to it is shut): every call is
+    /// `StoreError::Backend` within the pool's acquire timeout, no hang, no panic.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn database_going_away_is_a_backend_error() {
+        use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+        use std::str::FromStr;
+        let Some((direct, cleanup)) = pg_schema().await else {
+            return;
+        };
+        let Cleanup::Schema(_, schema) = &cleanup else {
+            unreachable!()
+        };
+        let target = PgConnectOptions::from_str(&std::env::var("DATABASE_URL").unwrap()).unwrap();
+        let upstream = format!("{}:{}", target.get_host(), target.get_port());
+        // The relay: every accepted connection is copied both ways to the database.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let relays = Arc::new(std::sync::Mutex::new(tokio::task::JoinSet::new()));
+        let accept = tokio::spawn({
+            let relays = relays.clone();
+            async move {
+                while let Ok((mut client, _)) = listener.accept().await {
+                    let upstream = upstream.clone();
+                    relays.lock().unwrap().spawn(async move {
+                        if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
+                            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                        }
+                    });
+                }
+            }
+        });
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_millis(500))
+            .connect_with(
+                target
+                    .host("127.0.0.1")
+                    .port(port)
+                    .options([("search_path", schema.as_str())]),
+            )
+            .await
+            .unwrap();
+        let store = PostgresStore::from_pool(pool).await.unwrap();
+        let v1 = record(Some(1));
+        store.save(&v1, None, 100).await.unwrap();
+        // The database goes away: no listener, every relayed connection cut.
+        accept.abort();
+        let _ = accept.await;
+        relays.lock().unwrap().abort_all();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = Instant::now();
+        for _ in 0..3 {
+            let message = is_backend(
+                tokio::time::timeout(Duration::from_secs(5), store.load(&v1.id))
+                    .await
+                    .expect("no hang"),
+            );
+            assert!(!message.contains(&port.to_string()), "{message}");
+            let message = is_backend(
+                tokio::time::timeout(Duration::from_secs(5), store.save(&next(&v1), Some(1), 100))
+                    .await
+                    .expect("no hang"),
+            );
+            eprintln!("database gone: {message}");
+        }
+        eprintln!("6 failed calls in {:?}", started.elapsed());
+        drop(store);
+        direct.close().await;
+        cleanup.run().await;
+    }
 }
