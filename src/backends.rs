@@ -212,9 +212,11 @@ fn needs_feature(key: &'static str, feature: &str) -> Error {
 }
 
 mod sql {
-    use super::{Backends, Error, needs_feature};
+    #[allow(unused_imports)] // unused when both SQL features are on
+    use super::needs_feature;
+    use super::{Backends, Error};
 
-    #[cfg(any())] // sqlite: lands with the SQL stores
+    #[cfg(feature = "sqlite")]
     pub(super) async fn sqlite(backends: &mut Backends, path: &str) -> Result<(), Error> {
         let store = crate::store::SqliteStore::open(path)
             .await
@@ -223,12 +225,12 @@ mod sql {
         Ok(())
     }
 
-    #[cfg(not(any()))] // sqlite
+    #[cfg(not(feature = "sqlite"))]
     pub(super) async fn sqlite(_: &mut Backends, _: &str) -> Result<(), Error> {
         Err(needs_feature("SESSION_STORE", "sqlite"))
     }
 
-    #[cfg(any())] // postgres: lands with the SQL stores
+    #[cfg(feature = "postgres")]
     pub(super) async fn postgres(backends: &mut Backends, url: &str) -> Result<(), Error> {
         let store = crate::store::PostgresStore::connect(url)
             .await
@@ -237,13 +239,13 @@ mod sql {
         Ok(())
     }
 
-    #[cfg(not(any()))] // postgres
+    #[cfg(not(feature = "postgres"))]
     pub(super) async fn postgres(_: &mut Backends, _: &str) -> Result<(), Error> {
         Err(needs_feature("SESSION_STORE", "postgres"))
     }
 
     /// One SQL store holds the records, the logouts, the used states and the leases.
-    #[cfg(any())] // sqlite or postgres
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     fn install<S>(backends: &mut Backends, store: std::sync::Arc<S>, name: &'static str)
     where
         S: crate::store::TokenStore

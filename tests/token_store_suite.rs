@@ -1,5 +1,7 @@
-//! One test suite run against every `TokenStore` implementation (`MemoryTokenStore`, and with
-//! the `redis` feature `RedisTokenStore` against `REDIS_URL`, skipped loudly when unset):
+//! One test suite run against every `TokenStore` implementation (`MemoryTokenStore`; with the
+//! `redis` feature `RedisTokenStore` against `REDIS_URL`; with the `sqlite` feature
+//! `SqliteStore` on a temporary file; with the `postgres` feature `PostgresStore` against
+//! `DATABASE_URL` in a schema of its own; the last two skipped loudly when unset):
 //! save/load round trip by session id, compare-and-swap, delete, TTL expiry, and a full login +
 //! fetch + logout through the store. Sessions without a store (the record sealed in the
 //! cookie) are covered by the login, lifecycle and refresh tests.
@@ -279,6 +281,90 @@ macro_rules! store_suite {
 store_suite!(memory, memory_store);
 #[cfg(feature = "redis")]
 store_suite!(async redis, redis_store);
+#[cfg(feature = "sqlite")]
+store_suite!(async sqlite, sqlite_store);
+#[cfg(feature = "postgres")]
+store_suite!(async postgres, postgres_store);
+
+/// A fresh random name part (hex).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn unique() -> String {
+    SessionId::random().0[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `SqliteStore` on a fresh temporary file (removed by the cleanup), following the harness
+/// clock.
+#[cfg(feature = "sqlite")]
+async fn sqlite_store(clock: Arc<dyn Clock>) -> Option<(Arc<dyn TokenStore>, Option<Cleanup>)> {
+    let path = std::env::temp_dir().join(format!("discord-oauth-suite-{}.db", unique()));
+    let path = path.to_str().unwrap().to_owned();
+    let store = discord_oauth::store::SqliteStore::open(&path)
+        .await
+        .unwrap()
+        .with_clock(clock);
+    let pool = store.pool().clone();
+    let cleanup: Cleanup = Box::pin(async move {
+        pool.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{path}{suffix}"));
+        }
+    });
+    Some((Arc::new(store), Some(cleanup)))
+}
+
+/// `PostgresStore` in a fresh schema of `DATABASE_URL` (dropped by the cleanup: the cases run
+/// in parallel and CI reuses the database), following the harness clock. `None` (after a loud
+/// SKIPPED line) without PostgreSQL.
+#[cfg(feature = "postgres")]
+async fn postgres_store(clock: Arc<dyn Clock>) -> Option<(Arc<dyn TokenStore>, Option<Cleanup>)> {
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    use sqlx::{ConnectOptions, Connection, Executor};
+    use std::io::Write as _;
+    use std::str::FromStr;
+    let skip = |why: &str| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** SKIPPED: DATABASE_URL not set / PostgreSQL unreachable — PostgreSQL store tests did not run ({why}) ***\n"
+        );
+        None
+    };
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        return skip("DATABASE_URL not set");
+    };
+    let Ok(options) = PgConnectOptions::from_str(&url) else {
+        return skip("bad DATABASE_URL");
+    };
+    let Ok(Ok(mut admin)) = tokio::time::timeout(Duration::from_secs(3), options.connect()).await
+    else {
+        return skip("PostgreSQL unreachable");
+    };
+    let schema = format!("discord_oauth_suite_{}", unique());
+    admin
+        .execute(format!("CREATE SCHEMA {schema}").as_str())
+        .await
+        .unwrap();
+    let pool = PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(options.options([("search_path", schema.as_str())]))
+        .await
+        .unwrap();
+    let store = discord_oauth::store::PostgresStore::from_pool(pool.clone())
+        .await
+        .unwrap()
+        .with_clock(clock);
+    let cleanup: Cleanup = Box::pin(async move {
+        pool.close().await;
+        admin
+            .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
+            .await
+            .unwrap();
+        let _ = admin.close().await;
+    });
+    Some((Arc::new(store), Some(cleanup)))
+}
 
 /// `RedisTokenStore` on a fresh random key prefix (so the cases run in parallel without
 /// colliding; every key has a TTL, so nothing outlives the session lifetime), following the

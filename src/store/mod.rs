@@ -2,20 +2,23 @@
 //! [`TokenStore`] trait (Flask-Discord's `save_authorization_token` /
 //! `get_authorization_token` override point), the [`RevocationList`] of logged-out sessions and
 //! the [`ConsumedStates`] set of used login states, with in-memory implementations and, with the
-//! `redis` feature, Redis ones.
+//! `redis` feature, Redis ones; with the `sqlite` and `postgres` features, one SQL store
+//! (`SqliteStore`, `PostgresStore`) implements all four seams, [`RefreshCoordination`] included.
 //!
 //! A store only keeps records by id. What the session cookie carries is the session layer's
 //! decision alone: by default (no store configured) the whole record, sealed with AES-256-GCM,
 //! so the server keeps nothing; with a store, only the sealed session id. Either way no token is
 //! ever readable in the browser.
 //!
-//! Owns: the record, its binary encoding, the store traits and their memory and Redis
+//! Owns: the record, its binary encoding, the store traits and their memory, Redis and SQL
 //! implementations. Imports the vocabulary only; must not import sessions, the pipeline or a web
 //! framework.
 
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
 
 use std::fmt;
 use std::sync::Arc;
@@ -31,6 +34,12 @@ pub use redis::{
     DEFAULT_REDIS_PREFIX, RedisConsumedStates, RedisRefreshCoordination, RedisRevocationList,
     RedisTokenStore,
 };
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use sql::PostgresStore;
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use sql::SqliteStore;
 
 use crate::vocab::BoxFuture;
 use crate::vocab::scope::Scopes;
