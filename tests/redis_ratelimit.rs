@@ -518,6 +518,23 @@ impl Logs {
     }
 }
 
+/// The binary's log capture: one global subscriber (a thread-local one can miss events when
+/// other tests hit the same call sites first), lines tagged with the thread name.
+fn global_logs() -> &'static Logs {
+    static LOGS: std::sync::OnceLock<Logs> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Logs::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(logs.clone())
+            .with_max_level(tracing::Level::INFO)
+            .with_thread_names(true)
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
+        logs
+    })
+}
+
 /// Calls both stores `rounds` times, `every` apart; every call must be answered (the bound is
 /// generous: the command timeout is 250 ms). Returns the slowest call.
 async fn keep_calling(stores: &[&RedisRateLimitStore], rounds: u32, every: Duration) -> Duration {
@@ -568,13 +585,7 @@ async fn falls_back_while_redis_is_hung_or_dead_and_shares_again_after_restart()
         skip("redis-server not found or did not start");
         return;
     };
-    let logs = Logs::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(logs.clone())
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = global_logs();
 
     let url = format!("redis://127.0.0.1:{port}");
     let (pa, pb) = (pool_for(&url).await.unwrap(), pool_for(&url).await.unwrap());
@@ -618,9 +629,22 @@ async fn falls_back_while_redis_is_hung_or_dead_and_shares_again_after_restart()
     eprintln!("shared again {:?} after the restart", t.elapsed());
     assert_shared(&a, &b, T0 + 100_000).await;
 
-    let text = logs.text();
-    let warned = text.matches("rate-limit Redis store unavailable").count();
-    let back = text.matches("answers again").count();
+    // This test's lines only: its store calls run on its own thread (a current-thread runtime).
+    let thread = std::thread::current().name().unwrap_or_default().to_owned();
+    let text: String = logs
+        .text()
+        .lines()
+        .filter(|l| l.contains(&thread))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let count = |level: &str, words: &str| {
+        text.lines()
+            .filter(|l| l.contains(level) && l.contains(words))
+            .count()
+    };
+    let warned = count(" WARN ", "rate-limit Redis store unavailable");
+    let back = count(" INFO ", "limits are shared again");
+    eprintln!("{warned} warnings, {back} recoveries logged");
     eprintln!("{text}");
     assert_eq!(warned, 4, "one warning per store per outage:\n{text}");
     assert_eq!(back, 4, "{text}");
@@ -694,6 +718,49 @@ async fn two_clients_sharing_redis_keep_the_global_limit_together() {
     assert_eq!(keys_without_ttl(&c, &prefix).await, Vec::<String>::new());
     assert!(key_count(&c, &prefix).await > 0);
     cleanup(&c, &prefix).await;
+}
+
+/// The control: the same burst with a `MemoryStore` per client collects 429s (each process
+/// holds 50/s alone, together they send twice that).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_clients_without_a_shared_store_collect_429s() {
+    let mock = MockDiscord::builder()
+        .redirect_uri(common::REDIRECT)
+        .rate_limits(RateLimitConfig::default().route(
+            "GET /users/{user_id}",
+            1_000,
+            Duration::from_secs(10),
+        ))
+        .start()
+        .await;
+    let user = mock.users()[0].id;
+    let client = || {
+        let config = common::config_for(&mock)
+            .request_timeout(Duration::from_secs(20))
+            .build()
+            .unwrap();
+        DiscordOAuth::builder(config)
+            .limiter(Arc::new(DiscordLimiter::new()))
+            .build()
+            .unwrap()
+    };
+    let (a, b) = (client(), client());
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        let d = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            d.bot_request(Method::GET, format!("/users/{user}"))
+                .send()
+                .await
+                .map(|_| ())
+        }));
+    }
+    for task in tasks {
+        let _ = task.await.unwrap();
+    }
+    let limited = mock.stats().total_rate_limited;
+    eprintln!("two clients, no shared store: {limited} x 429 at the fake Discord");
+    assert!(limited > 0);
 }
 
 // ----- 5. cost ------------------------------------------------------------------------------------
