@@ -34,16 +34,24 @@
 //!   refused route is refused alone.
 //!
 //! The state lives behind [`RateLimitStore`], shaped for a remote store (one atomic `reserve`
-//! and one atomic `observe`, plain data, no wakers); [`MemoryStore`] is the default and evicts
-//! idle buckets. [`PassThrough`] does nothing and exists for tests that want Discord's raw
-//! answers.
+//! and one atomic `observe`, plain data, no wakers). Implementations:
+//!
+//! - [`MemoryStore`], the default: one process, evicts idle buckets.
+//! - `RedisRateLimitStore` (feature `redis`): the same decisions as one Lua script per
+//!   operation, shared by every process using one bot token from one egress IP (Discord's
+//!   limits belong to the token and the IP, not to a process); it falls back to local limits
+//!   while Redis does not answer.
+//!
+//! [`PassThrough`] does nothing and exists for tests that want Discord's raw answers.
 //!
 //! Owns: the [`Limiter`] seam, its error type (turned into the crate's [`Error`] by `From`),
-//! Discord's limits and their state. Imports the vocabulary, [`Route`] and the error type only;
-//! must not import the pipeline, sessions or stores.
+//! Discord's limits and their state. Imports the vocabulary, [`Route`], the error type and (feature
+//! `redis`) fred only; must not import the pipeline, sessions or stores.
 
 mod actor;
 mod limiter;
+#[cfg(feature = "redis")]
+mod redis;
 mod store;
 
 pub use actor::{PER_USER_INVALID_LIMIT, PER_USER_INVALID_WINDOW};
@@ -52,6 +60,10 @@ pub use store::{
     BucketUpdate, Denial, DenyReason, InvalidBudget, MemoryStore, RateLimitStore, Reservation,
     StoreRequest, WindowLimit,
 };
+
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis::{DEFAULT_COMMAND_TIMEOUT, DEFAULT_RATE_LIMIT_PREFIX, RedisRateLimitStore};
 
 use std::fmt;
 use std::sync::Arc;

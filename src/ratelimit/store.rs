@@ -149,9 +149,9 @@ pub trait RateLimitStore: Send + Sync + fmt::Debug + 'static {
 
 /// How long a first ("probe") call of a route whose bucket is unknown holds the route before
 /// another call may probe (covers a probe that never gets an answer).
-const PROBE_LEASE_MS: u64 = 1_000;
+pub(super) const PROBE_LEASE_MS: u64 = 1_000;
 /// While a probe is in flight, others ask again this often.
-const PROBE_POLL_MS: u64 = 10;
+pub(super) const PROBE_POLL_MS: u64 = 10;
 /// Sub-windows of the invalid-request counter.
 const INVALID_SLOTS: usize = 10;
 
