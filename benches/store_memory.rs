@@ -32,7 +32,7 @@ fn record(i: usize) -> SessionRecord {
 
 fn base() -> SessionRecord {
     let json = serde_json::json!({
-        "id": [0u8; 16], "version": 1,
+        "id": vec![0u8; 16], "version": 1,
         "access_token": "6qrZcUqja7812RVdnEKjpzOL4CvHBF",
         "refresh_token": "D43f5y0ahjqew82jZ4NViEr2YafMKh",
         "scopes": "identify email guilds connections guilds.join",
@@ -44,7 +44,9 @@ fn base() -> SessionRecord {
 
 fn main() {
     let Some(_) = rss_bytes() else {
-        println!("store_memory: /proc/self/status is not readable here (not Linux?); nothing measured");
+        println!(
+            "store_memory: /proc/self/status is not readable here (not Linux?); nothing measured"
+        );
         return;
     };
     let runtime = tokio::runtime::Builder::new_current_thread()

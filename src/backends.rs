@@ -21,6 +21,8 @@ use std::sync::Arc;
 use crate::config::ConfigError;
 use crate::error::Error;
 use crate::ratelimit::RateLimitStore;
+#[cfg(feature = "redis")]
+use crate::ratelimit::RedisRateLimitStore;
 use crate::store::{
     ConsumedStates, MemoryConsumedStates, MemoryRevocationList, MemoryTokenStore,
     RefreshCoordination, RevocationList, StoreError, TokenStore,
@@ -268,7 +270,7 @@ mod redis {
 
     use fred::prelude::{Builder, ClientLike, Config, ReconnectPolicy};
 
-    use super::{Backends, ConfigError, Error};
+    use super::{Backends, ConfigError, Error, RedisRateLimitStore};
     use crate::store::{
         RedisConsumedStates, RedisRefreshCoordination, RedisRevocationList, RedisTokenStore,
     };
@@ -316,7 +318,9 @@ mod redis {
         backends.revocations = Arc::new(RedisRevocationList::new(pool.clone()));
         backends.consumed = Arc::new(RedisConsumedStates::new(pool.clone()));
         backends.coordination = Some(Arc::new(RedisRefreshCoordination::new(pool.clone())));
+        backends.rate_limits = Some(Arc::new(RedisRateLimitStore::new(pool.clone())));
         backends.shared = "redis";
+        backends.limits = "redis";
     }
 }
 

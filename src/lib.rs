@@ -6,8 +6,11 @@
 //! - **The OAuth2 flow** with single-use, expiring, browser-bound `state`, PKCE S256, a safe
 //!   `next`, and a session replaced on every login.
 //! - **Sessions** in an AES-256-GCM encrypted cookie (no server state) or any [`TokenStore`]
-//!   (in memory, or your database), with real logout: the grant is revoked at Discord and the
-//!   old cookie is refused locally.
+//!   (in memory, SQLite, PostgreSQL, Redis, or your own), with real logout: the grant is revoked
+//!   at Discord and the old cookie is refused locally.
+//! - **Many instances act as one** ([`backends`]): with a shared store and Redis, a logout on
+//!   one process is refused by all, a callback is accepted once, a token refresh happens once,
+//!   and Discord's rate limits hold for the sum of the processes.
 //! - **One HTTP pipeline** for every call: User-Agent, an overall deadline, Discord's rate limits
 //!   handled before they are hit, retries only where safe, redirects never followed, and every
 //!   non-2xx answer as a typed [`Error`].
@@ -78,11 +81,12 @@
 //! | 0 | [`scope`], [`permissions`], [`secret`], [`clock`] (the `vocab` folder) | the vocabulary: scopes, permission bits, secret newtypes and fingerprints, the clock seam |
 //! | 1 | [`config`] | configuration, `from_env`, where Discord and its CDN live |
 //! | 1 | [`models`] | plain data: users, guilds, members, connections, CDN URLs (no I/O) |
-//! | 1 | [`store`] | the session record and the storage seams by session id (memory, Redis) |
+//! | 1 | [`store`] | the session record and the storage seams by session id (memory, SQLite, PostgreSQL, Redis) |
 //! | 2 | [`error`] | the one error type and its HTTP statuses |
 //! | 3 | [`route`] | typed routes: method, template, scope, rate-limit key, cache kind |
 //! | 4 | [`ratelimit`] | Discord's rate-limit buckets, global limit, invalid-request budgets |
 //! | 5 | [`http`] | the one HTTP pipeline: deadline, retries, error mapping |
+//! | 5 | [`backends`] | `SESSION_STORE` and `REDIS_URL`: which stores, coordination and rate-limit state |
 //! | 6 | [`oauth`] | the OAuth2 protocol: authorize URL, callback query, token grants |
 //! | 6 | [`cache`] | the users cache (`UserCache`, moka by default) |
 //! | 6 | `request` | [`ApiRequest`], a call to any route |
@@ -99,7 +103,9 @@
 //! | `rustls` | yes | TLS through rustls |
 //! | `native-tls` | no | TLS through the platform's library instead |
 //! | `cache` | yes | the moka users cache (without it, no caching) |
-//! | `redis` | no | `RedisTokenStore`, `RedisRevocationList`, `RedisConsumedStates` on fred 10: sessions, logouts and used states shared by every process |
+//! | `redis` | no | on fred 10: `RedisTokenStore`, `RedisRevocationList`, `RedisConsumedStates`, `RedisRefreshCoordination` (sessions, logouts, used states, one refresh, shared by every process) and `RedisRateLimitStore` (Discord's limits for the sum of the processes) |
+//! | `sqlite` | no | `SqliteStore` on sqlx: sessions, logouts, used states and refresh leases in one SQLite file (created with its tables at start) |
+//! | `postgres` | no | `PostgresStore` on sqlx: the same in PostgreSQL (tables by embedded migrations) |
 //!
 //! ## Coming from Flask-Discord
 //!
