@@ -320,6 +320,150 @@ async fn cookie_sessions_coordinated_through_redis() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_sessions_and_redis_coordination() {
+    let (Some(redis), Some(pg)) = (redis_url().await, database_url()) else {
+        return;
+    };
+    whole_section(&pg, Some(&redis)).await;
+}
+
+/// "With a server-side `SESSION_STORE` and no `REDIS_URL`, used login states and logouts live in
+/// that store too, so instances sharing the store still share them."
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_alone_shares_logouts_states_and_refresh() {
+    let Some(pg) = database_url() else {
+        return;
+    };
+    whole_section(&pg, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_file_alone_shares_logouts_states_and_refresh() {
+    let path = temp_db("pair");
+    whole_section(&format!("sqlite:{}", path.display()), None).await;
+    remove_db(&path);
+}
+
+/// "with `sqlite:PATH` a session survives a restart; with `memory` it does not".
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_sessions_survive_a_restart_memory_ones_do_not() {
+    let path = temp_db("restart");
+    for (store, survives) in [
+        (format!("sqlite:{}", path.display()), true),
+        ("memory".to_owned(), false),
+    ] {
+        let fake = MockDiscord::builder().start().await;
+        let mut browser = Browser::new();
+        let first = one(&fake, &store).await;
+        browser.login(&first, seed::ALICE).await;
+        assert_eq!(browser.get(&first, "/me").await.status(), 200);
+        first.task.abort();
+        drop(first);
+        let second = one(&fake, &store).await;
+        let status = browser.get(&second, "/me").await.status();
+        assert_eq!(
+            status,
+            if survives { 200 } else { 401 },
+            "{store} after a restart"
+        );
+    }
+    remove_db(&path);
+}
+
+/// One instance on `fake` with `store` (the restart test).
+async fn one(fake: &MockDiscord, store: &str) -> demo::Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let redirect = format!("http://{}/callback", listener.local_addr().unwrap());
+    fake.add_redirect_uri(&redirect);
+    let env: HashMap<&str, String> = HashMap::from([
+        ("DISCORD_CLIENT_ID", fake.client_id().to_string()),
+        ("DISCORD_CLIENT_SECRET", fake.client_secret()),
+        ("DISCORD_REDIRECT_URI", redirect),
+        ("DISCORD_BASE_URL", fake.base_url()),
+        ("DISCORD_CDN_URL", fake.cdn_url()),
+        ("SECRET_KEY", KEY.to_owned()),
+        ("SESSION_STORE", store.to_owned()),
+    ]);
+    demo::start(|k| env.get(k).cloned(), listener)
+        .await
+        .unwrap()
+}
+
+fn temp_db(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
+        "discord-oauth-several-{name}-{}-{:x}.db",
+        std::process::id(),
+        rand_u64()
+    ))
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(42);
+    h.finish()
+}
+
+fn remove_db(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+/// "the bot's global limit and Discord's other limits hold for the sum of the instances (no
+/// 429)": 100 joins split across two instances on one Redis.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bot_burst_split_across_instances_draws_no_429() {
+    let Some(redis) = redis_url().await else {
+        return;
+    };
+    let pair = Pair::start("cookie", Some(&redis)).await;
+    let mut browser = Browser::new();
+    browser.login(&pair.a, seed::ALICE).await;
+    let cookie: Vec<String> = browser
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let cookie = cookie.join("; ");
+    pair.fake.reset_stats();
+    let started = Instant::now();
+    let mut joins = Vec::new();
+    for i in 0..100 {
+        let on = if i % 2 == 0 {
+            pair.a.url()
+        } else {
+            pair.b.url()
+        };
+        let (http, cookie) = (browser.http.clone(), cookie.clone());
+        joins.push(tokio::spawn(async move {
+            let url = format!("{on}/guilds/{}/join", seed::GUILD_QUIET);
+            let resp = http
+                .post(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            resp.status().as_u16()
+        }));
+    }
+    let mut ok = 0;
+    for join in joins {
+        let status = join.await.unwrap();
+        assert!(matches!(status, 200 | 201), "join answered {status}");
+        ok += 1;
+    }
+    let wall = started.elapsed();
+    let stats = pair.fake.stats();
+    eprintln!(
+        "100 joins split across two instances: {ok}/100 in {wall:?}, {} x 429 at the fake Discord",
+        stats.total_rate_limited
+    );
+    assert_eq!(stats.total_rate_limited, 0, "no 429: {stats:?}");
+    assert_eq!(stats.members_added, 1, "one added, then already a member");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_bad_session_store_is_a_clear_error_naming_the_variable() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let env: HashMap<&str, String> = HashMap::from([
