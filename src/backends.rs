@@ -28,8 +28,9 @@ use crate::store::{
     RefreshCoordination, RevocationList, StoreError, TokenStore,
 };
 
-/// What `SESSION_STORE` names.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What `SESSION_STORE` names. `Debug` shows no database or Redis URL (they may carry a
+/// password).
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SessionStoreKind {
     /// The whole record sealed in the cookie; no server state.
@@ -88,6 +89,14 @@ impl SessionStoreKind {
     }
 
     /// The kind's name, without its URL (safe to log).
+    ///
+    /// ```
+    /// use discord_oauth::backends::SessionStoreKind;
+    /// let kind = SessionStoreKind::parse("postgres://app:hunter2@db/app")?;
+    /// assert_eq!(kind.name(), "postgres");
+    /// assert!(!format!("{kind:?}").contains("hunter2"));
+    /// # Ok::<(), discord_oauth::Error>(())
+    /// ```
     #[must_use]
     pub fn name(&self) -> &'static str {
         match self {
@@ -96,6 +105,16 @@ impl SessionStoreKind {
             Self::Sqlite(_) => "sqlite",
             Self::Postgres(_) => "postgres",
             Self::Redis(_) => "redis",
+        }
+    }
+}
+
+impl fmt::Debug for SessionStoreKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            Self::Postgres(_) | Self::Redis(_) => write!(f, "{}(<url>)", self.name()),
+            Self::Cookie | Self::Memory => f.write_str(self.name()),
         }
     }
 }

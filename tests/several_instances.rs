@@ -492,6 +492,21 @@ async fn a_bad_session_store_is_a_clear_error_naming_the_variable() {
         "{text}"
     );
     assert!(!text.contains("hunter2"), "{text}");
+    // A PostgreSQL that is down at start: the same.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("postgres://app:hunter2@127.0.0.1:{}/app", free_port());
+    let env: HashMap<&str, String> =
+        HashMap::from([("SECRET_KEY", KEY.to_owned()), ("SESSION_STORE", url)]);
+    let err = demo::start(|k| env.get(k).cloned(), listener)
+        .await
+        .err()
+        .expect("refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("SESSION_STORE") && text.contains("cannot connect"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
 }
 
 /// A `redis-server` of this test's own on a free loopback port, to be stopped and restarted.
@@ -600,6 +615,99 @@ async fn redis_stopped_mid_run_gives_503_then_recovers() {
     assert_eq!(browser.post(&pair.a, "/logout").await.status(), 302);
     tokio::time::sleep(Duration::from_millis(60)).await;
     assert_eq!(stolen.clone().get(&pair.b, "/me").await.status(), 401);
+}
+
+/// A TCP relay to the machine's PostgreSQL on a port of its own, to cut and restore.
+struct Relay {
+    port: u16,
+    upstream: String,
+    accept: Option<tokio::task::JoinHandle<()>>,
+    relays: std::sync::Arc<std::sync::Mutex<tokio::task::JoinSet<()>>>,
+}
+
+impl Relay {
+    async fn to(upstream: String) -> Self {
+        let mut relay = Self {
+            port: free_port(),
+            upstream,
+            accept: None,
+            relays: Default::default(),
+        };
+        relay.restore().await;
+        relay
+    }
+
+    async fn restore(&mut self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        let (upstream, relays) = (self.upstream.clone(), self.relays.clone());
+        self.accept = Some(tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let upstream = upstream.clone();
+                relays.lock().unwrap().spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+        }));
+    }
+
+    async fn cut(&mut self) {
+        if let Some(accept) = self.accept.take() {
+            accept.abort();
+            let _ = accept.await;
+        }
+        self.relays.lock().unwrap().abort_all();
+    }
+}
+
+/// "a database that goes away later gives 503 for what needs it, and the instance recovers by
+/// itself" (the issue's faults), with sessions in PostgreSQL behind a relay that is cut.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_going_away_gives_503_then_recovers() {
+    let Some(pg) = database_url() else {
+        return;
+    };
+    let url = url::Url::parse(&pg).unwrap();
+    let upstream = format!(
+        "{}:{}",
+        url.host_str().unwrap_or("127.0.0.1"),
+        url.port().unwrap_or(5432)
+    );
+    let mut relay = Relay::to(upstream).await;
+    let mut via = url.clone();
+    via.set_host(Some("127.0.0.1")).unwrap();
+    via.set_port(Some(relay.port)).unwrap();
+    let fake = MockDiscord::builder().start().await;
+    let demo = one(&fake, via.as_str()).await;
+    let mut browser = Browser::new();
+    browser.login(&demo, seed::ALICE).await;
+    assert_eq!(browser.get(&demo, "/me").await.status(), 200);
+
+    relay.cut().await;
+    tokio::time::sleep(Duration::from_millis(60)).await; // past the recheck interval
+    let started = Instant::now();
+    assert_eq!(browser.clone().get(&demo, "/health").await.status(), 200);
+    assert_eq!(browser.clone().get(&demo, "/me").await.status(), 503);
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(5), "answered in {waited:?}");
+
+    relay.restore().await;
+    let back = Instant::now();
+    loop {
+        let status = browser.clone().get(&demo, "/me").await.status();
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 503);
+        assert!(
+            back.elapsed() < Duration::from_secs(15),
+            "recovered by itself"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 fn free_port() -> u16 {

@@ -235,6 +235,34 @@ async fn full_login_fetch_logout(h: Harness) {
     assert!(h.store.load(&record.id).await.unwrap().is_none());
 }
 
+/// The per-user index: `logout_everywhere` ends every session of one user, and only theirs.
+async fn logout_everywhere(h: Harness) {
+    let (first, record) = record_of(&h).await;
+    let (second, _) = record_of(&h).await;
+    let mut other = Browser::default();
+    let other_user = h.mock.users()[1].id;
+    login(
+        &h.client,
+        &mut other,
+        other_user,
+        LoginOptions::new().scopes([Scope::Identify]),
+    )
+    .await;
+    let user = record.user_id.unwrap();
+    let mut listed = h.store.user_sessions(user).await.unwrap();
+    listed.sort_by_key(|id| id.0);
+    assert_eq!(listed.len(), 2, "two sessions of the user");
+    assert_eq!(h.client.logout_everywhere(user).await.unwrap(), 2);
+    assert!(!first.session(&h.client).authorized().await);
+    assert!(!second.session(&h.client).authorized().await);
+    assert!(
+        other.session(&h.client).authorized().await,
+        "another user keeps theirs"
+    );
+    assert!(h.store.user_sessions(user).await.unwrap().is_empty());
+    assert_eq!(h.client.logout_everywhere(user).await.unwrap(), 0);
+}
+
 fn memory_store(clock: Arc<dyn Clock>) -> Arc<dyn TokenStore> {
     Arc::new(MemoryTokenStore::with_clock(clock))
 }
@@ -273,6 +301,10 @@ macro_rules! store_suite {
             #[tokio::test]
             async fn full_login_fetch_logout() {
                 run($make, super::full_login_fetch_logout).await;
+            }
+            #[tokio::test]
+            async fn logout_everywhere() {
+                run($make, super::logout_everywhere).await;
             }
         }
     };

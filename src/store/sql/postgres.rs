@@ -19,9 +19,12 @@ use crate::vocab::clock::Clock;
 /// The tables, created (or completed) when a store connects.
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 
-/// How long [`PostgresStore::connect`] waits for the first connection, and the pool for a
-/// free connection.
+/// How long [`PostgresStore::connect`] waits for the first connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a request waits for a pooled connection: short, so that a database that went
+/// away answers a request with an error (503) quickly instead of holding it.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Connections [`PostgresStore::connect`] keeps at most.
 const MAX_CONNECTIONS: u32 = 10;
@@ -88,7 +91,7 @@ impl PostgresStore {
         let _ = first.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
-            .acquire_timeout(CONNECT_TIMEOUT)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_lazy_with(options);
         Self::from_pool(pool).await
     }
