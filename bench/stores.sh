@@ -17,6 +17,8 @@
 #   sqlite         sqlite:<temp file>
 #   postgres       $PG_URL
 #   redis          $REDIS + REDIS_URL=$REDIS
+#   <row>-0        the same with SESSION_RECHECK_MS=0: the store is asked on every request (what the
+#                  50 ms recheck interval saves), e.g. sqlite-0, postgres-0, redis-0, cookie+redis-0
 #
 # Parameters (environment): ROUNDS=3, WRK_DURATION=5s, WRK_CONNS=64, CALLGRIND=0 (1: also
 # instructions per request), STORES="cookie cookie+redis memory sqlite postgres redis",
@@ -31,7 +33,7 @@ ROUNDS="${ROUNDS:-3}"
 WRK_DURATION="${WRK_DURATION:-5s}"
 WRK_CONNS="${WRK_CONNS:-64}"
 CALLGRIND="${CALLGRIND:-0}"
-STORES="${STORES:-cookie cookie+redis memory sqlite postgres redis}"
+STORES="${STORES:-cookie cookie+redis memory sqlite postgres redis cookie+redis-0 sqlite-0 postgres-0 redis-0}"
 PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432/test}"
 REDIS="${REDIS:-redis://127.0.0.1:6379}"
 mkdir -p "$OUT"
@@ -50,6 +52,7 @@ fi
 # env_of <row>: the variables of a row, as NAME=value words.
 env_of() {
   case "$1" in
+    *-0) echo "$(env_of "${1%-0}") SESSION_RECHECK_MS=0" ;;
     cookie) echo "SESSION_STORE=cookie" ;;
     cookie+redis) echo "SESSION_STORE=cookie REDIS_URL=$REDIS" ;;
     memory) echo "SESSION_STORE=memory" ;;

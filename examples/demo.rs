@@ -19,6 +19,7 @@
 //! | `SESSION_STORE` | where session records live: `cookie`, `memory`, `sqlite:PATH`, `postgres://…`, `redis://…` | `cookie` |
 //! | `REDIS_URL` | a Redis every instance shares: rate limits, one refresh, logouts, used login states | unset: all of that in this process (or in a server-side `SESSION_STORE`) |
 //! | `RUST_LOG` | log filter | `info` |
+//! | `SESSION_RECHECK_MS` | how long a shared store's answer about a session is reused (not in the contract; benchmarks set 0) | 50 |
 //! | `TOKIO_WORKER_THREADS` | runtime worker threads | 2 |
 //!
 //! Routes: `GET /` (page), `GET /health`, `GET /login[?next=]`, `GET /callback`, `GET /me`,
@@ -167,7 +168,12 @@ pub async fn start(
     let store = get("SESSION_STORE").unwrap_or_else(|| "cookie".to_owned());
     let backends = Backends::connect(&store, get("REDIS_URL").as_deref()).await?;
     tracing::info!(store = backends.kind.name(), "{backends}");
-    let client = DiscordOAuth::builder(config).backends(backends).build()?;
+    let mut builder = DiscordOAuth::builder(config).backends(backends);
+    // Not in the contract: how long a shared store's answer is reused (benchmarks set 0).
+    if let Some(ms) = get("SESSION_RECHECK_MS").and_then(|v| v.trim().parse().ok()) {
+        builder = builder.session_recheck(std::time::Duration::from_millis(ms));
+    }
+    let client = builder.build()?;
     let app = app(client.clone(), fake.is_some())?;
     let task = tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(Running {
