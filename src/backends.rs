@@ -25,7 +25,7 @@ use crate::ratelimit::RateLimitStore;
 use crate::ratelimit::RedisRateLimitStore;
 use crate::store::{
     ConsumedStates, MemoryConsumedStates, MemoryRevocationList, MemoryTokenStore,
-    RefreshCoordination, RevocationList, StoreError, TokenStore,
+    RefreshCoordination, RevocationList, SessionEvents, StoreError, TokenStore,
 };
 
 /// What `SESSION_STORE` names. `Debug` shows no database or Redis URL (they may carry a
@@ -147,6 +147,8 @@ pub struct Backends {
     pub coordination: Option<Arc<dyn RefreshCoordination>>,
     /// Discord's rate-limit state (`None`: in this process).
     pub rate_limits: Option<Arc<dyn RateLimitStore>>,
+    /// Ended sessions announced across processes (`None`: noticed within the recheck interval).
+    pub events: Option<Arc<dyn SessionEvents>>,
     /// What `SESSION_STORE` named.
     pub kind: SessionStoreKind,
     shared: &'static str,
@@ -180,6 +182,7 @@ impl Backends {
             consumed: Arc::new(MemoryConsumedStates::default()),
             coordination: None,
             rate_limits: None,
+            events: None,
             kind: SessionStoreKind::Cookie,
             shared: "this process",
             limits: "this process",
@@ -204,13 +207,25 @@ impl Backends {
             SessionStoreKind::Sqlite(path) => sql::sqlite(&mut backends, path).await?,
             SessionStoreKind::Postgres(url) => sql::postgres(&mut backends, url).await?,
             SessionStoreKind::Redis(url) => {
-                let pool = redis::connect(url, "SESSION_STORE").await?;
-                redis::install(&mut backends, &pool, true);
+                if redis_url.is_none_or(|u| u.trim().is_empty()) {
+                    redis::install(&mut backends, url, "SESSION_STORE", true).await?;
+                }
             }
         }
         if let Some(url) = redis_url.map(str::trim).filter(|u| !u.is_empty()) {
-            let pool = redis::connect(url, "REDIS_URL").await?;
-            redis::install(&mut backends, &pool, false);
+            let records = matches!(kind, SessionStoreKind::Redis(_));
+            if records && !matches!(&kind, SessionStoreKind::Redis(own) if own.trim() == url) {
+                // Records in one Redis, coordination in another.
+                let SessionStoreKind::Redis(own) = &kind else {
+                    unreachable!()
+                };
+                redis::install(&mut backends, own, "SESSION_STORE", true).await?;
+                let tokens = backends.tokens.take();
+                redis::install(&mut backends, url, "REDIS_URL", false).await?;
+                backends.tokens = tokens;
+            } else {
+                redis::install(&mut backends, url, "REDIS_URL", records).await?;
+            }
         }
         Ok(backends)
     }
@@ -291,32 +306,38 @@ mod redis {
 
     use super::{Backends, ConfigError, Error, RedisRateLimitStore};
     use crate::store::{
-        RedisConsumedStates, RedisRefreshCoordination, RedisRevocationList, RedisTokenStore,
+        RedisConsumedStates, RedisRefreshCoordination, RedisRevocationList, RedisSessionEvents,
+        RedisTokenStore,
     };
 
     /// How long one Redis command may take before it fails (and the request gets its 503 or
     /// falls back), so a Redis outage never stalls a request.
     const COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
 
-    /// A pool on `url` that reconnects forever (every 250 ms) after an outage.
-    pub(super) async fn connect(
-        url: &str,
-        key: &'static str,
-    ) -> Result<fred::clients::Pool, Error> {
+    /// A builder on `url` that reconnects forever (every 250 ms) after an outage and bounds
+    /// every command.
+    fn builder(url: &str, key: &'static str) -> Result<Builder, Error> {
         let config = Config::from_url(url)
             .map_err(|_| Error::Config(ConfigError::new(key, "is not a valid Redis URL")))?;
-        let pool = Builder::from_config(config)
+        let mut builder = Builder::from_config(config);
+        builder
             .with_performance_config(|p| p.default_command_timeout = COMMAND_TIMEOUT)
             .with_connection_config(|c| {
                 c.connection_timeout = Duration::from_secs(2);
                 c.internal_command_timeout = COMMAND_TIMEOUT;
                 c.max_command_attempts = 1;
             })
-            .set_policy(ReconnectPolicy::new_constant(0, 250))
-            .build_pool(4)
-            .map_err(|e| Error::Config(ConfigError::new(key, format!("{:?}", e.kind()))))?;
-        match tokio::time::timeout(Duration::from_secs(5), pool.init()).await {
-            Ok(Ok(_)) => Ok(pool),
+            .set_policy(ReconnectPolicy::new_constant(0, 250));
+        Ok(builder)
+    }
+
+    /// Waits for `init` (a pool's or a client's first connection), at most 5 s.
+    async fn connected<T>(
+        init: impl std::future::Future<Output = Result<T, fred::error::Error>>,
+        key: &'static str,
+    ) -> Result<(), Error> {
+        match tokio::time::timeout(Duration::from_secs(5), init).await {
+            Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(Error::Config(ConfigError::new(
                 key,
                 format!("cannot connect: {:?}", e.kind()),
@@ -328,9 +349,30 @@ mod redis {
         }
     }
 
-    /// Shares through `pool` what must be shared; `records` also puts session records there
-    /// (`SESSION_STORE=redis://…`).
-    pub(super) fn install(backends: &mut Backends, pool: &fred::clients::Pool, records: bool) {
+    fn failed(key: &'static str, e: &fred::error::Error) -> Error {
+        Error::Config(ConfigError::new(key, format!("{:?}", e.kind())))
+    }
+
+    /// Connects to `url` and shares through it what must be shared; `records` also puts session
+    /// records there (`SESSION_STORE=redis://…`).
+    pub(super) async fn install(
+        backends: &mut Backends,
+        url: &str,
+        key: &'static str,
+        records: bool,
+    ) -> Result<(), Error> {
+        let builder = builder(url, key)?;
+        let pool = builder.build_pool(4).map_err(|e| failed(key, &e))?;
+        connected(pool.init(), key).await?;
+        let subscriber = builder
+            .build_subscriber_client()
+            .map_err(|e| failed(key, &e))?;
+        connected(subscriber.init(), key).await?;
+        let events = RedisSessionEvents::new(pool.clone(), subscriber)
+            .await
+            .map_err(|e| super::unreachable(key, &e))?;
+        backends.events = Some(Arc::new(events));
+        let pool = &pool;
         if records {
             backends.tokens = Some(Arc::new(RedisTokenStore::new(pool.clone())));
         }
@@ -340,6 +382,7 @@ mod redis {
         backends.rate_limits = Some(Arc::new(RedisRateLimitStore::new(pool.clone())));
         backends.shared = "redis";
         backends.limits = "redis";
+        Ok(())
     }
 }
 
@@ -347,9 +390,12 @@ mod redis {
 mod redis {
     use super::{Backends, Error, needs_feature};
 
-    pub(super) async fn connect(_: &str, key: &'static str) -> Result<(), Error> {
+    pub(super) async fn install(
+        _: &mut Backends,
+        _: &str,
+        key: &'static str,
+        _: bool,
+    ) -> Result<(), Error> {
         Err(needs_feature(key, "redis"))
     }
-
-    pub(super) fn install(_: &mut Backends, _: &(), _: bool) {}
 }

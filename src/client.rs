@@ -20,7 +20,7 @@ use crate::request::{ApiRequest, Sender};
 use crate::session::{DiscordSession, SessionPolicy, Sessions, SessionsParts, Storage};
 use crate::store::{
     ConsumedStates, MemoryConsumedStates, MemoryRevocationList, RefreshCoordination,
-    RevocationList, TokenStore,
+    RevocationList, SessionEvents, TokenStore,
 };
 
 /// The application-wide Discord client.
@@ -48,6 +48,7 @@ pub struct DiscordOAuthBuilder {
     revocations: Option<Arc<dyn RevocationList>>,
     consumed: Option<Arc<dyn ConsumedStates>>,
     coordination: Option<Arc<dyn RefreshCoordination>>,
+    events: Option<Arc<dyn SessionEvents>>,
     recheck: std::time::Duration,
     session_lifetime: Option<std::time::Duration>,
     idle_timeout: Option<std::time::Duration>,
@@ -133,6 +134,7 @@ impl DiscordOAuthBuilder {
         self.revocations = Some(backends.revocations);
         self.consumed = Some(backends.consumed);
         self.coordination = backends.coordination;
+        self.events = backends.events;
         if let Some(store) = backends.rate_limits {
             self.limiter = Some(Arc::new(DiscordLimiter::builder().store(store).build()));
         }
@@ -151,6 +153,22 @@ impl DiscordOAuthBuilder {
     /// ```
     pub fn session_recheck(mut self, interval: std::time::Duration) -> Self {
         self.recheck = interval;
+        self
+    }
+
+    /// Announces ended sessions to the other processes and listens to theirs (default: none),
+    /// so that a logout elsewhere is refused here at once rather than within the
+    /// [recheck interval](Self::session_recheck).
+    ///
+    /// ```no_run
+    /// # async fn f(b: discord_oauth::DiscordOAuthBuilder, pool: fred::clients::Pool, sub: fred::clients::SubscriberClient) -> Result<discord_oauth::DiscordOAuthBuilder, discord_oauth::store::StoreError> {
+    /// # use std::sync::Arc;
+    /// let events = discord_oauth::store::RedisSessionEvents::new(pool, sub).await?;
+    /// Ok(b.session_events(Arc::new(events)))
+    /// # }
+    /// ```
+    pub fn session_events(mut self, events: Arc<dyn SessionEvents>) -> Self {
+        self.events = Some(events);
         self
     }
 
@@ -320,6 +338,7 @@ impl DiscordOAuthBuilder {
                 .unwrap_or_else(|| Arc::new(MemoryConsumedStates::default())),
             coordination: self.coordination,
             recheck: self.recheck,
+            events: self.events,
             cache,
             cache_ttls: self.cache_ttls,
         });
@@ -363,6 +382,7 @@ impl DiscordOAuth {
             revocations: None,
             consumed: None,
             coordination: None,
+            events: None,
             recheck: crate::session::DEFAULT_RECHECK,
             session_lifetime: None,
             idle_timeout: None,

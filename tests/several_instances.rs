@@ -55,6 +55,10 @@ struct Pair {
 
 impl Pair {
     async fn start(store: &str, redis: Option<&str>) -> Self {
+        Self::start_with(store, redis, &[]).await
+    }
+
+    async fn start_with(store: &str, redis: Option<&str>, extra: &[(&'static str, &str)]) -> Self {
         let fake = MockDiscord::builder().start().await;
         let la = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let lb = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -73,6 +77,9 @@ impl Pair {
         ]);
         if let Some(url) = redis {
             env.insert("REDIS_URL", url.to_owned());
+        }
+        for (k, v) in extra {
+            env.insert(k, (*v).to_owned());
         }
         let a = demo::start(|k| env.get(k).cloned(), la).await.unwrap();
         let b = demo::start(|k| env.get(k).cloned(), lb).await.unwrap();
@@ -461,6 +468,59 @@ async fn a_bot_burst_split_across_instances_draws_no_429() {
     );
     assert_eq!(stats.total_rate_limited, 0, "no 429: {stats:?}");
     assert_eq!(stats.members_added, 1, "one added, then already a member");
+}
+
+/// With `REDIS_URL`, a logout is announced (Redis pub/sub): the other instance refuses the
+/// session at once, not only after its recheck interval (set to 10 s here to tell them apart).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_logout_is_announced_to_the_other_instances() {
+    let Some(redis) = redis_url().await else {
+        return;
+    };
+    let path = temp_db("events");
+    let store = format!("sqlite:{}", path.display());
+    let pair = Pair::start_with(&store, Some(&redis), &[("SESSION_RECHECK_MS", "10000")]).await;
+    let mut browser = Browser::new();
+    browser.login(&pair.a, seed::ALICE).await;
+    assert_eq!(
+        browser.get(&pair.b, "/me").await.status(),
+        200,
+        "B verified it"
+    );
+    let stolen = browser.clone();
+    assert_eq!(browser.post(&pair.a, "/logout").await.status(), 302);
+    let logged_out = Instant::now();
+    loop {
+        let status = stolen.clone().get(&pair.b, "/me").await.status();
+        if status == 401 {
+            break;
+        }
+        let waited = logged_out.elapsed();
+        assert!(
+            waited < Duration::from_millis(100),
+            "still served after {waited:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    eprintln!(
+        "B refused the logged-out session {:?} after the logout",
+        logged_out.elapsed()
+    );
+    // Without announcements (no REDIS_URL), the same 10 s interval keeps B's answer: this is
+    // what the announcement changes.
+    let pair = Pair::start_with(&store, None, &[("SESSION_RECHECK_MS", "10000")]).await;
+    let mut browser = Browser::new();
+    browser.login(&pair.a, seed::ALICE).await;
+    assert_eq!(browser.get(&pair.b, "/me").await.status(), 200);
+    let stolen = browser.clone();
+    assert_eq!(browser.post(&pair.a, "/logout").await.status(), 302);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        stolen.clone().get(&pair.b, "/me").await.status(),
+        200,
+        "B trusts its answer"
+    );
+    remove_db(&path);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

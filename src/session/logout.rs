@@ -69,6 +69,7 @@ impl DiscordSession {
         }
         forget_authorization(sessions.cache(), record.id, record.user_id).await;
         sessions.verified.forget(&record.id);
+        sessions.announce_ended(&record.id).await;
         if let Some(raw) = self.session_cookie() {
             sessions.opened.remove(raw);
         }
@@ -78,6 +79,16 @@ impl DiscordSession {
 }
 
 impl super::Sessions {
+    /// Tells the other processes that session `id` ended (best effort: their recheck interval
+    /// covers a lost message).
+    async fn announce_ended(&self, id: &crate::store::SessionId) {
+        if let Some(events) = &self.events
+            && let Err(e) = events.publish_ended(id).await
+        {
+            tracing::warn!(error = %e, "could not announce an ended session; other processes notice it within the recheck interval");
+        }
+    }
+
     /// Ends every session of Discord user `user_id` held by the store, on every process that
     /// shares it: each is put on the revocation list, deleted and forgotten by the cache.
     /// Returns how many sessions ended.
@@ -91,6 +102,7 @@ impl super::Sessions {
             self.revocations.revoke(id, until).await?;
             store.delete(id).await?;
             self.verified.forget(id);
+            self.announce_ended(id).await;
             forget_authorization(self.cache(), *id, Some(user_id)).await;
         }
         Ok(ids.len())

@@ -50,7 +50,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::http::Http;
 use crate::store::{
-    ConsumedStates, RefreshCoordination, RevocationList, SessionRecord, TokenStore,
+    ConsumedStates, RefreshCoordination, RevocationList, SessionEvents, SessionRecord, TokenStore,
 };
 use crate::vocab::scope::{Scope, Scopes};
 use cookie::CookieKeys;
@@ -131,7 +131,8 @@ pub(crate) struct Sessions {
     coordination: Option<Arc<dyn RefreshCoordination>>,
     refresh: RefreshCoordinator,
     opened: OpenedCookies,
-    verified: verified::Verified,
+    verified: Arc<verified::Verified>,
+    events: Option<Arc<dyn SessionEvents>>,
     cache: Arc<dyn UserCache>,
     cache_ttls: CacheTtls,
 }
@@ -146,6 +147,8 @@ pub(crate) struct SessionsParts {
     pub(crate) coordination: Option<Arc<dyn RefreshCoordination>>,
     /// How long a shared store's verdict on a session is reused.
     pub(crate) recheck: Duration,
+    /// Ended sessions announced to and by the other processes.
+    pub(crate) events: Option<Arc<dyn SessionEvents>>,
     pub(crate) cache: Arc<dyn UserCache>,
     pub(crate) cache_ttls: CacheTtls,
 }
@@ -154,6 +157,12 @@ impl Sessions {
     pub(crate) fn new(parts: SessionsParts) -> Self {
         let config = parts.http.config();
         let keys = CookieKeys::new(config.secret_key(), config.previous_secret_keys());
+        let verified = Arc::new(verified::Verified::new(parts.recheck));
+        if let Some(events) = &parts.events {
+            // Another process's logout: forget what was verified about that session at once.
+            let verified = Arc::clone(&verified);
+            events.listen(Box::new(move |id| verified.forget(&id)));
+        }
         Self {
             keys,
             http: parts.http,
@@ -164,7 +173,8 @@ impl Sessions {
             coordination: parts.coordination,
             refresh: RefreshCoordinator::default(),
             opened: OpenedCookies::default(),
-            verified: verified::Verified::new(parts.recheck),
+            verified,
+            events: parts.events,
             cache: parts.cache,
             cache_ttls: parts.cache_ttls,
         }

@@ -32,7 +32,7 @@ pub use memory::{
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis::{
     DEFAULT_REDIS_PREFIX, RedisConsumedStates, RedisRefreshCoordination, RedisRevocationList,
-    RedisTokenStore,
+    RedisSessionEvents, RedisTokenStore,
 };
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
@@ -414,6 +414,22 @@ pub trait RefreshCoordination: Send + Sync + fmt::Debug + 'static {
         key: &'a [u8; 16],
         now: u64,
     ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>>;
+}
+
+/// Announces ended sessions (logouts, `logout_everywhere`) to every process at once, so that
+/// none keeps using an answer about that session it verified moments ago (see
+/// [`DiscordOAuthBuilder::session_recheck`](crate::DiscordOAuthBuilder::session_recheck)).
+///
+/// Delivery is best effort (a message published while a process is disconnected is lost): the
+/// recheck interval still bounds how long such a process can trust its last answer.
+/// [`RedisSessionEvents`] uses Redis pub/sub.
+pub trait SessionEvents: Send + Sync + fmt::Debug + 'static {
+    /// Announces that session `id` ended.
+    fn publish_ended<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// From now on, calls `on_ended` with every session id any process (this one included)
+    /// announces.
+    fn listen(&self, on_ended: Box<dyn Fn(SessionId) + Send + Sync>);
 }
 
 #[cfg(test)]

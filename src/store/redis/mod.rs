@@ -10,6 +10,7 @@
 //! are documented on [`RedisTokenStore`], the public face of this module.
 
 mod coordination;
+mod events;
 
 use std::fmt;
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use crate::vocab::BoxFuture;
 use crate::vocab::clock::{self, Clock};
 
 pub use coordination::RedisRefreshCoordination;
+pub use events::RedisSessionEvents;
 
 /// The key prefix used unless `with_prefix` says otherwise.
 pub const DEFAULT_REDIS_PREFIX: &str = "discord-oauth:";
