@@ -1,11 +1,9 @@
 //! [`RedisRefreshCoordination`]: refresh leases and rotated pairs shared by every process on
 //! one Redis.
 
-use std::fmt;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use fred::clients::{Client, Pool};
 use fred::interfaces::KeysInterface;
 use fred::types::scripts::Script;
 use fred::types::{Expiration, Value};
@@ -57,27 +55,9 @@ pub struct RedisRefreshCoordination {
     unlock: Script,
 }
 
-impl fmt::Debug for RedisRefreshCoordination {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisRefreshCoordination")
-            .field("prefix", &self.prefix)
-            .finish_non_exhaustive()
-    }
-}
+redis_handle!(RedisRefreshCoordination);
 
 impl RedisRefreshCoordination {
-    /// Coordination on a connected pool, with the [default prefix](DEFAULT_REDIS_PREFIX).
-    #[must_use]
-    pub fn new(pool: Pool) -> Self {
-        Self::with_conn(Conn::Pool(pool))
-    }
-
-    /// Coordination on one connected client, with the [default prefix](DEFAULT_REDIS_PREFIX).
-    #[must_use]
-    pub fn from_client(client: Client) -> Self {
-        Self::with_conn(Conn::Client(client))
-    }
-
     fn with_conn(conn: Conn) -> Self {
         Self {
             conn,
@@ -86,13 +66,6 @@ impl RedisRefreshCoordination {
             lock: Script::from_lua(LOCK_LUA),
             unlock: Script::from_lua(UNLOCK_LUA),
         }
-    }
-
-    /// Uses `prefix` before every key.
-    #[must_use]
-    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
     }
 
     /// Computes rotation TTLs (`until - now`) on `clock` (for tests).

@@ -9,6 +9,44 @@
 //! The key layout, the TTLs, what the stored bytes contain (the tokens) and how to protect them
 //! are documented on [`RedisTokenStore`], the public face of this module.
 
+/// The constructors and `Debug` every Redis handle here shares: `new` (a pool), `from_client`,
+/// `with_prefix`; the type supplies `with_conn` (its scripts) and has `conn` and `prefix` fields.
+/// `Debug` shows the prefix only.
+macro_rules! redis_handle {
+    ($ty:ident) => {
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    .field("prefix", &self.prefix)
+                    .finish_non_exhaustive()
+            }
+        }
+
+        impl $ty {
+            /// On a connected pool (commands round-robin over its clients), with the
+            /// [default prefix](crate::store::DEFAULT_REDIS_PREFIX).
+            #[must_use]
+            pub fn new(pool: fred::clients::Pool) -> Self {
+                Self::with_conn(crate::store::redis::Conn::Pool(pool))
+            }
+
+            /// On one connected client, with the
+            /// [default prefix](crate::store::DEFAULT_REDIS_PREFIX).
+            #[must_use]
+            pub fn from_client(client: fred::clients::Client) -> Self {
+                Self::with_conn(crate::store::redis::Conn::Client(client))
+            }
+
+            /// Uses `prefix` before every key (e.g. `myapp:`), to share a Redis database.
+            #[must_use]
+            pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+                self.prefix = prefix.into();
+                self
+            }
+        }
+    };
+}
+
 mod coordination;
 mod events;
 
@@ -232,27 +270,9 @@ pub struct RedisTokenStore {
     user_sessions: Script,
 }
 
-impl fmt::Debug for RedisTokenStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisTokenStore")
-            .field("prefix", &self.prefix)
-            .finish_non_exhaustive()
-    }
-}
+redis_handle!(RedisTokenStore);
 
 impl RedisTokenStore {
-    /// A store on a connected pool, with the [default prefix](DEFAULT_REDIS_PREFIX).
-    #[must_use]
-    pub fn new(pool: Pool) -> Self {
-        Self::with_conn(Conn::Pool(pool))
-    }
-
-    /// A store on one connected client, with the [default prefix](DEFAULT_REDIS_PREFIX).
-    #[must_use]
-    pub fn from_client(client: Client) -> Self {
-        Self::with_conn(Conn::Client(client))
-    }
-
     fn with_conn(conn: Conn) -> Self {
         Self {
             conn,
@@ -262,13 +282,6 @@ impl RedisTokenStore {
             delete: Script::from_lua(DELETE_LUA),
             user_sessions: Script::from_lua(USER_SESSIONS_LUA),
         }
-    }
-
-    /// Uses `prefix` before every key (e.g. `myapp:`), to share a Redis database.
-    #[must_use]
-    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
     }
 
     /// Follows `clock` for the record expiry checked on load and save (for tests); Redis
@@ -395,40 +408,15 @@ pub struct RedisRevocationList {
     clock: Arc<dyn Clock>,
 }
 
-impl fmt::Debug for RedisRevocationList {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisRevocationList")
-            .field("prefix", &self.prefix)
-            .finish_non_exhaustive()
-    }
-}
+redis_handle!(RedisRevocationList);
 
 impl RedisRevocationList {
-    /// A list on a connected pool, with the [default prefix](DEFAULT_REDIS_PREFIX).
-    #[must_use]
-    pub fn new(pool: Pool) -> Self {
-        Self::with_conn(Conn::Pool(pool))
-    }
-
-    /// A list on one connected client, with the [default prefix](DEFAULT_REDIS_PREFIX).
-    #[must_use]
-    pub fn from_client(client: Client) -> Self {
-        Self::with_conn(Conn::Client(client))
-    }
-
     fn with_conn(conn: Conn) -> Self {
         Self {
             conn,
             prefix: DEFAULT_REDIS_PREFIX.to_owned(),
             clock: clock::system(),
         }
-    }
-
-    /// Uses `prefix` before every key.
-    #[must_use]
-    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
     }
 
     /// Computes the key's TTL (`until - now`) on `clock` (for tests).
@@ -503,40 +491,15 @@ pub struct RedisConsumedStates {
     consume: Script,
 }
 
-impl fmt::Debug for RedisConsumedStates {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisConsumedStates")
-            .field("prefix", &self.prefix)
-            .finish_non_exhaustive()
-    }
-}
+redis_handle!(RedisConsumedStates);
 
 impl RedisConsumedStates {
-    /// A set on a connected pool, with the [default prefix](DEFAULT_REDIS_PREFIX).
-    #[must_use]
-    pub fn new(pool: Pool) -> Self {
-        Self::with_conn(Conn::Pool(pool))
-    }
-
-    /// A set on one connected client, with the [default prefix](DEFAULT_REDIS_PREFIX).
-    #[must_use]
-    pub fn from_client(client: Client) -> Self {
-        Self::with_conn(Conn::Client(client))
-    }
-
     fn with_conn(conn: Conn) -> Self {
         Self {
             conn,
             prefix: DEFAULT_REDIS_PREFIX.to_owned(),
             consume: Script::from_lua(CONSUME_LUA),
         }
-    }
-
-    /// Uses `prefix` before every key.
-    #[must_use]
-    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
     }
 
     /// The Redis key of a used state: `{prefix}state:{hex hash}`.
