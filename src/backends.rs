@@ -9,7 +9,8 @@
 //! | session records | the `SESSION_STORE` | the `SESSION_STORE` | the cookie / this process |
 //! | logouts, used login states | Redis | the `SESSION_STORE` | this process |
 //! | one refresh across processes | Redis (`SET NX PX`) | the `SESSION_STORE` (a lease) | this process |
-//! | Discord's rate limits | Redis (Lua) | this process | this process |
+//! | Discord's rate limits | Redis (Lua) | this process (Redis with `SESSION_STORE=redis://…`) | this process |
+//! | ended sessions announced | Redis pub/sub | no: noticed within the recheck interval | no |
 //!
 //! Owns: parsing those URLs, connecting, and saying (without secrets) what was chosen. Imports
 //! the stores, the rate limiter, the configuration error and the error type; must not import
@@ -317,6 +318,14 @@ mod redis {
     /// A builder on `url` that reconnects forever (every 250 ms) after an outage and bounds
     /// every command.
     fn builder(url: &str, key: &'static str) -> Result<Builder, Error> {
+        if url.starts_with("rediss:") {
+            // Without a TLS feature fred would connect in plain text, password included.
+            return Err(Error::Config(ConfigError::new(
+                key,
+                "TLS to Redis (`rediss://`) is not built in: use `redis://` on a private network \
+                 or through a TLS tunnel",
+            )));
+        }
         let config = Config::from_url(url)
             .map_err(|_| Error::Config(ConfigError::new(key, "is not a valid Redis URL")))?;
         let mut builder = Builder::from_config(config);

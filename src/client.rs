@@ -120,7 +120,9 @@ impl DiscordOAuthBuilder {
 
     /// Installs the server-side state [`Backends::connect`] chose from `SESSION_STORE` and
     /// `REDIS_URL`: the session store, the revocation list, the used-state set, the refresh
-    /// coordination and, when Redis is shared, a [`DiscordLimiter`] on Redis.
+    /// coordination and, when Redis is shared, a [`DiscordLimiter`] on Redis and the session
+    /// announcements. It replaces whatever of these was set before it; call it first and
+    /// override afterwards.
     ///
     /// ```no_run
     /// # async fn f(config: discord_oauth::Config) -> Result<(), discord_oauth::Error> {

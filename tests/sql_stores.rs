@@ -444,7 +444,7 @@ macro_rules! sql_store {
             }
             async fn rows(&self, table: &str) -> i64 {
                 // Test only: `table` is one of the literals below.
-                sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+                sqlx::query_scalar(&format!("SELECT COUNT(*) FROM discord_oauth_{table}"))
                     .fetch_one(self.pool())
                     .await
                     .unwrap()
@@ -470,12 +470,12 @@ macro_rules! sql_store {
 sql_store!(
     discord_oauth::store::SqliteStore,
     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
-     INSERT INTO revoked (id, until) SELECT randomblob(16), 1 FROM n"
+     INSERT INTO discord_oauth_revoked (id, until) SELECT randomblob(16), 1 FROM n"
 );
 #[cfg(feature = "postgres")]
 sql_store!(
     discord_oauth::store::PostgresStore,
-    "INSERT INTO revoked (id, until) \
+    "INSERT INTO discord_oauth_revoked (id, until) \
      SELECT decode(md5(random()::text || i::text), 'hex'), 1 FROM generate_series(1, $1) i"
 );
 
@@ -759,8 +759,9 @@ mod postgres_only {
         assert!(!message.contains("hunter2secret"), "{message}");
     }
 
-    /// Processes starting at once on one fresh database create the tables once (sqlx's
-    /// migration lock): every start succeeds.
+    /// Processes starting at once on one fresh database create the tables one after the other
+    /// (an advisory lock): every start succeeds, and no `_sqlx_migrations` table is made (the
+    /// application's own migrations may use that name).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_starts_migrate_once() {
         let Some((pool, cleanup)) = pg_schema().await else {
@@ -772,11 +773,23 @@ mod postgres_only {
         for start in starts {
             start.await.unwrap().unwrap();
         }
-        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        assert_eq!(applied, 1);
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables \
+             WHERE table_schema = current_schema() ORDER BY 1",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            tables,
+            [
+                "discord_oauth_refresh_leases",
+                "discord_oauth_revoked",
+                "discord_oauth_rotations",
+                "discord_oauth_sessions",
+                "discord_oauth_used_states"
+            ]
+        );
         pool.close().await;
         cleanup.run().await;
     }

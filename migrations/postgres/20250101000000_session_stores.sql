@@ -1,44 +1,45 @@
--- discord-oauth session stores (PostgreSQL). sqlx holds an advisory lock while migrating, so
--- processes starting at once apply this once; every statement is idempotent (IF NOT EXISTS) too.
+-- discord-oauth session stores (PostgreSQL), run at every start inside a transaction holding an
+-- advisory lock (processes starting at once apply it one after the other); every statement is
+-- idempotent (IF NOT EXISTS). Every name starts with discord_oauth_, to share an app's database.
 -- Times are Unix seconds (refresh_leases.until_ms: Unix milliseconds), as BIGINT.
 
 -- Session records: `record` is the postcard-encoded SessionRecord and holds the user's
 -- access and refresh tokens in the clear.
-CREATE TABLE IF NOT EXISTS sessions (
+CREATE TABLE IF NOT EXISTS discord_oauth_sessions (
     id          BYTEA   PRIMARY KEY NOT NULL,
     version     BIGINT  NOT NULL,
     user_id     BIGINT,
     expires_at  BIGINT  NOT NULL,
     record      BYTEA   NOT NULL
 );
-CREATE INDEX IF NOT EXISTS sessions_user_id ON sessions (user_id);
-CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at);
+CREATE INDEX IF NOT EXISTS discord_oauth_sessions_user_id ON discord_oauth_sessions (user_id);
+CREATE INDEX IF NOT EXISTS discord_oauth_sessions_expires_at ON discord_oauth_sessions (expires_at);
 
 -- Logged-out session ids.
-CREATE TABLE IF NOT EXISTS revoked (
+CREATE TABLE IF NOT EXISTS discord_oauth_revoked (
     id     BYTEA   PRIMARY KEY NOT NULL,
     until  BIGINT  NOT NULL
 );
-CREATE INDEX IF NOT EXISTS revoked_until ON revoked (until);
+CREATE INDEX IF NOT EXISTS discord_oauth_revoked_until ON discord_oauth_revoked (until);
 
 -- Login states already accepted (16-byte fingerprints, never the state itself).
-CREATE TABLE IF NOT EXISTS used_states (
+CREATE TABLE IF NOT EXISTS discord_oauth_used_states (
     hash   BYTEA   PRIMARY KEY NOT NULL,
     until  BIGINT  NOT NULL
 );
-CREATE INDEX IF NOT EXISTS used_states_until ON used_states (until);
+CREATE INDEX IF NOT EXISTS discord_oauth_used_states_until ON discord_oauth_used_states (until);
 
 -- Refresh leases: one owner per session fingerprint until `until_ms`.
-CREATE TABLE IF NOT EXISTS refresh_leases (
+CREATE TABLE IF NOT EXISTS discord_oauth_refresh_leases (
     key       BYTEA   PRIMARY KEY NOT NULL,
     owner     BYTEA   NOT NULL,
     until_ms  BIGINT  NOT NULL
 );
 
 -- Rotated refresh tokens: the sealed (AES-256-GCM) record that replaced one, for a short grace.
-CREATE TABLE IF NOT EXISTS rotations (
+CREATE TABLE IF NOT EXISTS discord_oauth_rotations (
     key     BYTEA   PRIMARY KEY NOT NULL,
     sealed  BYTEA   NOT NULL,
     until   BIGINT  NOT NULL
 );
-CREATE INDEX IF NOT EXISTS rotations_until ON rotations (until);
+CREATE INDEX IF NOT EXISTS discord_oauth_rotations_until ON discord_oauth_rotations (until);

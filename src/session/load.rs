@@ -39,9 +39,10 @@ impl DiscordSession {
             Some(known) => known,
             None if sessions.verified.fresh(&record.id) => false,
             None => {
+                let started = std::time::Instant::now();
                 let revoked = sessions.revocations.is_revoked(&record.id, now).await?;
                 if !revoked {
-                    sessions.verified.note(record.id, None);
+                    sessions.verified.note(record.id, None, started);
                 }
                 revoked
             }
@@ -56,6 +57,8 @@ impl DiscordSession {
         };
         let sessions = self.sessions();
         let name = &sessions.policy.session_cookie;
+        // The recheck interval counts from here, before the store is asked.
+        let started = std::time::Instant::now();
         let Some((payload, old_key)) = self.open_session_cookie(raw) else {
             tracing::debug!("ignoring an undecryptable session cookie");
             self.clear_cookie(name);
@@ -78,10 +81,11 @@ impl DiscordSession {
         }
         match &sessions.storage {
             Storage::Server(store) if store.is_shared() => {
-                sessions.verified.note(record.id, Some(Arc::clone(&record)));
+                let found = Some(Arc::clone(&record));
+                sessions.verified.note(record.id, found, started);
             }
             Storage::Server(_) => {}
-            Storage::Cookie => sessions.verified.note(record.id, None),
+            Storage::Cookie => sessions.verified.note(record.id, None, started),
         }
         // A request that still carries the pre-rotation cookie gets the rotated pair.
         if let Some(newer) = sessions.refresh.rotated(&record, now) {

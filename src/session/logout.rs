@@ -90,21 +90,34 @@ impl super::Sessions {
     }
 
     /// Ends every session of Discord user `user_id` held by the store, on every process that
-    /// shares it: each is put on the revocation list, deleted and forgotten by the cache.
-    /// Returns how many sessions ended.
+    /// shares it: each is deleted (the record is what other processes load), then put on the
+    /// revocation list, announced and forgotten by the cache. Keeps going past a failure and
+    /// reports the first one after trying every session; returns how many sessions ended.
     pub(crate) async fn end_user_sessions(&self, user_id: u64) -> Result<usize, crate::Error> {
         let super::Storage::Server(store) = &self.storage else {
             return Err(crate::store::StoreError::Unsupported("user_sessions").into());
         };
         let ids = store.user_sessions(user_id).await?;
         let until = self.now() + self.policy.absolute_lifetime;
+        let mut first_error = None;
+        let mut ended = 0;
         for id in &ids {
-            self.revocations.revoke(id, until).await?;
-            store.delete(id).await?;
+            match store.delete(id).await {
+                Ok(()) => ended += 1,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+            if let Err(e) = self.revocations.revoke(id, until).await {
+                first_error.get_or_insert(e);
+            }
             self.verified.forget(id);
             self.announce_ended(id).await;
             forget_authorization(self.cache(), *id, Some(user_id)).await;
         }
-        Ok(ids.len())
+        match first_error {
+            Some(e) => Err(e.into()),
+            None => Ok(ended),
+        }
     }
 }

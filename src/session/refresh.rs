@@ -62,6 +62,14 @@ impl RefreshCoordinator {
     }
 }
 
+/// What [`DiscordSession::newer_than`] found.
+enum Newer {
+    /// The pair that replaced the stale one.
+    Found(SessionRecord),
+    /// Nothing: the current record, to refresh.
+    Base(SessionRecord),
+}
+
 /// A new record from a token grant: a login (`base = None`) or a refresh of `base`.
 pub(super) fn record_from_grant(
     token: TokenResponse,
@@ -185,14 +193,24 @@ impl DiscordSession {
             self.set_loaded(Some(&newer));
             return Ok(newer);
         }
-        // Other processes: one refresh at a time across all of them, and the pair one of
-        // them already obtained.
-        let lease = shared::Lease::take(&sessions, &stale.id).await;
-        let result = self.refresh_leased(stale, &rt).await;
-        if let Some(lease) = lease {
-            lease.release().await;
-        }
-        result
+        // Run to completion even when this request is dropped (its client went away): once
+        // Discord has rotated the pair, the new pair must reach the store, the cookie and the
+        // other processes, and a held lease must be given back.
+        let this = self.clone();
+        let stale = stale.clone();
+        tokio::spawn(async move {
+            // Other processes: one refresh at a time across all of them, and the pair one of
+            // them already obtained.
+            let sessions = Arc::clone(&this.inner.sessions);
+            let lease = shared::Lease::take(&sessions, &stale.id).await;
+            let result = this.refresh_leased(&stale, &rt).await;
+            if let Some(lease) = lease {
+                lease.release().await;
+            }
+            result
+        })
+        .await
+        .map_err(|_| Error::Internal("a token refresh task failed"))?
     }
 
     /// [`refresh`](Self::refresh) once this process (and, when shared, every process) lets
@@ -204,25 +222,12 @@ impl DiscordSession {
     ) -> Result<SessionRecord, Error> {
         let sessions = Arc::clone(&self.inner.sessions);
         let now = self.now();
-        if let Some(newer) = shared::rotated(&sessions, stale, now).await {
-            sessions.refresh.remember(rt, newer.clone(), now);
-            self.persist_cookie(&newer);
-            self.set_loaded(Some(&newer));
-            return Ok(newer);
-        }
-        // With a store another request (or process) may have refreshed while we waited. The
-        // refresh token tells, not the version: an idle touch bumps the version too.
-        let base = match self.reload(stale).await? {
-            Some(current) if current.refresh_token != stale.refresh_token => {
-                self.set_loaded(Some(&current));
-                return Ok(current);
-            }
-            Some(current) => current,
-            None => {
-                // Logged out meanwhile.
-                self.end_locally(stale).await;
-                return Err(Error::Unauthorized);
-            }
+        // Another request or process may have refreshed while we waited: the stored refresh
+        // token tells (not the version: an idle touch bumps the version too), or, with
+        // sessions in cookies, the pair it shared.
+        let base = match self.newer_than(stale, rt, now).await? {
+            Newer::Found(record) => return Ok(record),
+            Newer::Base(base) => base,
         };
         match oauth::refresh(sessions.http(), rt).await {
             Ok(token) => {
@@ -232,11 +237,50 @@ impl DiscordSession {
                 self.save_rotated(stale, base, record).await
             }
             Err(Error::OAuth { error, .. }) if error == "invalid_grant" => {
+                // Another process may have won a race the lease could not prevent (its lease
+                // ran out, the shared store failed): its pair is the answer, not a logout.
+                if let Newer::Found(record) = self.newer_than(stale, rt, self.now()).await? {
+                    return Ok(record);
+                }
                 // The only answer that ends the session: the grant is gone.
                 self.end_locally(stale).await;
                 Err(Error::Unauthorized)
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// What replaced `stale`'s token pair, if anything did: the stored record with another
+    /// refresh token, or the pair another process shared (then saved onto the stored record,
+    /// in case that process could not save it). Otherwise the record to refresh.
+    async fn newer_than(
+        &self,
+        stale: &SessionRecord,
+        rt: &RefreshToken,
+        now: u64,
+    ) -> Result<Newer, Error> {
+        let sessions = Arc::clone(&self.inner.sessions);
+        let base = match self.reload(stale).await? {
+            Some(current) if current.refresh_token != stale.refresh_token => {
+                self.set_loaded(Some(&current));
+                return Ok(Newer::Found(current));
+            }
+            Some(current) => current,
+            None => {
+                // Logged out meanwhile.
+                self.end_locally(stale).await;
+                return Err(Error::Unauthorized);
+            }
+        };
+        match shared::rotated(&sessions, stale, now).await {
+            Some(mut newer) => {
+                sessions.refresh.remember(rt, newer.clone(), now);
+                newer.version = base.version + 1;
+                self.save_rotated(stale, base, newer)
+                    .await
+                    .map(Newer::Found)
+            }
+            None => Ok(Newer::Base(base)),
         }
     }
 

@@ -26,7 +26,10 @@ pub(crate) const DEFAULT_RECHECK: Duration = Duration::from_millis(50);
 struct Entry {
     /// The stored record (sessions in a store); `None` with sessions in the cookie.
     record: Option<Arc<SessionRecord>>,
+    /// When the check that produced this entry started (or when it was forgotten).
     checked: Instant,
+    /// A tombstone: the session ended here; a check that started before must not bring it back.
+    forgotten: bool,
 }
 
 /// The recently verified sessions of one application.
@@ -64,7 +67,7 @@ impl Verified {
     }
 
     fn live<'a>(&self, entry: Option<&'a Entry>) -> Option<&'a Entry> {
-        entry.filter(|e| e.checked.elapsed() < self.recheck)
+        entry.filter(|e| !e.forgotten && e.checked.elapsed() < self.recheck)
     }
 
     /// Whether `id` was found live and not revoked within the interval.
@@ -78,8 +81,34 @@ impl Verified {
             .and_then(|e| e.record.clone())
     }
 
-    /// Notes that `id` was just verified (with its stored record, if sessions are in a store).
-    pub(super) fn note(&self, id: SessionId, record: Option<Arc<SessionRecord>>) {
+    /// Notes that `id` was verified by a check that started at `started` (with its stored
+    /// record, if sessions are in a store), unless the session was forgotten since: the
+    /// interval counts from the start of the check, and a logout during it wins.
+    pub(super) fn note(&self, id: SessionId, record: Option<Arc<SessionRecord>>, started: Instant) {
+        if self.recheck.is_zero() {
+            return;
+        }
+        let mut entries = write(&self.entries);
+        if entries
+            .get(&id)
+            .is_some_and(|e| e.forgotten && e.checked >= started)
+        {
+            return;
+        }
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+        let entry = Entry {
+            record,
+            checked: started,
+            forgotten: false,
+        };
+        entries.insert(id, entry);
+    }
+
+    /// Forgets `id` (its session ended or changed): nothing verified about it before now is
+    /// used again.
+    pub(super) fn forget(&self, id: &SessionId) {
         if self.recheck.is_zero() {
             return;
         }
@@ -87,18 +116,12 @@ impl Verified {
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
-        entries.insert(
-            id,
-            Entry {
-                record,
-                checked: Instant::now(),
-            },
-        );
-    }
-
-    /// Forgets `id` (its session ended or changed here).
-    pub(super) fn forget(&self, id: &SessionId) {
-        write(&self.entries).remove(id);
+        let tombstone = Entry {
+            record: None,
+            checked: Instant::now(),
+            forgotten: true,
+        };
+        entries.insert(*id, tombstone);
     }
 }
 
@@ -111,19 +134,24 @@ mod tests {
         let verified = Verified::new(Duration::from_millis(30));
         let id = SessionId([1; 16]);
         assert!(!verified.fresh(&id));
-        verified.note(id, None);
+        verified.note(id, None, Instant::now());
         assert!(verified.fresh(&id));
         assert!(
             verified.record(&id).is_none(),
             "no record with cookie sessions"
         );
+        // A check that started before a logout cannot bring the session back.
+        let started = Instant::now();
         verified.forget(&id);
         assert!(!verified.fresh(&id));
-        verified.note(id, None);
+        verified.note(id, None, started);
+        assert!(!verified.fresh(&id), "the logout wins over an older check");
+        verified.note(id, None, Instant::now());
+        assert!(verified.fresh(&id), "a check after the logout counts");
         std::thread::sleep(Duration::from_millis(40));
         assert!(!verified.fresh(&id), "expired after the interval");
         let off = Verified::new(Duration::ZERO);
-        off.note(id, None);
+        off.note(id, None, Instant::now());
         assert!(!off.fresh(&id), "a zero interval keeps nothing");
         assert!(!format!("{verified:?}").contains("record"));
     }

@@ -375,11 +375,14 @@ pub trait ConsumedStates: Send + Sync + fmt::Debug + 'static {
 /// two processes refreshing one session with the same refresh token make one of them fail with
 /// `invalid_grant`. Holding the lease around the token request prevents that.
 ///
-/// Keys are 16-byte fingerprints (never a token); rotation values are opaque bytes the session
+/// Lease keys are session ids and rotation keys 16-byte fingerprints of refresh tokens (never a
+/// token); rotation values are opaque bytes the session
 /// layer has already sealed (AES-256-GCM), so a store never sees a token in them.
 ///
 /// Implementations: in one process nothing is needed (sessions coordinate in memory); the
-/// Redis implementation uses `SET NX PX`, the SQL ones a lease row.
+/// Redis implementation sets a key with `PX` (a Lua script: taken only if free or already
+/// ours), the SQL ones a lease row. Leases compare the callers' clocks in the SQL stores: keep
+/// the hosts' clocks in sync (NTP), as the lease is long (two request deadlines and 5 s).
 pub trait RefreshCoordination: Send + Sync + fmt::Debug + 'static {
     /// Takes the lease `key` for `owner` until `now_ms + lease_ms` unless another owner holds
     /// an unexpired lease; `Ok(true)` when taken.

@@ -3,8 +3,9 @@
 //! per session around the token request, and the rotated pair kept (sealed) for the others.
 //!
 //! Everything here degrades to the in-process coordination when the shared store fails: a
-//! warning, never an error to the user (the worst case is the one `invalid_grant` a shared
-//! store exists to prevent, which ends nothing but that request's refresh).
+//! warning, never an error to the user. The worst case is the `invalid_grant` a shared store
+//! exists to prevent (two processes refreshing with one refresh token); the loser then looks
+//! for the winner's pair (stored, or shared) before it concludes that the grant is gone.
 
 use std::time::Duration;
 
@@ -13,18 +14,26 @@ use super::super::cookie::Purpose;
 use crate::store::{SessionId, SessionRecord, decode_record, encode_record};
 use crate::vocab::secret::{Fingerprint, RefreshToken, random_bytes};
 
-/// How long a lease lasts: far longer than one token request (bounded by the pipeline's
-/// deadline), so it only matters when its holder died mid-refresh.
-const LEASE_MS: u64 = 10_000;
+/// How long a lease lasts: two token-request deadlines (limiter waits included) and five
+/// seconds for the stores, so that it only runs out when its holder died mid-refresh.
+fn lease_ms(sessions: &Sessions) -> u64 {
+    let deadline =
+        u64::try_from(sessions.config().request_timeout().as_millis()).unwrap_or(u64::MAX);
+    deadline.saturating_mul(2).saturating_add(5_000)
+}
 
 /// How often a process waiting for another's refresh asks again.
 const POLL: Duration = Duration::from_millis(15);
 
-/// The name the rotation bytes are sealed under (the AEAD's associated data).
-const SEAL_NAME: &str = "refresh-rotation";
+/// The name the rotation bytes of `key` are sealed under (the AEAD's associated data): bound
+/// to the key, so a sealed pair moved under another key does not open.
+fn seal_name(key: &Fingerprint) -> String {
+    format!("refresh-rotation:{:016x}", key.short())
+}
 
-/// A held lease; released explicitly (an async release cannot run in `Drop`; a lease that is
-/// never released expires after [`LEASE_MS`]).
+/// A held lease; released explicitly (an async release cannot run in `Drop`; the refresh runs
+/// in a task of its own, so a dropped request still releases it, and a lease whose holder died
+/// expires after [`lease_ms`]).
 pub(super) struct Lease<'a> {
     sessions: &'a Sessions,
     key: [u8; 16],
@@ -39,10 +48,12 @@ impl<'a> Lease<'a> {
         let coordination = sessions.coordination.as_deref()?;
         let owner = random_bytes();
         let clock = sessions.config().clock();
-        let give_up = tokio::time::Instant::now() + Duration::from_millis(LEASE_MS);
+        let lease = lease_ms(sessions);
+        // Longer than a lease: a holder that died is waited out, then replaced.
+        let give_up = tokio::time::Instant::now() + Duration::from_millis(lease + 1_000);
         loop {
             match coordination
-                .try_lock(&id.0, &owner, clock.unix_millis(), LEASE_MS)
+                .try_lock(&id.0, &owner, clock.unix_millis(), lease)
                 .await
             {
                 Ok(true) => {
@@ -95,7 +106,9 @@ pub(super) async fn rotated(
         }
     };
     let sealed = std::str::from_utf8(&sealed).ok()?;
-    let (bytes, _) = sessions.keys.open(Purpose::Rotation, SEAL_NAME, sealed)?;
+    let (bytes, _) = sessions
+        .keys
+        .open(Purpose::Rotation, &seal_name(&key), sealed)?;
     let record = decode_record(&bytes).ok()?;
     // A rotation names its session: anything else is not ours to use.
     (record.id == stale.id).then_some(record)
@@ -114,7 +127,7 @@ pub(super) async fn remember(
     let key = Fingerprint::of(old.secret());
     let sealed = sessions
         .keys
-        .seal(Purpose::Rotation, SEAL_NAME, &encode_record(record));
+        .seal(Purpose::Rotation, &seal_name(&key), &encode_record(record));
     if let Err(e) = coordination
         .put_rotation(key.as_bytes(), sealed.as_bytes(), until)
         .await

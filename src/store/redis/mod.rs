@@ -253,10 +253,14 @@ fn ttl_value(secs: u64) -> Value {
 ///
 /// **The record bytes contain the user's access and refresh tokens** in the clear (postcard is
 /// an encoding, not encryption). Anyone who can read these keys can call Discord as your users.
-/// Protect the Redis server accordingly: an ACL user restricted to the prefix (`~discord-oauth:*`)
-/// and to the commands used here (`HMGET`, `HSET`, `DEL`, `PEXPIRE`, `GET`, `SET`, `EVALSHA`,
-/// `SCRIPT LOAD`), TLS between the app and Redis (a `rediss://` URL with one of fred's
-/// TLS features), and no persistence snapshots left readable. Encrypting the records at rest
+/// Protect the Redis server accordingly: an ACL user restricted to the prefix (`~discord-oauth:*`,
+/// and `&discord-oauth:*` for the pub/sub channel of [`RedisSessionEvents`]) and to the
+/// commands used here and inside the scripts (ACLs apply to them too): `+@read +@write
+/// +@scripting +publish +subscribe`, or exactly `HMGET HGET HSET DEL PEXPIRE PTTL GET SET SADD
+/// SREM SMEMBERS RPUSH LTRIM LLEN LINDEX EVALSHA SCRIPT|LOAD PUBLISH SUBSCRIBE`; Redis on a
+/// private network or behind a TLS tunnel (TLS to Redis, `rediss://`, is not built in, and
+/// [`Backends`](crate::backends::Backends) refuses it rather than send a password in clear);
+/// and no persistence snapshots left readable. Encrypting the records at rest
 /// (wrapping this store) is the operator's choice. Error messages never include keys, values or
 /// connection strings: failures become [`StoreError::Backend`] naming the operation and the
 /// Redis error code only.

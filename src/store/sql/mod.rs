@@ -50,53 +50,54 @@ pub(super) trait Dialect: Database {
 
 // ----- Statements (numbered parameters: both SQLite and PostgreSQL accept `$n`) ----------------
 
-const SAVE_EXPECTED: &str = "UPDATE sessions SET version = $1, user_id = $2, expires_at = $3, \
+const SAVE_EXPECTED: &str = "UPDATE discord_oauth_sessions SET version = $1, user_id = $2, expires_at = $3, \
      record = $4 WHERE id = $5 AND version = $6 AND expires_at > $7";
-const SAVE_NEW: &str = "INSERT INTO sessions (id, version, user_id, expires_at, record) \
+const SAVE_NEW: &str = "INSERT INTO discord_oauth_sessions (id, version, user_id, expires_at, record) \
      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET version = excluded.version, \
      user_id = excluded.user_id, expires_at = excluded.expires_at, record = excluded.record \
-     WHERE sessions.expires_at <= $6";
-const LOAD: &str = "SELECT record FROM sessions WHERE id = $1 AND expires_at > $2";
-const DELETE: &str = "DELETE FROM sessions WHERE id = $1";
-const USER_SESSIONS: &str = "SELECT id FROM sessions WHERE user_id = $1 AND expires_at > $2";
-const REVOKE: &str = "INSERT INTO revoked (id, until) VALUES ($1, $2) \
+     WHERE discord_oauth_sessions.expires_at <= $6";
+const LOAD: &str = "SELECT record FROM discord_oauth_sessions WHERE id = $1 AND expires_at > $2";
+const DELETE: &str = "DELETE FROM discord_oauth_sessions WHERE id = $1";
+const USER_SESSIONS: &str =
+    "SELECT id FROM discord_oauth_sessions WHERE user_id = $1 AND expires_at > $2";
+const REVOKE: &str = "INSERT INTO discord_oauth_revoked (id, until) VALUES ($1, $2) \
      ON CONFLICT (id) DO UPDATE SET until = excluded.until";
-const IS_REVOKED: &str = "SELECT id FROM revoked WHERE id = $1 AND until > $2";
-const CONSUME: &str = "INSERT INTO used_states (hash, until) VALUES ($1, $2) \
-     ON CONFLICT (hash) DO UPDATE SET until = excluded.until WHERE used_states.until <= $3";
-const TRY_LOCK: &str = "INSERT INTO refresh_leases (key, owner, until_ms) VALUES ($1, $2, $3) \
+const IS_REVOKED: &str = "SELECT id FROM discord_oauth_revoked WHERE id = $1 AND until > $2";
+const CONSUME: &str = "INSERT INTO discord_oauth_used_states (hash, until) VALUES ($1, $2) \
+     ON CONFLICT (hash) DO UPDATE SET until = excluded.until WHERE discord_oauth_used_states.until <= $3";
+const TRY_LOCK: &str = "INSERT INTO discord_oauth_refresh_leases (key, owner, until_ms) VALUES ($1, $2, $3) \
      ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, until_ms = excluded.until_ms \
-     WHERE refresh_leases.until_ms <= $4 OR refresh_leases.owner = excluded.owner";
-const UNLOCK: &str = "DELETE FROM refresh_leases WHERE key = $1 AND owner = $2";
-const PUT_ROTATION: &str = "INSERT INTO rotations (key, sealed, until) VALUES ($1, $2, $3) \
+     WHERE discord_oauth_refresh_leases.until_ms <= $4 OR discord_oauth_refresh_leases.owner = excluded.owner";
+const UNLOCK: &str = "DELETE FROM discord_oauth_refresh_leases WHERE key = $1 AND owner = $2";
+const PUT_ROTATION: &str = "INSERT INTO discord_oauth_rotations (key, sealed, until) VALUES ($1, $2, $3) \
      ON CONFLICT (key) DO UPDATE SET sealed = excluded.sealed, until = excluded.until";
-const ROTATION: &str = "SELECT sealed FROM rotations WHERE key = $1 AND until > $2";
+const ROTATION: &str = "SELECT sealed FROM discord_oauth_rotations WHERE key = $1 AND until > $2";
 
 /// One sweeper statement per table: deletes at most [`SWEEP_BATCH`] dead rows (`$1` = now in
 /// the table's unit), by primary key so that both databases accept the `LIMIT`.
 const SWEEPS: [(&str, Unit); 5] = [
     (
-        "DELETE FROM sessions WHERE id IN \
-         (SELECT id FROM sessions WHERE expires_at <= $1 LIMIT 1000)",
+        "DELETE FROM discord_oauth_sessions WHERE id IN \
+         (SELECT id FROM discord_oauth_sessions WHERE expires_at <= $1 LIMIT 1000)",
         Unit::Secs,
     ),
     (
-        "DELETE FROM revoked WHERE id IN (SELECT id FROM revoked WHERE until <= $1 LIMIT 1000)",
+        "DELETE FROM discord_oauth_revoked WHERE id IN (SELECT id FROM discord_oauth_revoked WHERE until <= $1 LIMIT 1000)",
         Unit::Secs,
     ),
     (
-        "DELETE FROM used_states WHERE hash IN \
-         (SELECT hash FROM used_states WHERE until <= $1 LIMIT 1000)",
+        "DELETE FROM discord_oauth_used_states WHERE hash IN \
+         (SELECT hash FROM discord_oauth_used_states WHERE until <= $1 LIMIT 1000)",
         Unit::Secs,
     ),
     (
-        "DELETE FROM refresh_leases WHERE key IN \
-         (SELECT key FROM refresh_leases WHERE until_ms <= $1 LIMIT 1000)",
+        "DELETE FROM discord_oauth_refresh_leases WHERE key IN \
+         (SELECT key FROM discord_oauth_refresh_leases WHERE until_ms <= $1 LIMIT 1000)",
         Unit::Millis,
     ),
     (
-        "DELETE FROM rotations WHERE key IN \
-         (SELECT key FROM rotations WHERE until <= $1 LIMIT 1000)",
+        "DELETE FROM discord_oauth_rotations WHERE key IN \
+         (SELECT key FROM discord_oauth_rotations WHERE until <= $1 LIMIT 1000)",
         Unit::Secs,
     ),
 ];
@@ -127,6 +128,26 @@ struct SqlFailure(String);
 
 /// Maps a sqlx error to a [`StoreError::Backend`] naming the database, the operation and the
 /// kind of failure only (a database error's message can quote values: only its code is kept).
+/// How long one statement may take, connection wait included: a database that went away
+/// without closing its connections (a failover, a partition) answers the request with an error
+/// (503) instead of holding it until TCP gives up.
+const QUERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// `query` within [`QUERY_TIMEOUT`], its error mapped.
+async fn bounded<T>(
+    db: &str,
+    op: &str,
+    query: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, StoreError> {
+    match tokio::time::timeout(QUERY_TIMEOUT, query).await {
+        Ok(result) => result.map_err(|e| backend(db, op, &e)),
+        Err(_) => Err(StoreError::backend(SqlFailure(format!(
+            "{db} {op}: no answer within {} s",
+            QUERY_TIMEOUT.as_secs()
+        )))),
+    }
+}
+
 pub(super) fn backend(db: &str, op: &str, e: &sqlx::Error) -> StoreError {
     StoreError::backend(SqlFailure(format!("{db} {op}: {}", describe(e))))
 }
@@ -145,14 +166,6 @@ fn describe(e: &sqlx::Error) -> String {
         E::PoolTimedOut => "timed out waiting for a connection (is the database up?)".to_owned(),
         E::PoolClosed => "the connection pool is closed".to_owned(),
         E::WorkerCrashed => "the database worker thread stopped".to_owned(),
-        E::Migrate(m) => match &**m {
-            sqlx::migrate::MigrateError::Execute(inner)
-            | sqlx::migrate::MigrateError::ExecuteMigration(inner, _) => {
-                format!("migration failed: {}", describe(inner))
-            }
-            // Versions and checksums only: no value, no URL.
-            other => format!("migration failed: {other}"),
-        },
         E::ColumnDecode { .. } | E::Decode(_) | E::ColumnNotFound(_) | E::TypeNotFound { .. } => {
             "unexpected column type".to_owned()
         }
@@ -240,11 +253,9 @@ where
         op: &str,
         query: Query<'q, DB, DB::Arguments<'q>>,
     ) -> Result<u64, StoreError> {
-        query
-            .execute(&self.pool)
+        bounded(DB::NAME, op, query.execute(&self.pool))
             .await
             .map(|done| DB::rows_affected(&done))
-            .map_err(|e| backend(DB::NAME, op, &e))
     }
 
     /// The first column of every row a query returns, as bytes.
@@ -253,10 +264,7 @@ where
         op: &str,
         query: Query<'q, DB, DB::Arguments<'q>>,
     ) -> Result<Vec<Vec<u8>>, StoreError> {
-        let rows = query
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| backend(DB::NAME, op, &e))?;
+        let rows = bounded(DB::NAME, op, query.fetch_all(&self.pool)).await?;
         rows.iter()
             .map(|row| row.try_get::<Vec<u8>, _>(0usize))
             .collect::<Result<_, _>>()
@@ -542,7 +550,7 @@ macro_rules! sql_store {
                 Box::pin(self.shared.delete(id))
             }
 
-            /// The live sessions of `user_id`, through the `sessions.user_id` index.
+            /// The live sessions of `user_id`, through the `discord_oauth_sessions.user_id` index.
             fn user_sessions<'a>(
                 &'a self,
                 user_id: u64,

@@ -4,7 +4,6 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult};
 use sqlx::{ConnectOptions, Connection, Database, Postgres};
 
@@ -17,7 +16,12 @@ use crate::vocab::BoxFuture;
 use crate::vocab::clock::Clock;
 
 /// The tables, created (or completed) when a store connects.
-static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+/// The tables, embedded: every statement idempotent, run at every start.
+const SCHEMA: &str = include_str!("../../../migrations/postgres/20250101000000_session_stores.sql");
+
+/// The advisory lock held while the tables are created ("discord-oauth schema"), so that
+/// processes starting at once create them one after the other.
+const SCHEMA_LOCK: i64 = 0x6469_7363_6f72_6431;
 
 /// How long [`PostgresStore::connect`] waits for the first connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -49,16 +53,17 @@ impl Dialect for Postgres {
 /// let client = DiscordOAuth::builder(config)
 ///     .token_store(store.clone())
 ///     .revocation_list(store.clone())
-///     .consumed_states(store)
+///     .consumed_states(store.clone())
+///     .refresh_coordination(store) // one refresh across processes
 ///     .build()?;
 /// # Ok(()) }
 /// ```
 ///
-/// The tables live in the connection's `search_path` (normally `public`): to keep them apart
-/// from the application's, give the store a schema of its own with a URL option
-/// (`?options=-c%20search_path%3Ddiscord_oauth`) or a pool whose connections set it. The
-/// migrations run under sqlx's advisory lock, so processes starting at once create the tables
-/// once.
+/// The tables live in the connection's `search_path` (normally `public`), named
+/// `discord_oauth_*`; to keep them in a schema of their own, use a URL option
+/// (`?options=-c%20search_path%3Ddiscord_oauth`) or a pool whose connections set it. They are
+/// created in a transaction holding an advisory lock, so processes starting at once create them
+/// one after the other.
 ///
 /// Cloning is cheap: every clone shares the pool.
 ///
@@ -71,7 +76,7 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects to `url` (`postgres://user:password@host/database?...`), creates the tables
     /// and starts the sweeper when called inside a Tokio runtime. The pool keeps at most 10
-    /// connections and waits at most 5 seconds for one; use [`from_pool`](Self::from_pool) to
+    /// connections and waits at most 2 seconds for one (then the request gets a 503); use [`from_pool`](Self::from_pool) to
     /// choose otherwise.
     ///
     /// # Errors
@@ -104,12 +109,20 @@ impl PostgresStore {
     /// [`StoreError::Backend`] when the database cannot be reached or the tables cannot be
     /// created.
     pub async fn from_pool(pool: PgPool) -> Result<Self, StoreError> {
-        MIGRATOR
-            .run(&pool)
+        create_tables(&pool)
             .await
-            .map_err(|e| backend(Postgres::NAME, "migrate", &e.into()))?;
+            .map_err(|e| backend(Postgres::NAME, "create tables", &e))?;
         Ok(Self::with_shared(Shared::new(pool)))
     }
+}
+
+/// Creates the tables (if missing) holding [`SCHEMA_LOCK`]. One simple-protocol query: its
+/// statements run as one transaction, which the lock lasts for (and which rolls back whole on an
+/// error). Not sqlx's migrator: its `_sqlx_migrations` table would collide with the
+/// application's own migrations.
+async fn create_tables(pool: &PgPool) -> Result<(), sqlx::Error> {
+    let script = format!("SELECT pg_advisory_xact_lock({SCHEMA_LOCK});\n{SCHEMA}");
+    sqlx::raw_sql(&script).execute(pool).await.map(drop)
 }
 
 sql_store!(PostgresStore, Postgres, PgPool);

@@ -4,7 +4,6 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteQueryResult,
     SqliteSynchronous,
@@ -20,7 +19,8 @@ use crate::vocab::BoxFuture;
 use crate::vocab::clock::Clock;
 
 /// The tables, created (or completed) when a store opens.
-static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
+/// The tables, embedded: every statement idempotent, run at every start.
+const SCHEMA: &str = include_str!("../../../migrations/sqlite/20250101000000_session_stores.sql");
 
 /// How long a statement waits for another connection's (or process's) write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -47,7 +47,8 @@ impl Dialect for Sqlite {
 /// let client = DiscordOAuth::builder(config)
 ///     .token_store(store.clone())
 ///     .revocation_list(store.clone())
-///     .consumed_states(store)
+///     .consumed_states(store.clone())
+///     .refresh_coordination(store) // one refresh across processes
 ///     .build()?;
 /// # Ok(()) }
 /// ```
@@ -130,18 +131,19 @@ fn is_busy(code: Option<&str>) -> bool {
         .is_some_and(|c| matches!(c & 0xff, 5 | 6))
 }
 
-/// Runs the migrations. SQLite has no migration lock: when two processes create the tables at
-/// once, the loser fails on the migrations table; its retry finds the migration applied.
+/// Creates the tables (if missing; not sqlx's migrator, whose `_sqlx_migrations` table would
+/// collide with the application's own). When two processes create them at once, the loser may
+/// find the file busy; its retry finds the tables there.
 async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
     let mut attempt = 0;
     loop {
-        match MIGRATOR.run(pool).await {
-            Ok(()) => return Ok(()),
+        match sqlx::raw_sql(SCHEMA).execute(pool).await {
+            Ok(_) => return Ok(()),
             Err(_) if attempt < 3 => {
                 attempt += 1;
                 tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
             }
-            Err(e) => return Err(backend(Sqlite::NAME, "migrate", &e.into())),
+            Err(e) => return Err(backend(Sqlite::NAME, "create tables", &e)),
         }
     }
 }
