@@ -249,6 +249,9 @@ fn ttl_value(secs: u64) -> Value {
 /// after the TTL, and `load` ignores a record whose `e` has passed on the store's clock (so the
 /// [`Clock`](crate::clock::Clock) seam works in tests).
 ///
+/// One Redis server (or a Sentinel-managed primary): on Redis Cluster the scripts would touch
+/// keys they do not declare (a user's index, the session keys it lists).
+///
 /// # Security
 ///
 /// **The record bytes contain the user's access and refresh tokens** in the clear (postcard is
