@@ -123,7 +123,11 @@ impl RefreshCoordination for RedisRefreshCoordination {
         until: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let ttl = until.saturating_sub(self.clock.unix_now()).max(1);
+            let ttl = until.saturating_sub(self.clock.unix_now());
+            if ttl == 0 {
+                // Already expired (as the memory and SQL stores would answer): nothing to keep.
+                return Ok(());
+            }
             self.conn
                 .client()
                 .set::<(), _, _>(
