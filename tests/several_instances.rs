@@ -18,7 +18,9 @@ use reqwest::header::{HeaderMap, HeaderValue};
 const KEY: &str = "several-instances-test-secret-key-0123456789";
 
 fn skip(why: &str) -> Option<String> {
-    eprintln!("\n*** SKIPPED: {why} — the several-instances tests did not run ***\n");
+    skipped(format!(
+        "\n*** SKIPPED: {why} — the several-instances tests did not run ***\n"
+    ));
     None
 }
 
@@ -781,4 +783,11 @@ fn free_port() -> u16 {
 #[allow(dead_code)]
 fn unused() {
     let _ = database_url;
+}
+
+/// Says loudly that a test did not run: straight to the process's stderr, which the test
+/// harness does not capture, so the line shows even when the test "passes".
+fn skipped(message: String) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{message}");
 }
