@@ -116,6 +116,39 @@ async fn refresh_once_on_401() {
     assert!(browser.session(&client).authorized().await);
 }
 
+/// A stale pre-refresh cookie (past the rotation grace) fails alone: its refresh token was
+/// rotated, Discord answers `invalid_grant`, and that request gets 401, but the browser's
+/// current cookie (same session id) keeps working.
+#[tokio::test]
+async fn a_stale_cookie_fails_alone_and_never_ends_the_live_session() {
+    let mock = mock().await;
+    let clock = ManualClock::new();
+    let config = config_for(&mock).clock(Arc::new(clock.clone()));
+    let client = DiscordOAuth::new(config.build().unwrap()).unwrap();
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, user, scopes()).await;
+    let stale = browser.clone();
+    mock.expire_access_tokens(Some(user));
+    let s = browser.session(&client);
+    assert_eq!(s.fetch_user(Fetch::Fresh).await.unwrap().id.get(), user);
+    browser.absorb(&s);
+    assert_eq!(refreshes(&mock), 1);
+    // Past the rotation grace, the old cookie no longer finds the new pair in memory.
+    clock.advance(Duration::from_secs(600));
+    let old = stale.session(&client);
+    assert!(matches!(
+        old.fetch_user(Fetch::Fresh).await,
+        Err(Error::Unauthorized)
+    ));
+    let s = browser.session(&client);
+    assert!(
+        s.authorized().await,
+        "the current cookie is still a live session"
+    );
+    assert_eq!(s.fetch_user(Fetch::Fresh).await.unwrap().id.get(), user);
+}
+
 #[tokio::test]
 async fn refresh_once_on_add_member_50025() {
     let mock = mock().await;

@@ -50,6 +50,38 @@ impl DiscordSession {
         Ok((!revoked).then_some(record))
     }
 
+    /// Whether Discord refused this cookie's refresh token (`invalid_grant`): with sessions in
+    /// cookies, each cookie carries its own pair, so a stale copy is refused alone (by its
+    /// refresh token) while the session id, and the browser's current cookie, stay valid.
+    async fn refresh_token_dead(&self, record: &SessionRecord, now: u64) -> Result<bool, Error> {
+        let sessions = self.sessions();
+        match (&sessions.storage, &record.refresh_token) {
+            (Storage::Cookie, Some(rt)) => {
+                let id = dead_token_id(rt);
+                Ok(sessions.revocations.is_revoked(&id, now).await?)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Records that Discord refused `rt` (see [`refresh_token_dead`](Self::refresh_token_dead)),
+    /// until the session's absolute end.
+    pub(super) async fn mark_refresh_token_dead(
+        &self,
+        rt: &crate::vocab::secret::RefreshToken,
+        record: &SessionRecord,
+    ) {
+        let until = record.created_at + self.policy().absolute_lifetime;
+        if let Err(e) = self
+            .sessions()
+            .revocations
+            .revoke(&dead_token_id(rt), until)
+            .await
+        {
+            tracing::warn!(error = %e, "could not record a refused refresh token");
+        }
+    }
+
     /// Opens the session cookie (or finds it remembered) and loads its live, non-revoked record.
     pub(super) async fn load_record(&self) -> Result<Option<Arc<SessionRecord>>, Error> {
         let Some(raw) = self.session_cookie() else {
@@ -75,7 +107,10 @@ impl DiscordSession {
             },
         };
         let now = self.now();
-        if self.expired(&record, now) || sessions.revocations.is_revoked(&record.id, now).await? {
+        if self.expired(&record, now)
+            || sessions.revocations.is_revoked(&record.id, now).await?
+            || self.refresh_token_dead(&record, now).await?
+        {
             self.clear_cookie(name);
             return Ok(None);
         }
@@ -234,4 +269,10 @@ impl DiscordSession {
             Storage::Server(store) => Ok(store.load(&stale.id).await?),
         }
     }
+}
+
+/// The revocation-list entry of a refused refresh token: its fingerprint, in the id space of the
+/// list (random session ids and SHA-256 fingerprints do not collide in practice).
+fn dead_token_id(rt: &crate::vocab::secret::RefreshToken) -> SessionId {
+    SessionId(*crate::vocab::secret::Fingerprint::of(rt.secret()).as_bytes())
 }

@@ -54,6 +54,16 @@ impl DiscordSession {
         }
     }
 
+    /// Clears this request's session cookie only: the session itself (its id, its other
+    /// cookies, its cached data) is left alone.
+    pub(super) fn drop_cookie(&self) {
+        if let Some(raw) = self.session_cookie() {
+            self.sessions().opened.remove(raw);
+        }
+        self.clear_cookie(&self.policy().session_cookie);
+        self.set_loaded(None);
+    }
+
     /// Deletes the record, adds its id to the revocation list, clears the cookie and the
     /// cached data of this authorization.
     pub(super) async fn end_locally(&self, record: &SessionRecord) {

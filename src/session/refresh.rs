@@ -242,8 +242,18 @@ impl DiscordSession {
                 if let Newer::Found(record) = self.newer_than(stale, rt, self.now()).await? {
                     return Ok(record);
                 }
-                // The only answer that ends the session: the grant is gone.
-                self.end_locally(stale).await;
+                match self.sessions().storage {
+                    // The stored record still holds this refresh token: the grant is gone.
+                    Storage::Server(_) => self.end_locally(stale).await,
+                    // A cookie carries its own copy: this one may merely be stale (older than
+                    // the rotation grace, or rotated elsewhere) while the browser's current
+                    // cookie, with the same session id, holds the live pair. It fails alone;
+                    // a grant that is really gone fails every cookie the same way.
+                    Storage::Cookie => {
+                        self.mark_refresh_token_dead(rt, stale).await;
+                        self.drop_cookie();
+                    }
+                }
                 Err(Error::Unauthorized)
             }
             Err(e) => Err(e),
