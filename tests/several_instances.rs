@@ -17,6 +17,10 @@ use reqwest::header::{HeaderMap, HeaderValue};
 
 const KEY: &str = "several-instances-test-secret-key-0123456789";
 
+/// The tests of this file run in parallel, except the bot burst: it measures Discord's global
+/// limit against arrival times at the fake, which CPU contention from the others would skew.
+static ONE_AT_A_TIME: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
 fn skip(why: &str) -> Option<String> {
     skipped(format!(
         "\n*** SKIPPED: {why} — the several-instances tests did not run ***\n"
@@ -314,6 +318,7 @@ async fn whole_section(store: &str, redis: Option<&str>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn redis_sessions_and_redis_coordination() {
+    let _shared = ONE_AT_A_TIME.read().await;
     let Some(redis) = redis_url().await else {
         return;
     };
@@ -322,6 +327,7 @@ async fn redis_sessions_and_redis_coordination() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn cookie_sessions_coordinated_through_redis() {
+    let _shared = ONE_AT_A_TIME.read().await;
     let Some(redis) = redis_url().await else {
         return;
     };
@@ -330,6 +336,7 @@ async fn cookie_sessions_coordinated_through_redis() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_sessions_and_redis_coordination() {
+    let _shared = ONE_AT_A_TIME.read().await;
     let (Some(redis), Some(pg)) = (redis_url().await, database_url()) else {
         return;
     };
@@ -340,6 +347,7 @@ async fn postgres_sessions_and_redis_coordination() {
 /// that store too, so instances sharing the store still share them."
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_alone_shares_logouts_states_and_refresh() {
+    let _shared = ONE_AT_A_TIME.read().await;
     let Some(pg) = database_url() else {
         return;
     };
@@ -348,6 +356,7 @@ async fn postgres_alone_shares_logouts_states_and_refresh() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_file_alone_shares_logouts_states_and_refresh() {
+    let _shared = ONE_AT_A_TIME.read().await;
     let path = temp_db("pair");
     whole_section(&format!("sqlite:{}", path.display()), None).await;
     remove_db(&path);
@@ -356,6 +365,7 @@ async fn sqlite_file_alone_shares_logouts_states_and_refresh() {
 /// "with `sqlite:PATH` a session survives a restart; with `memory` it does not".
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_sessions_survive_a_restart_memory_ones_do_not() {
+    let _shared = ONE_AT_A_TIME.read().await;
     let path = temp_db("restart");
     for (store, survives) in [
         (format!("sqlite:{}", path.display()), true),
@@ -423,6 +433,7 @@ fn remove_db(path: &std::path::Path) {
 /// 429)": 100 joins split across two instances on one Redis.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_bot_burst_split_across_instances_draws_no_429() {
+    let _alone = ONE_AT_A_TIME.write().await; // timing-sensitive: nothing else of this file runs
     let Some(redis) = redis_url().await else {
         return;
     };
@@ -476,6 +487,7 @@ async fn a_bot_burst_split_across_instances_draws_no_429() {
 /// session at once, not only after its recheck interval (set to 10 s here to tell them apart).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_logout_is_announced_to_the_other_instances() {
+    let _shared = ONE_AT_A_TIME.read().await;
     let Some(redis) = redis_url().await else {
         return;
     };
@@ -527,6 +539,7 @@ async fn a_logout_is_announced_to_the_other_instances() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_bad_session_store_is_a_clear_error_naming_the_variable() {
+    let _shared = ONE_AT_A_TIME.read().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let env: HashMap<&str, String> = HashMap::from([
         ("SECRET_KEY", KEY.to_owned()),
@@ -633,6 +646,7 @@ impl Drop for OwnRedis {
 /// when it returns".
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn redis_stopped_mid_run_gives_503_then_recovers() {
+    let _shared = ONE_AT_A_TIME.read().await;
     let Some(mut redis) = OwnRedis::start().await else {
         return;
     };
@@ -729,6 +743,7 @@ impl Relay {
 /// itself" (the issue's faults), with sessions in PostgreSQL behind a relay that is cut.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_going_away_gives_503_then_recovers() {
+    let _shared = ONE_AT_A_TIME.read().await;
     let Some(pg) = database_url() else {
         return;
     };
