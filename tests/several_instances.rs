@@ -71,16 +71,7 @@ impl Pair {
         // One public address: both instances are configured with the same redirect URI.
         let redirect = format!("http://{}/callback", la.local_addr().unwrap());
         fake.add_redirect_uri(&redirect);
-        let mut env: HashMap<&str, String> = HashMap::from([
-            ("DISCORD_CLIENT_ID", fake.client_id().to_string()),
-            ("DISCORD_CLIENT_SECRET", fake.client_secret()),
-            ("DISCORD_REDIRECT_URI", redirect),
-            ("DISCORD_BASE_URL", fake.base_url()),
-            ("DISCORD_CDN_URL", fake.cdn_url()),
-            ("DISCORD_BOT_TOKEN", fake.bot_token()),
-            ("SECRET_KEY", KEY.to_owned()),
-            ("SESSION_STORE", store.to_owned()),
-        ]);
+        let mut env = env_for(&fake, redirect, store);
         if let Some(url) = redis {
             env.insert("REDIS_URL", url.to_owned());
         }
@@ -394,18 +385,24 @@ async fn one(fake: &MockDiscord, store: &str) -> demo::Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let redirect = format!("http://{}/callback", listener.local_addr().unwrap());
     fake.add_redirect_uri(&redirect);
-    let env: HashMap<&str, String> = HashMap::from([
+    let env = env_for(fake, redirect, store);
+    demo::start(|k| env.get(k).cloned(), listener)
+        .await
+        .unwrap()
+}
+
+/// The variables of an instance on `fake` (with its bot token) with `SESSION_STORE=store`.
+fn env_for(fake: &MockDiscord, redirect: String, store: &str) -> HashMap<&'static str, String> {
+    HashMap::from([
         ("DISCORD_CLIENT_ID", fake.client_id().to_string()),
         ("DISCORD_CLIENT_SECRET", fake.client_secret()),
         ("DISCORD_REDIRECT_URI", redirect),
         ("DISCORD_BASE_URL", fake.base_url()),
         ("DISCORD_CDN_URL", fake.cdn_url()),
+        ("DISCORD_BOT_TOKEN", fake.bot_token()),
         ("SECRET_KEY", KEY.to_owned()),
         ("SESSION_STORE", store.to_owned()),
-    ]);
-    demo::start(|k| env.get(k).cloned(), listener)
-        .await
-        .unwrap()
+    ])
 }
 
 fn temp_db(name: &str) -> std::path::PathBuf {
@@ -540,48 +537,31 @@ async fn a_logout_is_announced_to_the_other_instances() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_bad_session_store_is_a_clear_error_naming_the_variable() {
     let _shared = ONE_AT_A_TIME.read().await;
+    let text = refused_start("mysql://db/app").await;
+    assert!(text.contains("SESSION_STORE"), "{text}");
+    // A Redis or a PostgreSQL that is down at start: a clear error, no panic, no password.
+    for url in [
+        format!("redis://:hunter2@127.0.0.1:{}", free_port()),
+        format!("postgres://app:hunter2@127.0.0.1:{}/app", free_port()),
+    ] {
+        let text = refused_start(&url).await;
+        assert!(
+            text.contains("SESSION_STORE") && text.contains("cannot connect"),
+            "{text}"
+        );
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+}
+
+/// The error of a demo started with `SESSION_STORE=store`, which must refuse to start.
+async fn refused_start(store: &str) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let env: HashMap<&str, String> = HashMap::from([
         ("SECRET_KEY", KEY.to_owned()),
-        ("SESSION_STORE", "mysql://db/app".to_owned()),
+        ("SESSION_STORE", store.to_owned()),
     ]);
-    let err = demo::start(|k| env.get(k).cloned(), listener)
-        .await
-        .err()
-        .expect("refused");
-    let text = err.to_string();
-    assert!(text.contains("SESSION_STORE"), "{text}");
-    // A Redis that is down at start: a clear error, no panic, no URL in the message.
-    let port = free_port();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("redis://:hunter2@127.0.0.1:{port}");
-    let env: HashMap<&str, String> =
-        HashMap::from([("SECRET_KEY", KEY.to_owned()), ("SESSION_STORE", url)]);
-    let err = demo::start(|k| env.get(k).cloned(), listener)
-        .await
-        .err()
-        .expect("refused");
-    let text = err.to_string();
-    assert!(
-        text.contains("SESSION_STORE") && text.contains("cannot connect"),
-        "{text}"
-    );
-    assert!(!text.contains("hunter2"), "{text}");
-    // A PostgreSQL that is down at start: the same.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("postgres://app:hunter2@127.0.0.1:{}/app", free_port());
-    let env: HashMap<&str, String> =
-        HashMap::from([("SECRET_KEY", KEY.to_owned()), ("SESSION_STORE", url)]);
-    let err = demo::start(|k| env.get(k).cloned(), listener)
-        .await
-        .err()
-        .expect("refused");
-    let text = err.to_string();
-    assert!(
-        text.contains("SESSION_STORE") && text.contains("cannot connect"),
-        "{text}"
-    );
-    assert!(!text.contains("hunter2"), "{text}");
+    let started = demo::start(|k| env.get(k).cloned(), listener).await;
+    started.err().expect("refused").to_string()
 }
 
 /// A `redis-server` of this test's own on a free loopback port, to be stopped and restarted.
