@@ -46,9 +46,7 @@ use axum::routing::{get, post};
 use base64::Engine as _;
 use discord_oauth::axum::{DiscordLayer, SameOrigin};
 use discord_oauth::backends::Backends;
-use discord_oauth::models::{
-    Cdn, Guild, GuildId, Install, RoleConnection, RoleConnectionValue,
-};
+use discord_oauth::models::{Cdn, Guild, GuildId, Install, RoleConnection, RoleConnectionValue};
 use discord_oauth::permissions::Permissions;
 use discord_oauth::{
     AddMemberOptions, Callback, Config, DiscordOAuth, DiscordSession, Error, Fetch, Flow,
@@ -500,7 +498,8 @@ async fn join(
 // ----- installs and linked roles --------------------------------------------------------------
 
 /// The bot's permissions asked for by `GET /install`: see channels and send messages.
-const INSTALL_PERMISSIONS: Permissions = Permissions::VIEW_CHANNEL.union(Permissions::SEND_MESSAGES);
+const INSTALL_PERMISSIONS: Permissions =
+    Permissions::VIEW_CHANNEL.union(Permissions::SEND_MESSAGES);
 
 /// `GET /install[?guild_id=ID]`: 302 to Discord's authorize page for a guild install of the
 /// bot and its commands, pinned to `guild_id` when given (400 when it is not a snowflake).
@@ -524,7 +523,9 @@ async fn install(session: DiscordSession, RawQuery(query): RawQuery) -> Result<R
 /// (no PKCE: Discord refuses it with this scope).
 async fn linked_role(session: DiscordSession) -> Result<Response, Error> {
     Ok(redirect(
-        session.create_session(LoginOptions::linked_role())?.as_str(),
+        session
+            .create_session(LoginOptions::linked_role())?
+            .as_str(),
     ))
 }
 

@@ -655,7 +655,9 @@ async fn install_callback_names_the_guild_or_answers_400_when_contradicted() {
 
     // A hostile guild name is text.
     let mut x = Browser::new(&demo);
-    let resp = x.get(&format!("/install?guild_id={}", seed::GUILD_XSS)).await;
+    let resp = x
+        .get(&format!("/install?guild_id={}", seed::GUILD_XSS))
+        .await;
     let back = approve(&x, location(&resp), seed::XSS, None).await;
     let html = x.get(&back).await.text().await.unwrap();
     assert!(!html.contains("<img src=x"), "{html}");

@@ -30,7 +30,13 @@ fn with_param(url: &url::Url, key: &str, value: &str) -> url::Url {
     let pairs: Vec<(String, String)> = url
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .map(|(k, v)| if k == key { (k, value.to_owned()) } else { (k, v) })
+        .map(|(k, v)| {
+            if k == key {
+                (k, value.to_owned())
+            } else {
+                (k, v)
+            }
+        })
         .collect();
     let mut out = url.clone();
     out.query_pairs_mut().clear().extend_pairs(pairs);
@@ -94,7 +100,9 @@ async fn contradictory_install_options_are_refused() {
     let client = client_for(&mock);
     let s = Browser::default().session(&client);
     for bad in [
-        InstallOptions::new().bot(false).applications_commands(false),
+        InstallOptions::new()
+            .bot(false)
+            .applications_commands(false),
         InstallOptions::new().integration_type(IntegrationType::UserInstall),
         InstallOptions::new()
             .bot(false)
@@ -223,7 +231,13 @@ async fn every_role_connection_rule_is_checked_before_any_call() {
     let mock = mock().await;
     let client = client_for(&mock);
     let mut browser = Browser::default();
-    login(&client, &mut browser, seed::ALICE, LoginOptions::linked_role()).await;
+    login(
+        &client,
+        &mut browser,
+        seed::ALICE,
+        LoginOptions::linked_role(),
+    )
+    .await;
     let s = browser.session(&client);
 
     // The user's role connection: built by `new` (refused at once) and given as JSON to
@@ -287,7 +301,8 @@ async fn every_role_connection_rule_is_checked_before_any_call() {
 
     // Values against the declared records: undeclared keys and wrong types.
     let records = [
-        RoleConnectionMetadata::new(T::IntegerGreaterThanOrEqual, "level", "Level", "Level").unwrap(),
+        RoleConnectionMetadata::new(T::IntegerGreaterThanOrEqual, "level", "Level", "Level")
+            .unwrap(),
         RoleConnectionMetadata::new(T::DatetimeLessThanOrEqual, "since", "Since", "Since").unwrap(),
         RoleConnectionMetadata::new(T::BooleanEqual, "member", "Member", "Member").unwrap(),
     ];
@@ -340,11 +355,17 @@ async fn every_role_connection_rule_is_checked_before_any_call() {
     let rec = RoleConnectionMetadata::new(T::IntegerEqual, "k", "n", "d").unwrap();
     assert!(matches!(
         rec.clone().name_localizations([("fr", long(101))]),
-        Err(RoleConnectionError::InvalidLocalization { field: "name_localizations", .. })
+        Err(RoleConnectionError::InvalidLocalization {
+            field: "name_localizations",
+            ..
+        })
     ));
     assert!(matches!(
         rec.clone().description_localizations([("fr", "")]),
-        Err(RoleConnectionError::InvalidLocalization { field: "description_localizations", .. })
+        Err(RoleConnectionError::InvalidLocalization {
+            field: "description_localizations",
+            ..
+        })
     ));
     assert!(matches!(
         rec.clone().name_localizations([("", "n")]),
@@ -423,10 +444,15 @@ async fn linked_role_round_trip() {
 
     // The application declares its records with the bot token.
     let records = vec![
-        RoleConnectionMetadata::new(T::IntegerGreaterThanOrEqual, "level", "Level", "Level reached")
-            .unwrap()
-            .name_localizations([("fr", "Niveau")])
-            .unwrap(),
+        RoleConnectionMetadata::new(
+            T::IntegerGreaterThanOrEqual,
+            "level",
+            "Level",
+            "Level reached",
+        )
+        .unwrap()
+        .name_localizations([("fr", "Niveau")])
+        .unwrap(),
         RoleConnectionMetadata::new(T::BooleanEqual, "member", "Member", "Is a member").unwrap(),
     ];
     let stored = client
@@ -447,7 +473,10 @@ async fn linked_role_round_trip() {
     let mut scopes: Vec<&str> = p["scope"].split(' ').collect();
     scopes.sort_unstable();
     assert_eq!(scopes, ["identify", "role_connections.write"]);
-    assert!(!p.contains_key("code_challenge"), "Discord refuses PKCE here");
+    assert!(
+        !p.contains_key("code_challenge"),
+        "Discord refuses PKCE here"
+    );
     let query = authorize(&url, seed::ALICE).await;
     let s = browser.session(&client);
     let done = s.callback(&query).await.unwrap();
@@ -493,6 +522,9 @@ async fn linked_role_round_trip() {
         .update_role_connection(&connection)
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::MissingScope(Scope::RoleConnectionsWrite)), "{e:?}");
+    assert!(
+        matches!(e, Error::MissingScope(Scope::RoleConnectionsWrite)),
+        "{e:?}"
+    );
     assert_eq!(calls(&mock), before);
 }

@@ -16,12 +16,6 @@ int_enum! {
     }
 }
 
-impl Default for IntegrationType {
-    fn default() -> Self {
-        Self::GuildInstall
-    }
-}
-
 /// What a completed install returned ([`Flow::Install`](crate::session::Flow::Install)).
 /// Returned, never stored.
 #[derive(Debug, Clone)]
