@@ -464,7 +464,13 @@ fn flow_of(
         .guild_id
         .as_deref()
         .and_then(|g| g.parse::<GuildId>().ok());
-    let answered = guild.map(|g| g.id).or(hint);
+    // With `bot`, Discord names the guild in the token response: only that counts. Without
+    // it, the redirect's hint is all there is.
+    let answered = if bot {
+        guild.map(|g| g.id)
+    } else {
+        guild.map(|g| g.id).or(hint)
+    };
     if let Some(expected) = pinned
         && answered != Some(expected)
         && (answered.is_some() || bot)
@@ -474,6 +480,7 @@ fn flow_of(
             got: answered,
         });
     }
+    let answered = answered.or(hint);
     let permissions = query
         .permissions
         .as_deref()
@@ -485,4 +492,72 @@ fn flow_of(
         permissions,
         webhook.cloned(),
     ))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn install(guild_id: Option<u64>, bot: bool) -> PendingFlow {
+        PendingFlow::Install {
+            guild_id,
+            integration_type: 0,
+            bot,
+        }
+    }
+
+    fn guild(id: u64) -> TokenGuild {
+        TokenGuild::from_value(serde_json::json!({ "id": id.to_string(), "name": "G" })).unwrap()
+    }
+
+    fn mismatch(r: Result<Flow, Error>) -> Option<(u64, Option<u64>)> {
+        match r {
+            Err(Error::InstallGuildMismatch { expected, got }) => {
+                Some((expected.get(), got.map(GuildId::get)))
+            }
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_token_guild_decides_a_pinned_bot_install() {
+        let q = CallbackQuery::parse("guild_id=1&permissions=3072");
+        assert!(matches!(
+            flow_of(install(Some(1), true), &q, Some(&guild(1)), None),
+            Ok(Flow::Install(i)) if i.permissions.map(|p| p.bits()) == Some(3072)
+        ));
+        assert_eq!(
+            mismatch(flow_of(install(Some(1), true), &q, Some(&guild(2)), None)),
+            Some((1, Some(2)))
+        );
+        // The bot was asked for but no guild came back: the hint alone is not trusted.
+        assert_eq!(
+            mismatch(flow_of(install(Some(1), true), &q, None, None)),
+            Some((1, None))
+        );
+        // Without the bot, the hint is checked when present.
+        let other = CallbackQuery::parse("guild_id=2");
+        assert_eq!(
+            mismatch(flow_of(install(Some(1), false), &other, None, None)),
+            Some((1, Some(2)))
+        );
+        assert!(
+            flow_of(
+                install(Some(1), false),
+                &CallbackQuery::default(),
+                None,
+                None
+            )
+            .is_ok()
+        );
+        // Not pinned: whatever guild the user chose.
+        assert!(matches!(
+            flow_of(install(None, true), &q, Some(&guild(9)), None),
+            Ok(Flow::Install(i)) if i.guild_id == Some(GuildId::new(9))
+        ));
+        assert!(matches!(
+            flow_of(PendingFlow::Login, &q, Some(&guild(9)), None),
+            Ok(Flow::Login)
+        ));
+    }
 }
