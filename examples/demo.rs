@@ -23,7 +23,8 @@
 //! | `TOKIO_WORKER_THREADS` | runtime worker threads | 2 |
 //!
 //! Routes: `GET /` (page), `GET /health`, `GET /login[?next=]`, `GET /callback`, `GET /me`,
-//! `GET /guilds`, `GET /connections`, `POST /guilds/{guild_id}/join`, `POST /logout`.
+//! `GET /guilds`, `GET /connections`, `POST /guilds/{guild_id}/join`, `POST /logout`,
+//! `GET /install[?guild_id=]`, `GET /linked-role`.
 //!
 //! The integration tests include this file (`#[path = "../examples/demo.rs"] mod demo;`) and
 //! drive [`start`] on a loopback port.
@@ -45,9 +46,11 @@ use axum::routing::{get, post};
 use base64::Engine as _;
 use discord_oauth::axum::{DiscordLayer, SameOrigin};
 use discord_oauth::backends::Backends;
-use discord_oauth::models::{Cdn, Guild, GuildId};
+use discord_oauth::models::{Cdn, Guild, GuildId, Install, RoleConnection, RoleConnectionValue};
+use discord_oauth::permissions::Permissions;
 use discord_oauth::{
-    AddMemberOptions, Config, DiscordOAuth, DiscordSession, Error, Fetch, LoginOptions, Scope,
+    AddMemberOptions, Callback, Config, DiscordOAuth, DiscordSession, Error, Fetch, Flow,
+    InstallOptions, LoginOptions, Scope,
 };
 use discord_oauth_mock::MockDiscord;
 use serde::Serialize;
@@ -216,6 +219,8 @@ pub fn app(client: DiscordOAuth, offline: bool) -> Result<Router, StartError> {
         .route("/connections", get(connections))
         .route("/guilds/{guild_id}/join", post(join))
         .route("/logout", post(logout))
+        .route("/install", get(install))
+        .route("/linked-role", get(linked_role))
         .layer(DiscordLayer::new(client))
         .layer(middleware::from_fn_with_state(state.clone(), frame))
         .with_state(state))
@@ -449,10 +454,18 @@ async fn login(session: DiscordSession, RawQuery(query): RawQuery) -> Result<Res
 }
 
 /// `GET /callback?code&state`: 302 to `next` or `/`; 400 bad state, 403 access denied, 502
-/// upstream failure.
+/// upstream failure. An install lands on a page naming the guild; a linked-roles login sets
+/// the user's role connection, then 302 to `/`.
 async fn callback(session: DiscordSession, RawQuery(query): RawQuery) -> Result<Response, Error> {
     let done = session.callback(query.as_deref().unwrap_or("")).await?;
-    Ok(redirect(&done.next))
+    match &done.flow {
+        Flow::Install(install) => Ok(installed_page(install)),
+        Flow::LinkedRole => {
+            set_role_connection(&session, &done).await?;
+            Ok(redirect("/"))
+        }
+        _ => Ok(redirect(&done.next)),
+    }
 }
 
 /// `POST /logout`: revokes at Discord (best effort), ends the session, 302 to `/`.
@@ -479,6 +492,84 @@ async fn join(
     {
         Some(member) => Ok(json_response(StatusCode::CREATED, member.to_json())),
         None => Ok(json_response(StatusCode::OK, &serde_json::json!({}))),
+    }
+}
+
+// ----- installs and linked roles --------------------------------------------------------------
+
+/// The bot's permissions asked for by `GET /install`: see channels and send messages.
+const INSTALL_PERMISSIONS: Permissions =
+    Permissions::VIEW_CHANNEL.union(Permissions::SEND_MESSAGES);
+
+/// `GET /install[?guild_id=ID]`: 302 to Discord's authorize page for a guild install of the
+/// bot and its commands, pinned to `guild_id` when given (400 when it is not a snowflake).
+async fn install(session: DiscordSession, RawQuery(query): RawQuery) -> Result<Response, Error> {
+    let mut options = InstallOptions::new().permissions(INSTALL_PERMISSIONS);
+    let guild = query.as_deref().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "guild_id")
+            .map(|(_, v)| v.into_owned())
+    });
+    if let Some(guild) = guild {
+        let guild: GuildId = guild
+            .parse()
+            .map_err(|_| Error::InvalidRequest("the guild id must be a snowflake".into()))?;
+        options = options.guild(guild);
+    }
+    Ok(redirect(session.create_install(options)?.as_str()))
+}
+
+/// `GET /linked-role`: 302 to Discord's authorize page with `role_connections.write identify`
+/// (no PKCE: Discord refuses it with this scope).
+async fn linked_role(session: DiscordSession) -> Result<Response, Error> {
+    Ok(redirect(
+        session
+            .create_session(LoginOptions::linked_role())?
+            .as_str(),
+    ))
+}
+
+/// The user's role connection set by a linked-roles callback: the demo's platform name, the
+/// user's name, and one boolean value (`demo_member`).
+async fn set_role_connection(session: &DiscordSession, done: &Callback) -> Result<(), Error> {
+    let username = done.user.as_ref().map(|u| u.username.clone());
+    let connection = RoleConnection::new(
+        Some("discord-oauth demo".to_owned()),
+        username,
+        [("demo_member", RoleConnectionValue::Boolean(true))],
+    )?;
+    session.update_role_connection(&connection).await?;
+    Ok(())
+}
+
+/// The page an install lands on, naming the guild (escaped by askama).
+#[derive(Template)]
+#[template(
+    source = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Installed</title>\
+<style>{{ style|safe }}</style></head><body><h1>Added to {{ guild }}</h1>\
+<p><a class=\"login\" href=\"/\">Back</a></p></body></html>",
+    ext = "html"
+)]
+struct InstalledPage<'a> {
+    style: &'a str,
+    guild: &'a str,
+}
+
+fn installed_page(install: &Install) -> Response {
+    let page = InstalledPage {
+        style: STYLE,
+        guild: install.guild_name().unwrap_or("your account"),
+    };
+    match page.render() {
+        Ok(html) => {
+            let mut r = Response::new(Body::from(html));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            r
+        }
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
 
@@ -556,8 +647,10 @@ async fn index(State(state): State<AppState>, session: DiscordSession) -> Respon
         Err(e) => return error_page(&state, e),
     };
     let guilds = match guilds {
-        Ok(g) => g,
+        Ok(g) => Some(g),
         Err(Error::Unauthorized) => return page(&state, StatusCode::OK, empty_page(None)),
+        // A linked-roles login grants no `guilds`: no list.
+        Err(Error::MissingScope(_)) => None,
         Err(e) => return error_page(&state, e),
     };
     let cdn = &state.inner.cdn;
@@ -569,6 +662,7 @@ async fn index(State(state): State<AppState>, session: DiscordSession) -> Respon
     };
     let guilds = guilds
         .iter()
+        .flat_map(|g| g.iter())
         .map(|g| GuildCard {
             id: g.id.get().to_string(),
             name: g.name.clone(),

@@ -10,11 +10,13 @@ use std::sync::Arc;
 
 use http::{HeaderMap, Method};
 
+use crate::api::{fetch_metadata, register_metadata};
 use crate::backends::Backends;
 use crate::cache::{CacheTtls, MAX_TTL, UserCache, default_cache};
 use crate::config::Config;
 use crate::error::Error;
 use crate::http::Http;
+use crate::models::RoleConnectionMetadata;
 use crate::ratelimit::{DiscordLimiter, Limiter};
 use crate::request::{ApiRequest, Sender};
 use crate::session::{DiscordSession, SessionPolicy, Sessions, SessionsParts, Storage};
@@ -447,6 +449,46 @@ impl DiscordOAuth {
     /// ```
     pub fn bot_request(&self, method: Method, route: impl AsRef<str>) -> ApiRequest<'_> {
         ApiRequest::new(Sender::Bot(self.sessions.http()), method, route.as_ref())
+    }
+
+    /// Registers the application's linked-roles metadata records with the bot token (`PUT
+    /// /applications/{client_id}/role-connections/metadata`), replacing the ones there; returns
+    /// Discord's answer. The records are checked first (at most 5, each valid, unique keys):
+    /// nothing is sent when one breaks a rule.
+    ///
+    /// ```no_run
+    /// # async fn f(discord: discord_oauth::DiscordOAuth) -> Result<(), discord_oauth::Error> {
+    /// use discord_oauth::models::{RoleConnectionMetadata, RoleConnectionMetadataType as T};
+    /// let level = RoleConnectionMetadata::new(T::IntegerGreaterThanOrEqual, "level", "Level", "Level reached")?;
+    /// discord.register_role_connection_metadata(&[level]).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::RoleConnection`] (no call), [`Error::NoBotToken`], [`Error::BotUnauthorized`],
+    /// upstream errors (Discord's 50035 "Invalid Form Body" as [`Error::Api`]).
+    pub async fn register_role_connection_metadata(
+        &self,
+        records: &[RoleConnectionMetadata],
+    ) -> Result<Vec<RoleConnectionMetadata>, Error> {
+        register_metadata(self.sessions.http(), records).await
+    }
+
+    /// The application's linked-roles metadata records, with the bot token (`GET
+    /// /applications/{client_id}/role-connections/metadata`).
+    ///
+    /// ```no_run
+    /// # async fn f(discord: discord_oauth::DiscordOAuth) -> Result<(), discord_oauth::Error> {
+    /// let records = discord.fetch_role_connection_metadata().await?;
+    /// # let _ = records; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::NoBotToken`], [`Error::BotUnauthorized`], upstream errors.
+    pub async fn fetch_role_connection_metadata(
+        &self,
+    ) -> Result<Vec<RoleConnectionMetadata>, Error> {
+        fetch_metadata(self.sessions.http()).await
     }
 
     /// A call without `Authorization`, Flask-Discord's `request(..., oauth=False)`.

@@ -1,7 +1,8 @@
 //! The one error type of the crate.
 //!
 //! Owns [`Error`] and its mapping to HTTP statuses. Imports the vocabulary, the configuration
-//! error and the store error (each wrapped here with its cause); must not import the pipeline,
+//! error, the store error (each wrapped here with its cause) and the models' ids and
+//! validation errors; must not import the pipeline,
 //! the limiter, sessions or a web framework.
 //!
 //! Every non-2xx answer from Discord becomes a typed variant; nothing is returned as if it were
@@ -22,6 +23,7 @@ use std::time::Duration;
 use http::{HeaderMap, StatusCode};
 
 use crate::config::ConfigError;
+use crate::models::{GuildId, RoleConnectionError};
 use crate::store::StoreError;
 use crate::vocab::scope::Scope;
 
@@ -160,6 +162,22 @@ pub enum Error {
     #[error("invalid OAuth2 state: {0}")]
     InvalidState(StateError),
 
+    /// An install pinned a guild (`guild_id` with `disable_guild_select=true`) and Discord's
+    /// answer names another guild, or none although the bot was asked for: the authorize URL
+    /// was altered on the way. No session is created or replaced; 400.
+    #[error("the install was pinned to guild {expected}, but Discord answered {}", got.map_or_else(|| "no guild".to_owned(), |g| format!("guild {g}")))]
+    InstallGuildMismatch {
+        /// The guild the install was pinned to.
+        expected: GuildId,
+        /// The guild Discord's answer names.
+        got: Option<GuildId>,
+    },
+
+    /// A role connection or a set of role connection metadata records breaks one of Discord's
+    /// limits; found before any call. 400.
+    #[error("invalid role connection: {0}")]
+    RoleConnection(#[from] RoleConnectionError),
+
     /// A state-changing request came from another site (`Origin` / `Sec-Fetch-Site`).
     #[error("cross-site request refused")]
     CrossSite,
@@ -232,9 +250,11 @@ impl Error {
             | Self::AccessDenied { .. }
             | Self::CrossSite
             | Self::InsufficientAccess => StatusCode::FORBIDDEN,
-            Self::InvalidState(_) | Self::InvalidRequest(_) | Self::InvalidRoute(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            Self::InvalidState(_)
+            | Self::InvalidRequest(_)
+            | Self::InvalidRoute(_)
+            | Self::InstallGuildMismatch { .. }
+            | Self::RoleConnection(_) => StatusCode::BAD_REQUEST,
             Self::RateLimited { .. } | Self::NoBotToken | Self::Store(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -311,6 +331,8 @@ impl Error {
             Self::AccessDenied { .. } => "access_denied",
             Self::OAuth { .. } => "oauth_error",
             Self::InvalidState(_) => "invalid_state",
+            Self::InstallGuildMismatch { .. } => "install_guild_mismatch",
+            Self::RoleConnection(_) => "invalid_role_connection",
             Self::CrossSite => "cross_site",
             Self::InvalidRoute(_) => "invalid_route",
             Self::InvalidRequest(_) => "invalid_request",

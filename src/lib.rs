@@ -144,5 +144,5 @@ pub use config::Config;
 pub use error::{Error, Result};
 pub use request::ApiRequest;
 pub use scope::{Prompt, Scope, Scopes};
-pub use session::{Callback, DiscordSession, LoginOptions};
+pub use session::{Callback, DiscordSession, Flow, InstallOptions, LoginOptions};
 pub use store::{SessionId, SessionRecord, TokenStore};

@@ -571,3 +571,139 @@ fn the_request_log_redacts_code_and_state() {
     assert!(!line.contains("=x"), "{line}");
     assert!(line.contains("next=%2Fme"));
 }
+
+// ----- installs and linked roles ----------------------------------------------------------------
+
+/// The query pairs of a redirect's `Location`, checked to point at the fake's authorize page.
+fn authorize_params(demo: &demo::Running, resp: &reqwest::Response) -> HashMap<String, String> {
+    assert_eq!(resp.status(), 302);
+    let url = url::Url::parse(location(resp)).unwrap();
+    assert_eq!(
+        url.as_str().split('?').next().unwrap(),
+        format!("{}/oauth2/authorize", fake(demo).base_url())
+    );
+    url.query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// Approves `authorize` (an authorize URL) on the fake as `user`, with `guild_id` replaced when
+/// given (a user editing the address bar); returns the callback path and query.
+async fn approve(b: &Browser, authorize: &str, user: u64, guild_id: Option<u64>) -> String {
+    let mut url = url::Url::parse(authorize).unwrap();
+    let mut pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if let Some(g) = guild_id {
+        for (k, v) in &mut pairs {
+            if k == "guild_id" {
+                *v = g.to_string();
+            }
+        }
+    }
+    pairs.push(("mock_user".into(), user.to_string()));
+    url.query_pairs_mut().clear().extend_pairs(pairs);
+    let approved = b.http.get(url).send().await.unwrap();
+    assert_eq!(approved.status(), 302, "the fake approves");
+    let back = url::Url::parse(location(&approved)).unwrap();
+    assert_eq!(back.path(), "/callback");
+    format!("/callback?{}", back.query().unwrap())
+}
+
+#[tokio::test]
+async fn install_redirects_to_authorize_with_bot_commands_permissions_and_guild() {
+    let demo = offline().await;
+    let mut b = Browser::new(&demo);
+    let resp = b.get("/install").await;
+    let p = authorize_params(&demo, &resp);
+    let scopes: Vec<&str> = p["scope"].split(' ').collect();
+    assert!(scopes.contains(&"bot") && scopes.contains(&"applications.commands"));
+    assert!(p["permissions"].parse::<u64>().unwrap() > 0, "an integer");
+    assert_eq!(p["integration_type"], "0");
+    assert!(!p.contains_key("guild_id") && !p.contains_key("disable_guild_select"));
+
+    let resp = b
+        .get(&format!("/install?guild_id={}", seed::GUILD_WORKSHOP))
+        .await;
+    let p = authorize_params(&demo, &resp);
+    assert_eq!(p["guild_id"], seed::GUILD_WORKSHOP.to_string());
+    assert_eq!(p["disable_guild_select"], "true");
+    assert_eq!(p["integration_type"], "0");
+
+    assert_eq!(b.get("/install?guild_id=nope").await.status(), 400);
+}
+
+#[tokio::test]
+async fn install_callback_names_the_guild_or_answers_400_when_contradicted() {
+    let demo = offline().await;
+    let mut b = Browser::new(&demo);
+    let resp = b
+        .get(&format!("/install?guild_id={}", seed::GUILD_WORKSHOP))
+        .await;
+    let back = approve(&b, location(&resp), seed::ALICE, None).await;
+    let page = b.get(&back).await;
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = page.text().await.unwrap();
+    assert!(unescape(&html).contains("Alice's Workshop"), "{html}");
+
+    // A hostile guild name is text.
+    let mut x = Browser::new(&demo);
+    let resp = x
+        .get(&format!("/install?guild_id={}", seed::GUILD_XSS))
+        .await;
+    let back = approve(&x, location(&resp), seed::XSS, None).await;
+    let html = x.get(&back).await.text().await.unwrap();
+    assert!(!html.contains("<img src=x"), "{html}");
+    assert!(unescape(&html).contains("<img src=x onerror=alert(1)>"));
+
+    // Pinned to the workshop, but the address was edited to another guild Alice owns.
+    let mut c = Browser::new(&demo);
+    let resp = c
+        .get(&format!("/install?guild_id={}", seed::GUILD_WORKSHOP))
+        .await;
+    let back = approve(&c, location(&resp), seed::ALICE, Some(seed::GUILD_LOBBY)).await;
+    assert_eq!(c.get(&back).await.status(), 400);
+    assert_401_json(c.get("/me").await).await;
+}
+
+#[tokio::test]
+async fn linked_role_sets_the_role_connection_and_redirects_home() {
+    let demo = offline().await;
+    let mut b = Browser::new(&demo);
+    let resp = b.get("/linked-role").await;
+    let p = authorize_params(&demo, &resp);
+    let mut scopes: Vec<&str> = p["scope"].split(' ').collect();
+    scopes.sort_unstable();
+    assert_eq!(scopes, ["identify", "role_connections.write"]);
+    assert!(!p.contains_key("code_challenge"));
+    assert!(fake(&demo).role_connection(seed::ALICE).is_none());
+
+    let back = approve(&b, location(&resp), seed::ALICE, None).await;
+    let resp = b.get(&back).await;
+    assert_eq!(resp.status(), 302);
+    assert_eq!(location(&resp), "/");
+    let connection = fake(&demo)
+        .role_connection(seed::ALICE)
+        .expect("the role connection was PUT");
+    assert_eq!(connection["platform_name"], "discord-oauth demo");
+    assert_eq!(connection["metadata"]["demo_member"], "1");
+    let puts: u64 = fake(&demo)
+        .stats()
+        .requests
+        .iter()
+        .filter(|(k, _)| k.starts_with("PUT ") && k.ends_with("/role-connection"))
+        .map(|(_, n)| *n)
+        .sum();
+    assert_eq!(puts, 1, "one PUT of the user's role connection");
+    // Home works with this session (no `guilds` scope: no list).
+    let home = b.get("/").await;
+    assert_eq!(home.status(), 200);
+    assert!(home.text().await.unwrap().contains("action=\"/logout\""));
+}

@@ -1,11 +1,16 @@
 //! The Discord resources a session reads and acts on, as methods of [`DiscordSession`]
 //! (models do no I/O): the user, guilds and connections (one method each, with a [`Fetch`]
 //! policy for the users cache), the member and authorization-info endpoints, adding the user to
-//! a guild, and [`request`](DiscordSession::request) for any other route. Each checks its scope
+//! a guild, the user's role connection (linked roles), and
+//! [`request`](DiscordSession::request) for any other route. Each checks its scope
 //! locally first ([`Error::MissingScope`], no call to Discord).
 //!
 //! Owns: what each resource costs and where it comes from. Imports sessions, the cache, routes
 //! and the pipeline; must not import the client or a web framework.
+
+mod role_connections;
+
+pub(crate) use role_connections::{fetch_metadata, register_metadata};
 
 use std::marker::PhantomData;
 use std::ops::Deref;

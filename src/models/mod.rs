@@ -22,7 +22,7 @@
 //! | `Guild` (`id`, `name`, `icon_hash`, `is_owner`, `permissions`, `icon_url`, `to_json()`, `str(x)`, `==`) | [`Guild`] (`icon_hash` is [`Guild::icon`], `is_owner` is [`Guild::is_owner`]) |
 //! | `UserConnection` (`id`, `name`, `type`, `revoked`, `integrations`, `verified`, `friend_sync`, `show_activity`, `visibility`, `is_visible`, `to_json()`) | [`UserConnection`] (`type` is [`UserConnection::kind`]) |
 //! | `Integration` (`id`, `name`, `type`, `enabled`, `syncing`, `role_id`, `expire_behaviour`, `expire_grace_period`, `account`, `synced_at`) | [`Integration`] (`type` is `kind`, `expire_behaviour` is Discord's [`Integration::expire_behavior`]) |
-//! | *(not modelled by Flask-Discord)* | [`GuildMember`], [`AuthorizationInfo`], [`Application`], [`TokenGuild`], [`IncomingWebhook`], [`RoleConnection`], [`RoleConnectionMetadata`] |
+//! | *(not modelled by Flask-Discord)* | [`GuildMember`], [`AuthorizationInfo`], [`Application`], [`TokenGuild`], [`IncomingWebhook`], [`RoleConnection`], [`RoleConnectionMetadata`], [`Install`] |
 
 use serde::{Deserialize, Deserializer};
 
@@ -30,6 +30,7 @@ mod cdn;
 mod connection;
 mod guild;
 mod id;
+mod install;
 mod oauth;
 mod role_connection;
 mod user;
@@ -44,9 +45,11 @@ pub use id::{
     ApplicationId, ChannelId, DISCORD_EPOCH_MS, GuildId, IntegrationId, InvalidSnowflake, RoleId,
     SkuId, UserId, WebhookId,
 };
+pub use install::{Install, IntegrationType};
 pub use oauth::{Application, AuthorizationInfo, IncomingWebhook};
 pub use role_connection::{
     RoleConnection, RoleConnectionError, RoleConnectionMetadata, RoleConnectionMetadataType,
+    RoleConnectionValue,
 };
 pub use user::{AvatarDecorationData, Collectibles, Nameplate, PrimaryGuild, User};
 

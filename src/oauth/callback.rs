@@ -1,5 +1,5 @@
-//! The callback: Discord's redirect back to `redirect_uri`, with `code` and `state`, or
-//! `error` and `error_description`
+//! The callback: Discord's redirect back to `redirect_uri`, with `code` and `state` (and, in the
+//! bot flow, `guild_id` and `permissions`), or `error` and `error_description`
 //! ([Discord: Authorization Code Grant](https://discord.com/developers/docs/topics/oauth2#authorization-code-grant-redirect-url-example)).
 
 use crate::error::Error;
@@ -17,6 +17,11 @@ pub struct CallbackQuery {
     pub error: Option<String>,
     /// The error's description.
     pub error_description: Option<String>,
+    /// Bot flow: the guild the bot was added to, as a hint (the token response's `guild` is
+    /// authoritative).
+    pub guild_id: Option<String>,
+    /// Bot flow: the permissions the user granted the bot (a decimal integer).
+    pub permissions: Option<String>,
 }
 
 impl std::fmt::Debug for CallbackQuery {
@@ -26,6 +31,8 @@ impl std::fmt::Debug for CallbackQuery {
             .field("state", &self.state.as_ref().map(|_| "[redacted]"))
             .field("error", &self.error)
             .field("error_description", &self.error_description)
+            .field("guild_id", &self.guild_id)
+            .field("permissions", &self.permissions)
             .finish()
     }
 }
@@ -41,6 +48,8 @@ impl CallbackQuery {
                 "state" => &mut q.state,
                 "error" => &mut q.error,
                 "error_description" => &mut q.error_description,
+                "guild_id" => &mut q.guild_id,
+                "permissions" => &mut q.permissions,
                 _ => continue,
             };
             *slot = Some(v.into_owned());

@@ -74,6 +74,12 @@ pub enum Endpoint {
     GetRoleConnection,
     /// `PUT /users/@me/applications/{application}/role-connection` ([Update Current User Application Role Connection](https://discord.com/developers/docs/resources/user#update-current-user-application-role-connection)).
     UpdateRoleConnection,
+    /// `DELETE /users/@me/applications/{application}/role-connection` ([Delete Current User Application Role Connection](https://discord.com/developers/docs/resources/user#delete-current-user-application-role-connection)).
+    DeleteRoleConnection,
+    /// `GET /applications/{application}/role-connections/metadata` with the bot token ([Get Application Role Connection Metadata Records](https://discord.com/developers/docs/resources/application-role-connection-metadata#get-application-role-connection-metadata-records)).
+    GetRoleConnectionMetadata,
+    /// `PUT /applications/{application}/role-connections/metadata` with the bot token ([Update Application Role Connection Metadata Records](https://discord.com/developers/docs/resources/application-role-connection-metadata#update-application-role-connection-metadata-records)).
+    UpdateRoleConnectionMetadata,
     /// `GET /oauth2/@me` ([Get Current Authorization Information](https://discord.com/developers/docs/topics/oauth2#get-current-authorization-information)).
     GetCurrentAuthorization,
     /// `PUT /guilds/{guild}/members/{user}` with the bot token ([Add Guild Member](https://discord.com/developers/docs/resources/guild#add-guild-member)).
@@ -136,6 +142,24 @@ static TABLE: &[EndpointInfo] = &[
         Endpoint::UpdateRoleConnection,
         "PUT /users/@me/applications/{id}/role-connection",
         Some(Scope::RoleConnectionsWrite),
+        None,
+    ),
+    row(
+        Endpoint::DeleteRoleConnection,
+        "DELETE /users/@me/applications/{id}/role-connection",
+        Some(Scope::RoleConnectionsWrite),
+        None,
+    ),
+    row(
+        Endpoint::GetRoleConnectionMetadata,
+        "GET /applications/{id}/role-connections/metadata",
+        None,
+        None,
+    ),
+    row(
+        Endpoint::UpdateRoleConnectionMetadata,
+        "PUT /applications/{id}/role-connections/metadata",
+        None,
         None,
     ),
     row(
@@ -293,6 +317,33 @@ impl Route {
         )
     }
 
+    /// `DELETE /users/@me/applications/{application}/role-connection`.
+    #[must_use]
+    pub fn delete_role_connection(application: ApplicationId) -> Self {
+        Self::known(
+            Method::DELETE,
+            format!("/users/@me/applications/{application}/role-connection"),
+        )
+    }
+
+    /// `GET /applications/{application}/role-connections/metadata` (bot token).
+    #[must_use]
+    pub fn role_connection_metadata(application: ApplicationId) -> Self {
+        Self::known(
+            Method::GET,
+            format!("/applications/{application}/role-connections/metadata"),
+        )
+    }
+
+    /// `PUT /applications/{application}/role-connections/metadata` (bot token).
+    #[must_use]
+    pub fn update_role_connection_metadata(application: ApplicationId) -> Self {
+        Self::known(
+            Method::PUT,
+            format!("/applications/{application}/role-connections/metadata"),
+        )
+    }
+
     /// `GET /oauth2/@me`.
     #[must_use]
     pub fn current_authorization() -> Self {
@@ -412,6 +463,18 @@ mod tests {
                 Endpoint::UpdateRoleConnection,
             ),
             (
+                Route::delete_role_connection(a),
+                Endpoint::DeleteRoleConnection,
+            ),
+            (
+                Route::role_connection_metadata(a),
+                Endpoint::GetRoleConnectionMetadata,
+            ),
+            (
+                Route::update_role_connection_metadata(a),
+                Endpoint::UpdateRoleConnectionMetadata,
+            ),
+            (
                 Route::current_authorization(),
                 Endpoint::GetCurrentAuthorization,
             ),
@@ -421,7 +484,7 @@ mod tests {
         ] {
             assert_eq!(route.endpoint(), endpoint, "{}", route.template());
         }
-        assert_eq!(TABLE.len(), 10);
+        assert_eq!(TABLE.len(), 13);
     }
 
     #[test]

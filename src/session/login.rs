@@ -1,14 +1,15 @@
-//! Logging in: [`create_session`](DiscordSession::create_session) starts a login and
-//! remembers it in the pending-login cookie; [`callback`](DiscordSession::callback) checks the
-//! state, exchanges the code and replaces the session.
+//! Logging in: [`create_session`](DiscordSession::create_session) starts a login (or, through
+//! [`create_install`](DiscordSession::create_install), an install) and remembers it in the
+//! pending-login cookie; [`callback`](DiscordSession::callback) checks the state, exchanges the
+//! code, replaces the session and tells which [`Flow`] ended.
 
 use super::DiscordSession;
 use super::cookie::Purpose;
-use super::pending::{self, PendingLogin, PendingSlots, is_local_path};
+use super::pending::{self, PendingFlow, PendingLogin, PendingSlots, is_local_path};
 use super::refresh::record_from_grant;
 use crate::error::{Error, StateError};
 use crate::http::{Auth, Call};
-use crate::models::{IncomingWebhook, TokenGuild, User};
+use crate::models::{GuildId, IncomingWebhook, Install, IntegrationType, TokenGuild, User};
 use crate::oauth::{self, CallbackQuery};
 use crate::ratelimit::Identity;
 use crate::route::Route;
@@ -30,6 +31,7 @@ pub struct LoginOptions {
     permissions: Option<Permissions>,
     params: Vec<(String, String)>,
     next: Option<String>,
+    flow: PendingFlow,
 }
 
 impl LoginOptions {
@@ -41,6 +43,32 @@ impl LoginOptions {
     /// ```
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A linked-roles login
+    /// ([Discord: Linked Roles](https://discord.com/developers/docs/resources/application-role-connection-metadata)):
+    /// scopes `role_connections.write` and `identify`, without PKCE (Discord refuses it with
+    /// this scope). Its callback answers [`Flow::LinkedRole`]; then set the user's values
+    /// with [`update_role_connection`](DiscordSession::update_role_connection). Setting other
+    /// scopes later keeps `role_connections.write`.
+    ///
+    /// ```no_run
+    /// # fn f(session: discord_oauth::DiscordSession) -> Result<(), discord_oauth::Error> {
+    /// let url = session.create_session(discord_oauth::LoginOptions::linked_role())?;
+    /// # let _ = url; Ok(()) }
+    /// ```
+    pub fn linked_role() -> Self {
+        Self {
+            scopes: Some(Scopes::from([Scope::RoleConnectionsWrite, Scope::Identify])),
+            flow: PendingFlow::LinkedRole,
+            ..Self::default()
+        }
+    }
+
+    /// Marks the login as an install (used by [`InstallOptions`](super::InstallOptions)).
+    pub(super) fn install_flow(mut self, flow: PendingFlow) -> Self {
+        self.flow = flow;
+        self
     }
 
     /// The scopes to request (default: `identify`). Scopes never come from the request's query
@@ -126,6 +154,20 @@ impl LoginOptions {
     }
 }
 
+/// Which flow a callback completed, as remembered in the pending-login cookie (so one
+/// `redirect_uri` serves every flow).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Flow {
+    /// A login started by [`DiscordSession::create_session`].
+    Login,
+    /// An install started by [`DiscordSession::create_install`], with what Discord answered.
+    Install(Box<Install>),
+    /// A linked-roles login ([`LoginOptions::linked_role`]): the session now holds a token with
+    /// `role_connections.write`.
+    LinkedRole,
+}
+
 /// What a successful callback returns.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -142,6 +184,8 @@ pub struct Callback {
     pub webhook: Option<IncomingWebhook>,
     /// The scopes Discord granted.
     pub scopes: Scopes,
+    /// Which flow ended: a login, an install (with its result), a linked-roles login.
+    pub flow: Flow,
 }
 
 impl DiscordSession {
@@ -193,9 +237,12 @@ impl DiscordSession {
     /// [`Error::InvalidRequest`] for a reserved `param` or oversized `data`.
     pub fn create_session(&self, options: LoginOptions) -> Result<url::Url, Error> {
         oauth::check_extra_params(&options.params)?;
-        let scopes = options
+        let mut scopes = options
             .scopes
             .unwrap_or_else(|| Scopes::from(Scope::Identify));
+        if options.flow == PendingFlow::LinkedRole {
+            scopes.insert(Scope::RoleConnectionsWrite);
+        }
         if scopes.is_empty() {
             return Err(Error::InvalidRequest(
                 "at least one scope is required".into(),
@@ -239,6 +286,7 @@ impl DiscordSession {
                 data,
                 scopes: scopes.to_string(),
                 created_at: now,
+                flow: options.flow,
             },
             now,
             PENDING_LIFETIME_SECS,
@@ -249,18 +297,30 @@ impl DiscordSession {
 
     /// Completes a login (Flask-Discord's `callback`) from the callback's query string: checks
     /// the state, exchanges the code (with the PKCE verifier), replaces the session and returns
-    /// the caller's `data`.
+    /// the caller's `data` and the [`Flow`] that ended.
+    ///
+    /// An install ([`Flow::Install`]) is checked first: when it was pinned to a guild and
+    /// Discord's `guild` names another one, the callback fails with
+    /// [`Error::InstallGuildMismatch`] and no session is created or replaced. An install that
+    /// asked only for `bot`, `applications.commands` or `webhook.incoming` leaves the
+    /// browser's session as it was (that token can read nothing of the user); with more
+    /// scopes (`identify`...) it is also a login.
     ///
     /// ```no_run
     /// # async fn f(session: discord_oauth::DiscordSession, query: &str) -> Result<(), discord_oauth::Error> {
+    /// use discord_oauth::session::Flow;
     /// let done = session.callback(query).await?;
-    /// // answer 302 to `done.next`, with the session's Set-Cookie values
-    /// # let _ = done; Ok(()) }
+    /// match &done.flow {
+    ///     Flow::Install(install) => println!("added to {:?}", install.guild_name()),
+    ///     _ => { /* answer 302 to `done.next`, with the session's Set-Cookie values */ }
+    /// }
+    /// # Ok(()) }
     /// ```
     ///
     /// # Errors
     /// [`Error::AccessDenied`] when the user pressed Cancel; [`Error::InvalidState`] (no token
-    /// request is sent); [`Error::OAuth`] for a bad code; upstream failures.
+    /// request is sent); [`Error::OAuth`] for a bad code; [`Error::InstallGuildMismatch`];
+    /// upstream failures.
     pub async fn callback(&self, query: &str) -> Result<Callback, Error> {
         let query = CallbackQuery::parse(query);
         let now = self.now();
@@ -272,25 +332,39 @@ impl DiscordSession {
             oauth::exchange_code(self.sessions().http(), code, pending.verifier.as_ref()).await?;
         let guild = token.guild.clone();
         let webhook = token.webhook.clone();
+        let flow = flow_of(pending.flow, &query, guild.as_ref(), webhook.as_ref())?;
         let mut record = record_from_grant(token, None, now);
         if record.scopes.is_empty() {
             record.scopes = pending.scopes.parse().unwrap_or_default();
         }
-        let user = self.fetch_login_user(&mut record).await;
-        // Replace any previous session of this browser: new id, old one ended.
-        if let Some(old) = self.record().await.ok().flatten() {
-            self.end_locally(&old).await;
-        }
-        self.save_record(&record, None).await?;
-        if let Some(u) = &user {
-            crate::cache::seed_user(
-                self.sessions().cache(),
-                self.sessions().cache_ttls(),
-                &record.id,
-                u,
-                now,
-            )
-            .await;
+        let login = !matches!(flow, Flow::Install(_))
+            || record.scopes.iter().any(|s| {
+                !matches!(
+                    s,
+                    Scope::Bot | Scope::ApplicationsCommands | Scope::WebhookIncoming
+                )
+            });
+        let user = if login {
+            self.fetch_login_user(&mut record).await
+        } else {
+            None
+        };
+        if login {
+            // Replace any previous session of this browser: new id, old one ended.
+            if let Some(old) = self.record().await.ok().flatten() {
+                self.end_locally(&old).await;
+            }
+            self.save_record(&record, None).await?;
+            if let Some(u) = &user {
+                crate::cache::seed_user(
+                    self.sessions().cache(),
+                    self.sessions().cache_ttls(),
+                    &record.id,
+                    u,
+                    now,
+                )
+                .await;
+            }
         }
         Ok(Callback {
             data: pending.data.and_then(|s| serde_json::from_str(&s).ok()),
@@ -299,6 +373,7 @@ impl DiscordSession {
             guild,
             webhook,
             scopes: record.scopes,
+            flow,
         })
     }
 
@@ -364,5 +439,125 @@ impl DiscordSession {
                 None
             }
         }
+    }
+}
+
+/// The flow a callback completed; for a pinned install, fails unless Discord's answer names the
+/// pinned guild (the token response's `guild` is authoritative, the redirect's `guild_id` a
+/// hint).
+fn flow_of(
+    pending: PendingFlow,
+    query: &CallbackQuery,
+    guild: Option<&TokenGuild>,
+    webhook: Option<&IncomingWebhook>,
+) -> Result<Flow, Error> {
+    let (pinned, integration_type, bot) = match pending {
+        PendingFlow::Login => return Ok(Flow::Login),
+        PendingFlow::LinkedRole => return Ok(Flow::LinkedRole),
+        PendingFlow::Install {
+            guild_id,
+            integration_type,
+            bot,
+        } => (guild_id.map(GuildId::new), integration_type, bot),
+    };
+    let hint = query
+        .guild_id
+        .as_deref()
+        .and_then(|g| g.parse::<GuildId>().ok());
+    // With `bot`, Discord names the guild in the token response: only that counts. Without
+    // it, the redirect's hint is all there is.
+    let answered = if bot {
+        guild.map(|g| g.id)
+    } else {
+        guild.map(|g| g.id).or(hint)
+    };
+    if let Some(expected) = pinned
+        && answered != Some(expected)
+        && (answered.is_some() || bot)
+    {
+        return Err(Error::InstallGuildMismatch {
+            expected,
+            got: answered,
+        });
+    }
+    let answered = answered.or(hint);
+    let permissions = query
+        .permissions
+        .as_deref()
+        .and_then(|p| Permissions::from_decimal_str(p).ok());
+    Ok(Flow::Install(Box::new(Install::new(
+        IntegrationType::from(integration_type),
+        guild.cloned(),
+        answered,
+        permissions,
+        webhook.cloned(),
+    ))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn install(guild_id: Option<u64>, bot: bool) -> PendingFlow {
+        PendingFlow::Install {
+            guild_id,
+            integration_type: 0,
+            bot,
+        }
+    }
+
+    fn guild(id: u64) -> TokenGuild {
+        TokenGuild::from_value(serde_json::json!({ "id": id.to_string(), "name": "G" })).unwrap()
+    }
+
+    fn mismatch(r: Result<Flow, Error>) -> Option<(u64, Option<u64>)> {
+        match r {
+            Err(Error::InstallGuildMismatch { expected, got }) => {
+                Some((expected.get(), got.map(GuildId::get)))
+            }
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_token_guild_decides_a_pinned_bot_install() {
+        let q = CallbackQuery::parse("guild_id=1&permissions=3072");
+        assert!(matches!(
+            flow_of(install(Some(1), true), &q, Some(&guild(1)), None),
+            Ok(Flow::Install(i)) if i.permissions.map(|p| p.bits()) == Some(3072)
+        ));
+        assert_eq!(
+            mismatch(flow_of(install(Some(1), true), &q, Some(&guild(2)), None)),
+            Some((1, Some(2)))
+        );
+        // The bot was asked for but no guild came back: the hint alone is not trusted.
+        assert_eq!(
+            mismatch(flow_of(install(Some(1), true), &q, None, None)),
+            Some((1, None))
+        );
+        // Without the bot, the hint is checked when present.
+        let other = CallbackQuery::parse("guild_id=2");
+        assert_eq!(
+            mismatch(flow_of(install(Some(1), false), &other, None, None)),
+            Some((1, Some(2)))
+        );
+        assert!(
+            flow_of(
+                install(Some(1), false),
+                &CallbackQuery::default(),
+                None,
+                None
+            )
+            .is_ok()
+        );
+        // Not pinned: whatever guild the user chose.
+        assert!(matches!(
+            flow_of(install(None, true), &q, Some(&guild(9)), None),
+            Ok(Flow::Install(i)) if i.guild_id == Some(GuildId::new(9))
+        ));
+        assert!(matches!(
+            flow_of(PendingFlow::Login, &q, Some(&guild(9)), None),
+            Ok(Flow::Login)
+        ));
     }
 }

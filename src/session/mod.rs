@@ -1,5 +1,6 @@
 //! Sessions: the per-browser [`DiscordSession`] handle — loading it from its cookie, logging in
 //! ([`login`](DiscordSession::create_session) and [`callback`](DiscordSession::callback)),
+//! installing the application ([`create_install`](DiscordSession::create_install)),
 //! logging out, and refreshing its tokens — and `Sessions`, the application-wide machinery it
 //! runs on (cookie keys, lifetimes, stores, refresh coordination).
 //!
@@ -26,6 +27,7 @@
 //!   per-cookie HKDF keys; absolute and idle lifetimes.
 
 mod cookie;
+mod install;
 mod load;
 mod login;
 mod logout;
@@ -40,7 +42,8 @@ use std::time::Duration;
 
 use http::{HeaderMap, HeaderValue};
 
-pub use login::{Callback, LoginOptions, PENDING_LIFETIME_SECS};
+pub use install::InstallOptions;
+pub use login::{Callback, Flow, LoginOptions, PENDING_LIFETIME_SECS};
 pub use origin::check_same_origin;
 pub use pending::is_local_path;
 pub(crate) use verified::DEFAULT_RECHECK;

@@ -1,5 +1,6 @@
 //! The pending-login cookie: what `/login` must remember until `/callback` — the state, the PKCE
-//! verifier, `next`, the caller's `data`, the requested scopes and the start time — in its own
+//! verifier, `next`, the caller's `data`, the requested scopes, the flow (login, install with its
+//! pinned guild, linked role) and the start time — in its own
 //! short-lived encrypted cookie. Several slots, so two tabs can log in at once; never in the URL
 //! (only the random state travels through Discord), and an unauthenticated `/login` grows no
 //! server state.
@@ -17,6 +18,24 @@ pub(crate) const MAX_NEXT_LEN: usize = 512;
 /// Budget of the whole `Set-Cookie` name and value, below the 4 KiB browsers keep.
 pub(crate) const MAX_COOKIE_BYTES: usize = 3800;
 
+/// Which flow a pending login belongs to, so the callback answers with the right
+/// [`Flow`](super::Flow).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum PendingFlow {
+    /// A plain login.
+    #[default]
+    Login,
+    /// An install: the guild it was pinned to, the `integration_type`, and whether `bot` was
+    /// asked for (Discord then names the guild in its answer).
+    Install {
+        guild_id: Option<u64>,
+        integration_type: u8,
+        bot: bool,
+    },
+    /// A linked-roles login (`role_connections.write`).
+    LinkedRole,
+}
+
 /// One login in progress.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct PendingLogin {
@@ -26,6 +45,7 @@ pub(crate) struct PendingLogin {
     pub(crate) data: Option<String>,
     pub(crate) scopes: String,
     pub(crate) created_at: u64,
+    pub(crate) flow: PendingFlow,
 }
 
 /// The cookie's content.
@@ -109,6 +129,7 @@ mod tests {
                     data: None,
                     scopes: String::new(),
                     created_at: 100,
+                    flow: PendingFlow::Login,
                 },
                 100,
                 600,
