@@ -707,3 +707,29 @@ async fn linked_role_sets_the_role_connection_and_redirects_home() {
     assert_eq!(home.status(), 200);
     assert!(home.text().await.unwrap().contains("action=\"/logout\""));
 }
+
+/// "Every response to a request that carries a session cookie has `Cache-Control: no-store`":
+/// pages and JSON alike, also when the response sets no cookie.
+#[tokio::test]
+async fn every_response_to_a_session_cookie_is_no_store() {
+    let demo = offline().await;
+    let mut b = Browser::new(&demo);
+    assert_eq!(b.login_as(seed::ALICE, "/").await.status(), 302);
+    for path in ["/", "/me", "/guilds", "/connections", "/health"] {
+        let resp = b.get(path).await;
+        assert_eq!(resp.status(), 200, "{path}");
+        assert!(
+            resp.headers().get("set-cookie").is_none(),
+            "{path} sets no cookie"
+        );
+        assert_eq!(resp.headers()["cache-control"], "no-store", "{path}");
+    }
+    // A garbage session cookie is a session cookie too.
+    let mut garbage = Browser::new(&demo);
+    garbage
+        .cookies
+        .insert("discord_session".to_owned(), "garbage".to_owned());
+    let resp = garbage.get("/me").await;
+    assert_eq!(resp.status(), 401);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+}

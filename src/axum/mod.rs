@@ -117,7 +117,10 @@ where
             for cookie in session.take_set_cookies() {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
             }
-            if response.headers().contains_key(header::SET_COOKIE) {
+            // A user's answer (or one that sets a cookie): never kept by a shared cache.
+            if session.carries_session_cookie()
+                || response.headers().contains_key(header::SET_COOKIE)
+            {
                 response
                     .headers_mut()
                     .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -283,6 +283,21 @@ impl DiscordSession {
         self.inner.cookies.get(&self.policy().session_cookie)
     }
 
+    /// Whether the request carried a session cookie (valid or not): its answer is about one
+    /// user, so no shared cache may keep it (`Cache-Control: no-store`).
+    ///
+    /// ```no_run
+    /// # fn f(session: discord_oauth::DiscordSession, response: &mut http::Response<()>) {
+    /// if session.carries_session_cookie() {
+    ///     response.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    /// }
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn carries_session_cookie(&self) -> bool {
+        self.session_cookie().is_some()
+    }
+
     /// The sealed pending-login cookie of the request, if any.
     fn pending_cookie(&self) -> Option<&str> {
         self.inner.cookies.get(&self.policy().pending_cookie)
