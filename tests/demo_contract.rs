@@ -628,7 +628,7 @@ async fn manage_is_200_with_id_name_permissions_for_owner_admin_and_manage_guild
         .as_array()
         .unwrap()
         .iter()
-        .find(|g| g["id"] == seed::GUILD_LONG.to_string())
+        .find(|g| g["id"].as_str() == Some(seed::GUILD_LONG.to_string().as_str()))
         .unwrap()
         .clone();
     let manage = json(b.get(&manage_path(seed::GUILD_LONG)).await).await;
