@@ -218,6 +218,7 @@ pub fn app(client: DiscordOAuth, offline: bool) -> Result<Router, StartError> {
         .route("/guilds", get(guilds))
         .route("/connections", get(connections))
         .route("/guilds/{guild_id}/join", post(join))
+        .route("/guilds/{guild_id}/manage", get(manage))
         .route("/logout", post(logout))
         .route("/install", get(install))
         .route("/linked-role", get(linked_role))
@@ -573,6 +574,35 @@ fn installed_page(install: &Install) -> Response {
     }
 }
 
+/// `GET /guilds/{guild_id}/manage`: 200 `{id, name, permissions, owner,
+/// effective_permissions}` when the user owns the guild or has ADMINISTRATOR or MANAGE_GUILD
+/// there (`permissions` as Discord lists them, like `GET /guilds`; the effective ones count the
+/// owner and ADMINISTRATOR as every permission); 403 otherwise, also when not a member; 400 for
+/// an id that is not a snowflake; 401 without a session. Answered from the users cache.
+async fn manage(
+    guard: discord_oauth::axum::RequireGuildPermission<discord_oauth::axum::ManageGuild>,
+) -> Response {
+    #[derive(Serialize)]
+    struct ManageView<'a> {
+        id: String,
+        name: &'a str,
+        permissions: String,
+        owner: bool,
+        effective_permissions: String,
+    }
+    let access = &guard.guild;
+    json_response(
+        StatusCode::OK,
+        &ManageView {
+            id: access.id().get().to_string(),
+            name: access.name(),
+            permissions: access.guild.permissions.to_string(),
+            owner: access.is_owner(),
+            effective_permissions: access.permissions.to_string(),
+        },
+    )
+}
+
 // ----- the page -------------------------------------------------------------------------------
 
 struct UserCard {
@@ -588,6 +618,8 @@ struct GuildCard {
     icon_url: Option<String>,
     initial: String,
     owner: bool,
+    /// Whether `GET /guilds/{id}/manage` lets the user through (owner, ADMINISTRATOR, MANAGE_GUILD).
+    manage: bool,
 }
 
 #[derive(Template)]
@@ -669,6 +701,10 @@ async fn index(State(state): State<AppState>, session: DiscordSession) -> Respon
             icon_url: g.icon_url(cdn).map(String::from),
             initial: g.name.chars().next().map(String::from).unwrap_or_default(),
             owner: g.owner,
+            manage: discord_oauth::api::GuildAccess::allows(
+                g,
+                discord_oauth::permissions::Permissions::MANAGE_GUILD,
+            ),
         })
         .collect();
     page(

@@ -25,6 +25,7 @@ use http::{HeaderMap, StatusCode};
 use crate::config::ConfigError;
 use crate::models::{GuildId, RoleConnectionError};
 use crate::store::StoreError;
+use crate::vocab::permissions::Permissions;
 use crate::vocab::scope::Scope;
 
 /// The underlying cause of an error, kept for [`std::error::Error::source`] chains.
@@ -198,6 +199,13 @@ pub enum Error {
     )]
     InsufficientAccess,
 
+    /// The user may not act in a guild: they lack these guild permissions there, or are not a
+    /// member at all (then every required permission is missing, so both refusals look the same
+    /// and no one learns more from a 403 than "not allowed"). The guild owner and ADMINISTRATOR
+    /// hold every permission. 403.
+    #[error("not allowed in this guild{}", MissingNames(*.0))]
+    MissingPermissions(Permissions),
+
     /// Discord did not answer within the call's overall deadline.
     #[error("Discord did not answer within the deadline")]
     Timeout,
@@ -249,7 +257,8 @@ impl Error {
             Self::MissingScope(_)
             | Self::AccessDenied { .. }
             | Self::CrossSite
-            | Self::InsufficientAccess => StatusCode::FORBIDDEN,
+            | Self::InsufficientAccess
+            | Self::MissingPermissions(_) => StatusCode::FORBIDDEN,
             Self::InvalidState(_)
             | Self::InvalidRequest(_)
             | Self::InvalidRoute(_)
@@ -337,6 +346,7 @@ impl Error {
             Self::InvalidRoute(_) => "invalid_route",
             Self::InvalidRequest(_) => "invalid_request",
             Self::InsufficientAccess => "insufficient_access",
+            Self::MissingPermissions(_) => "missing_permissions",
             Self::Internal(_) => "internal",
             Self::NotCached => "not_cached",
             Self::Timeout => "timeout",
@@ -345,6 +355,35 @@ impl Error {
             Self::Config(_) => "configuration",
             Self::Store(_) => "store",
         }
+    }
+}
+
+/// `": missing MANAGE_GUILD | BAN_MEMBERS"` for [`Error::MissingPermissions`] (nothing when
+/// no bit is named; unnamed bits as their decimal value).
+struct MissingNames(Permissions);
+
+impl fmt::Display for MissingNames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        f.write_str(": missing ")?;
+        let mut first = true;
+        for (name, _) in self.0.iter_names() {
+            if !first {
+                f.write_str(" | ")?;
+            }
+            f.write_str(name)?;
+            first = false;
+        }
+        let unknown = self.0.unknown_bits();
+        if unknown != 0 {
+            if !first {
+                f.write_str(" | ")?;
+            }
+            write!(f, "{unknown}")?;
+        }
+        Ok(())
     }
 }
 

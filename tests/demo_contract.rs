@@ -733,3 +733,147 @@ async fn every_response_to_a_session_cookie_is_no_store() {
     assert_eq!(resp.status(), 401);
     assert_eq!(resp.headers()["cache-control"], "no-store");
 }
+
+// ----- GET /guilds/{guild_id}/manage ---------------------------------------------------------
+
+fn manage_path(guild: u64) -> String {
+    format!("/guilds/{guild}/manage")
+}
+
+#[tokio::test]
+async fn manage_is_401_json_when_logged_out() {
+    let demo = offline().await;
+    let mut b = Browser::new(&demo);
+    assert_401_json(b.get(&manage_path(seed::GUILD_WORKSHOP)).await).await;
+    assert_401_json(b.get(&manage_path(seed::GUILD_QUIET)).await).await;
+    assert_401_json(b.get("/guilds/not-a-snowflake/manage").await).await;
+}
+
+#[tokio::test]
+async fn manage_is_200_with_id_name_permissions_for_owner_admin_and_manage_guild() {
+    let demo = offline().await;
+    let fake = fake(&demo);
+    let mut b = Browser::new(&demo);
+    assert_eq!(b.login_as(seed::ALICE, "/").await.status(), 302);
+    // Owner (every bit listed), owner (listed bits without MANAGE_GUILD, as in Discord's
+    // example), ADMINISTRATOR, MANAGE_GUILD.
+    for id in [
+        seed::GUILD_WORKSHOP,
+        seed::GUILD_LOBBY,
+        seed::GUILD_RTL,
+        seed::GUILD_LONG,
+    ] {
+        let resp = b.get(&manage_path(id)).await;
+        assert_eq!(resp.status(), 200, "{id}");
+        let body = json(resp).await;
+        let seeded = fake.guilds().into_iter().find(|g| g.id == id).unwrap();
+        assert_eq!(body["id"], id.to_string(), "id is a string");
+        assert_eq!(body["name"], seeded.name.as_str());
+        let listed = seeded
+            .members
+            .iter()
+            .find(|m| m.user_id == seed::ALICE)
+            .unwrap()
+            .permissions;
+        assert_eq!(body["permissions"], listed.to_string(), "as in GET /guilds");
+        assert_eq!(body["owner"], seeded.owner_id == seed::ALICE);
+        let effective: u64 = body["effective_permissions"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(effective & 0x20 != 0, "MANAGE_GUILD effective in {id}");
+    }
+    // The same guilds as GET /guilds reports them.
+    let guilds = json(b.get("/guilds").await).await;
+    let long = guilds
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"].as_str() == Some(seed::GUILD_LONG.to_string().as_str()))
+        .unwrap()
+        .clone();
+    let manage = json(b.get(&manage_path(seed::GUILD_LONG)).await).await;
+    assert_eq!(manage["name"], long["name"]);
+    assert_eq!(manage["permissions"], long["permissions"]);
+}
+
+#[tokio::test]
+async fn manage_is_403_json_when_not_a_member() {
+    let demo = offline().await;
+    let mut b = Browser::new(&demo);
+    assert_eq!(b.login_as(seed::ALICE, "/").await.status(), 302);
+    let resp = b.get(&manage_path(seed::GUILD_QUIET)).await;
+    assert_eq!(resp.status(), 403);
+    let body = json(resp).await;
+    assert_eq!(body["error"], "missing_permissions");
+    // A guild that does not exist at all: the same 403, never a 404.
+    let resp = b.get(&manage_path(1234)).await;
+    assert_eq!(resp.status(), 403);
+    assert_eq!(
+        json(resp).await,
+        body,
+        "indistinguishable from not a member"
+    );
+}
+
+#[tokio::test]
+async fn manage_is_403_json_without_the_permission() {
+    let demo = offline().await;
+    let mut b = Browser::new(&demo);
+    assert_eq!(b.login_as(seed::ALICE, "/").await.status(), 302);
+    for id in [seed::GUILD_KREW, seed::GUILD_XSS] {
+        let resp = b.get(&manage_path(id)).await;
+        assert_eq!(resp.status(), 403, "{id}");
+        assert_eq!(json(resp).await["error"], "missing_permissions");
+    }
+    // Another user: Nelly owns the Krew but is a plain member of the Workshop.
+    let mut nelly = Browser::new(&demo);
+    assert_eq!(nelly.login_as(seed::NELLY, "/").await.status(), 302);
+    assert_eq!(
+        nelly.get(&manage_path(seed::GUILD_KREW)).await.status(),
+        200
+    );
+    let resp = nelly.get(&manage_path(seed::GUILD_WORKSHOP)).await;
+    assert_eq!(resp.status(), 403);
+    assert!(json(resp).await["error"].is_string());
+}
+
+#[tokio::test]
+async fn manage_is_400_json_for_a_malformed_guild_id() {
+    let demo = offline().await;
+    let mut b = Browser::new(&demo);
+    assert_eq!(b.login_as(seed::ALICE, "/").await.status(), 302);
+    for path in [
+        "/guilds/not-a-snowflake/manage",
+        "/guilds/-5/manage",
+        "/guilds/1.5/manage",
+        "/guilds/99999999999999999999999/manage",
+    ] {
+        let resp = b.get(path).await;
+        assert_eq!(resp.status(), 400, "{path}");
+        assert!(json(resp).await["error"].is_string(), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_page_links_manage_only_where_the_user_may_manage() {
+    let demo = offline().await;
+    let mut b = Browser::new(&demo);
+    assert_eq!(b.login_as(seed::ALICE, "/").await.status(), 302);
+    let html = b.get("/").await.text().await.unwrap();
+    for id in [
+        seed::GUILD_WORKSHOP,
+        seed::GUILD_LOBBY,
+        seed::GUILD_RTL,
+        seed::GUILD_LONG,
+    ] {
+        assert!(
+            html.contains(&format!("href=\"{}\"", manage_path(id))),
+            "{id}"
+        );
+    }
+    for id in [seed::GUILD_KREW, seed::GUILD_XSS, seed::GUILD_QUIET] {
+        assert!(!html.contains(&manage_path(id)), "{id}");
+    }
+}

@@ -26,14 +26,20 @@ pub const GUILD_WORKSHOP: u64 = 613_425_648_685_547_541;
 pub const GUILD_KREW: u64 = 813_847_887_657_123_840;
 /// Guild named `<img src=x onerror=alert(1)>`, no icon.
 pub const GUILD_XSS: u64 = 887_766_554_433_221_100;
-/// Guild with an Arabic/RTL name; the bot is **not** in it (PUT member gives 50001).
+/// Guild with an Arabic/RTL name; the bot is **not** in it (PUT member gives 50001). Alice is
+/// a member with ADMINISTRATOR (not the owner).
 pub const GUILD_RTL: u64 = 923_456_789_012_345_678;
 /// Guild with a 100-character name; the bot lacks `CREATE_INSTANT_INVITE` (PUT member gives 50013).
+/// Alice is a member with MANAGE_GUILD (not ADMINISTRATOR).
 pub const GUILD_LONG: u64 = 1_034_567_890_123_456_789;
 /// Small guild owned by Alice with only Alice in it; the bot can add members (PUT member gives 201).
+/// Like Discord's own example, the owner's listed `permissions` (`36953089`) lack MANAGE_GUILD
+/// and ADMINISTRATOR: ownership alone must count as every permission.
 pub const GUILD_LOBBY: u64 = 1_145_678_901_234_567_890;
 /// Guild owned by quiet.one; Alice is **not** a member (member lookup gives 10004).
 pub const GUILD_QUIET: u64 = 1_198_765_432_109_876_543;
+/// The "Manager" role of [`GUILD_QUIET`] (MANAGE_GUILD): a member added with it may manage the guild.
+pub const ROLE_QUIET_MANAGER: u64 = 1_198_765_432_109_876_600;
 
 /// A seeded Discord user (<https://discord.com/developers/docs/resources/user#user-object>).
 #[derive(Clone, Debug, PartialEq)]
@@ -245,6 +251,10 @@ fn conn(
 const EVERYONE: u64 = 104_324_673;
 /// All bits 0..=50 (above 2^32), what the owner sees.
 const OWNER_PERMS: u64 = 2_251_799_813_685_247;
+/// The ADMINISTRATOR bit (<https://discord.com/developers/docs/topics/permissions#permissions-bitwise-permission-flags>).
+const ADMINISTRATOR: u64 = 1 << 3;
+/// The MANAGE_GUILD bit.
+const MANAGE_GUILD: u64 = 1 << 5;
 
 /// The seeded users (the first one has a normal name and is the default).
 pub fn users() -> Vec<SeedUser> {
@@ -624,7 +634,7 @@ fn rtl_guild() -> SeedGuild {
                 None,
                 vec![],
                 "2021-04-04T04:04:04.000000+00:00",
-                1_071_698_660_929,
+                1_071_698_660_929 | ADMINISTRATOR,
             ),
         ],
         ..base_guild(GUILD_RTL, "خادم الألعاب العربي \u{202E}lanigiro", RTL)
@@ -652,14 +662,15 @@ fn long_guild() -> SeedGuild {
                 None,
                 vec![],
                 "2020-02-03T02:02:02.000000+00:00",
-                EVERYONE,
+                EVERYONE | MANAGE_GUILD,
             ),
         ],
         ..base_guild(GUILD_LONG, &long_name(), QUOTES)
     }
 }
 
-/// "Empty Lobby": owned by Alice, only Alice in it.
+/// "Empty Lobby": owned by Alice, only Alice in it; her listed permissions are those of
+/// Discord's example for an owner (`36953089`, without MANAGE_GUILD).
 fn lobby() -> SeedGuild {
     SeedGuild {
         approximate_member_count: 1,
@@ -669,15 +680,25 @@ fn lobby() -> SeedGuild {
             None,
             vec![],
             "2023-01-01T00:00:00.000000+00:00",
-            OWNER_PERMS,
+            36_953_089,
         )],
         ..base_guild(GUILD_LOBBY, "Empty Lobby", ALICE)
     }
 }
 
-/// "Quiet Corner": owned by quiet.one; Alice is not a member.
+/// "Quiet Corner": owned by quiet.one; Alice is not a member. A "Manager" role grants MANAGE_GUILD.
 fn quiet_guild() -> SeedGuild {
     SeedGuild {
+        roles: vec![
+            role(GUILD_QUIET, "@everyone", EVERYONE, 0, 0),
+            role(
+                ROLE_QUIET_MANAGER,
+                "Manager",
+                EVERYONE | MANAGE_GUILD,
+                15_844_367,
+                1,
+            ),
+        ],
         members: vec![member(
             QUIET,
             None,
@@ -711,5 +732,28 @@ mod tests {
             }
         }
         assert_eq!(long_name().chars().count(), 100);
+    }
+
+    /// Alice covers every case of a guild permission check: owner (with and without every bit
+    /// listed), ADMINISTRATOR, MANAGE_GUILD, neither, and not a member.
+    #[test]
+    fn alice_covers_the_guild_permission_cases() {
+        let perms = |guild: u64| {
+            let g = guilds().into_iter().find(|g| g.id == guild).unwrap();
+            let m = g.members.iter().find(|m| m.user_id == ALICE).cloned();
+            (g.owner_id == ALICE, m.map(|m| m.permissions))
+        };
+        assert_eq!(perms(GUILD_WORKSHOP), (true, Some(OWNER_PERMS)));
+        let (owner, p) = perms(GUILD_LOBBY);
+        assert!(owner && p.unwrap() & (ADMINISTRATOR | MANAGE_GUILD) == 0);
+        let (owner, p) = perms(GUILD_RTL);
+        assert!(!owner && p.unwrap() & ADMINISTRATOR != 0);
+        let (owner, p) = perms(GUILD_LONG);
+        assert!(!owner && p.unwrap() & (ADMINISTRATOR | MANAGE_GUILD) == MANAGE_GUILD);
+        for g in [GUILD_KREW, GUILD_XSS] {
+            let (owner, p) = perms(g);
+            assert!(!owner && p.unwrap() & (ADMINISTRATOR | MANAGE_GUILD) == 0);
+        }
+        assert_eq!(perms(GUILD_QUIET), (false, None));
     }
 }

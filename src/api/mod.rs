@@ -1,8 +1,9 @@
 //! The Discord resources a session reads and acts on, as methods of [`DiscordSession`]
 //! (models do no I/O): the user, guilds and connections (one method each, with a [`Fetch`]
 //! policy for the users cache), the member and authorization-info endpoints, adding the user to
-//! a guild, the user's role connection (linked roles), and
-//! [`request`](DiscordSession::request) for any other route. Each checks its scope
+//! a guild, the user's role connection (linked roles), guild permission checks
+//! ([`require_guild_permissions`](DiscordSession::require_guild_permissions), [`GuildAccess`]),
+//! and [`request`](DiscordSession::request) for any other route. Each checks its scope
 //! locally first ([`Error::MissingScope`], no call to Discord).
 //!
 //! Owns: what each resource costs and where it comes from. Imports sessions, the cache, routes
@@ -30,6 +31,10 @@ use crate::route::{Endpoint, Route};
 use crate::session::DiscordSession;
 use crate::vocab::BoxFuture;
 use crate::vocab::scope::Scope;
+
+mod guild_access;
+
+pub use guild_access::GuildAccess;
 
 /// Where a read of a cached resource comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

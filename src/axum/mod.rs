@@ -5,6 +5,8 @@
 //!   unless a handler uses it) and writes the session's `Set-Cookie` values into the response;
 //! - [`DiscordSession`] is an extractor; [`Authorized`] is Flask-Discord's `requires_authorization`
 //!   as an extractor, [`RequireAuthorizationLayer`] the same for a group of routes;
+//!   [`RequireGuildPermission`] (extractor) and [`RequireGuildPermissionLayer`] let only users
+//!   holding guild permissions through (owner and ADMINISTRATOR hold all);
 //!   [`SameOrigin`] refuses cross-site state-changing requests;
 //! - [`Error`] renders as a response with the status of [`Error::status`]; extractors reject
 //!   with a typed [`Rejection`].
@@ -16,6 +18,7 @@
 //! Owns: the glue to axum. The only module that imports a web framework.
 
 use std::convert::Infallible;
+use std::marker::PhantomData;
 use std::task::{Context, Poll};
 
 use axum_core::body::Body;
@@ -24,9 +27,12 @@ use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 use http::{HeaderValue, Request, StatusCode, header};
 
+use crate::api::{Fetch, GuildAccess};
 use crate::error::Error;
+use crate::models::GuildId;
 use crate::session::DiscordSession;
 use crate::vocab::BoxFuture;
+use crate::vocab::permissions::Permissions;
 use crate::{DiscordOAuth, Scope};
 
 /// What the guards answer to a request without a session.
@@ -334,6 +340,289 @@ where
             }
             inner.call(Request::from_parts(parts, body)).await
         })
+    }
+}
+
+/// What a [`RequireGuildPermission`] guard requires: the permissions, how fresh the user's
+/// guild list must be, and where the request names its guild.
+///
+/// ```
+/// use discord_oauth::Fetch;
+/// use discord_oauth::axum::GuildRequirement;
+/// use discord_oauth::permissions::Permissions;
+///
+/// /// Banning needs BAN_MEMBERS, checked with Discord at each request.
+/// struct CanBan;
+/// impl GuildRequirement for CanBan {
+///     const PERMISSIONS: Permissions = Permissions::BAN_MEMBERS;
+///     const FETCH: Fetch = Fetch::Fresh;
+/// }
+/// ```
+pub trait GuildRequirement: Send + Sync + 'static {
+    /// The permissions the user must hold in the guild (all of them; the owner and
+    /// ADMINISTRATOR hold every one). [`Permissions::empty()`] requires membership only.
+    const PERMISSIONS: Permissions;
+    /// How fresh the user's guild list must be: [`Fetch::Cached`] (the default) or
+    /// [`Fetch::Fresh`] for decisions that must not be stale (see
+    /// [`DiscordSession::require_guild_permissions`]).
+    const FETCH: Fetch = Fetch::Cached;
+
+    /// The guild the request is about. The default, [`guild_id_from_path`], reads the path
+    /// segment after `guilds` (`/guilds/{guild_id}/...`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] (400) for an id that is not a snowflake.
+    fn guild_id(parts: &Parts) -> Result<GuildId, Error> {
+        guild_id_from_path(parts)
+    }
+}
+
+/// Requires MANAGE_GUILD, from the users cache.
+#[derive(Debug, Clone, Copy)]
+pub struct ManageGuild;
+
+impl GuildRequirement for ManageGuild {
+    const PERMISSIONS: Permissions = Permissions::MANAGE_GUILD;
+}
+
+/// Requires MANAGE_GUILD, asking Discord at each request (for changes that must not rest on a
+/// stale answer).
+#[derive(Debug, Clone, Copy)]
+pub struct ManageGuildFresh;
+
+impl GuildRequirement for ManageGuildFresh {
+    const PERMISSIONS: Permissions = Permissions::MANAGE_GUILD;
+    const FETCH: Fetch = Fetch::Fresh;
+}
+
+/// Requires ADMINISTRATOR (or ownership), from the users cache.
+#[derive(Debug, Clone, Copy)]
+pub struct Administrator;
+
+impl GuildRequirement for Administrator {
+    const PERMISSIONS: Permissions = Permissions::ADMINISTRATOR;
+}
+
+/// The guild id of a `/guilds/{guild_id}/...` path: the segment after the first `guilds`
+/// segment (a nested router's prefix before it does not matter).
+///
+/// # Errors
+/// [`Error::InvalidRequest`] (400) when that segment is not a snowflake;
+/// [`Error::Internal`] (500) when the path has no such segment (the guard is on a route
+/// without a guild id).
+pub fn guild_id_from_path(parts: &Parts) -> Result<GuildId, Error> {
+    let mut segments = parts.uri.path().split('/');
+    let id = segments
+        .find(|s| *s == "guilds")
+        .and_then(|_| segments.next())
+        .ok_or(Error::Internal(
+            "a guild guard is installed on a route without a /guilds/{guild_id} segment",
+        ))?;
+    id.parse()
+        .map_err(|_| Error::InvalidRequest("the guild id must be a snowflake".into()))
+}
+
+/// The guard shared by [`RequireGuildPermission`] and [`RequireGuildPermissionLayer`]: a live
+/// session first (401 or the login redirect), then the guild id (400), then the permissions
+/// (403 [`Error::MissingPermissions`], also for a guild the user is not in).
+async fn guild_guard(
+    parts: &Parts,
+    session: &DiscordSession,
+    required: Permissions,
+    fetch: Fetch,
+    guild_id: fn(&Parts) -> Result<GuildId, Error>,
+) -> Result<GuildAccess, Rejection> {
+    if session.record().await?.is_none() {
+        return Err(unauthorized(parts));
+    }
+    let guild_id = guild_id(parts)?;
+    match session
+        .require_guild_permissions(guild_id, required, fetch)
+        .await
+    {
+        Ok(access) => Ok(access),
+        // The authorization ended at Discord: answered like no session at all.
+        Err(Error::Unauthorized) => Err(unauthorized(parts)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A guard extractor: the request has a live session whose user holds
+/// [`R::PERMISSIONS`](GuildRequirement::PERMISSIONS) in the guild of the path (the owner and
+/// ADMINISTRATOR hold every permission). Refusals are typed [`Rejection`]s: no session → per
+/// [`UnauthorizedBehavior`] (401 JSON by default); a guild id that is not a snowflake → 400;
+/// missing permissions or not a member → 403 [`Error::MissingPermissions`] (never 404).
+/// The user's guild list needs the `guilds` scope (without it: 403 [`Error::MissingScope`]).
+///
+/// ```no_run
+/// use axum::{Json, Router, routing::get};
+/// use discord_oauth::axum::{DiscordLayer, ManageGuild, RequireGuildPermission};
+/// use discord_oauth::{Config, DiscordOAuth};
+///
+/// async fn manage(guard: RequireGuildPermission<ManageGuild>) -> Json<serde_json::Value> {
+///     let g = &guard.guild;
+///     Json(serde_json::json!({
+///         "id": g.id().to_string(),
+///         "name": g.name(),
+///         "permissions": g.permissions.to_string(),
+///     }))
+/// }
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let discord = DiscordOAuth::new(Config::from_env()?)?;
+/// let app: Router = Router::new()
+///     .route("/guilds/{guild_id}/manage", get(manage))
+///     .layer(DiscordLayer::new(discord));
+/// # let _ = app; Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct RequireGuildPermission<R> {
+    /// The session.
+    pub session: DiscordSession,
+    /// The guild, with the user's effective permissions there.
+    pub guild: GuildAccess,
+    requirement: PhantomData<fn() -> R>,
+}
+
+impl<S: Send + Sync, R: GuildRequirement> FromRequestParts<S> for RequireGuildPermission<R> {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let session = DiscordSession::from_request_parts(parts, state).await?;
+        let guild = guild_guard(parts, &session, R::PERMISSIONS, R::FETCH, R::guild_id).await?;
+        Ok(Self {
+            session,
+            guild,
+            requirement: PhantomData,
+        })
+    }
+}
+
+/// The guard of [`RequireGuildPermission`] for a group of `/guilds/{guild_id}/...` routes (add
+/// it with `Router::route_layer`, so that it runs only for matched routes). A request let through
+/// carries the [`GuildAccess`], which handlers take as an extractor.
+///
+/// ```no_run
+/// use axum::{Router, routing::{get, post}};
+/// use discord_oauth::Fetch;
+/// use discord_oauth::api::GuildAccess;
+/// use discord_oauth::axum::RequireGuildPermissionLayer;
+/// use discord_oauth::permissions::Permissions;
+///
+/// async fn settings(guild: GuildAccess) -> String {
+///     format!("settings of {}", guild.name())
+/// }
+///
+/// let admin: Router = Router::new()
+///     .route("/guilds/{guild_id}/settings", get(settings).post(settings))
+///     .route_layer(RequireGuildPermissionLayer::new(Permissions::MANAGE_GUILD).fetch(Fetch::Fresh));
+/// // ... merged into the app, under its `DiscordLayer`.
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct RequireGuildPermissionLayer {
+    required: Permissions,
+    fetch: Fetch,
+    guild_id: fn(&Parts) -> Result<GuildId, Error>,
+}
+
+impl RequireGuildPermissionLayer {
+    /// Requires every permission of `required` (from the users cache; see
+    /// [`fetch`](Self::fetch)), in the guild named by the path ([`guild_id_from_path`]).
+    pub fn new(required: Permissions) -> Self {
+        Self {
+            required,
+            fetch: Fetch::Cached,
+            guild_id: guild_id_from_path,
+        }
+    }
+
+    /// How fresh the user's guild list must be ([`Fetch::Fresh`]: ask Discord at each request).
+    pub fn fetch(mut self, fetch: Fetch) -> Self {
+        self.fetch = fetch;
+        self
+    }
+
+    /// Where the request names its guild, instead of the path segment after `guilds`.
+    pub fn guild_id_with(mut self, guild_id: fn(&Parts) -> Result<GuildId, Error>) -> Self {
+        self.guild_id = guild_id;
+        self
+    }
+}
+
+impl<S> tower_layer::Layer<S> for RequireGuildPermissionLayer {
+    type Service = RequireGuildPermissionService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RequireGuildPermissionService {
+            inner,
+            config: self.clone(),
+        }
+    }
+}
+
+/// The service made by [`RequireGuildPermissionLayer`].
+#[derive(Debug, Clone)]
+pub struct RequireGuildPermissionService<S> {
+    inner: S,
+    config: RequireGuildPermissionLayer,
+}
+
+impl<S, B> tower_service::Service<Request<B>> for RequireGuildPermissionService<S>
+where
+    S: tower_service::Service<Request<B>, Response = Response> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let config = self.config.clone();
+        Box::pin(async move {
+            let (mut parts, body) = req.into_parts();
+            let Some(session) = parts.extensions.get::<DiscordSession>().cloned() else {
+                return Ok(Rejection::MissingLayer.into_response());
+            };
+            let guarded = guild_guard(
+                &parts,
+                &session,
+                config.required,
+                config.fetch,
+                config.guild_id,
+            )
+            .await;
+            match guarded {
+                Ok(access) => {
+                    parts.extensions.insert(access);
+                    inner.call(Request::from_parts(parts, body)).await
+                }
+                Err(rejection) => Ok(rejection.into_response()),
+            }
+        })
+    }
+}
+
+/// The guild a [`RequireGuildPermissionLayer`] let the request through for. Without that layer
+/// on the route: 500.
+impl<S: Send + Sync> FromRequestParts<S> for GuildAccess {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<GuildAccess>()
+            .cloned()
+            .ok_or(Rejection::Error(Error::Internal(
+                "GuildAccess is extracted on a route without RequireGuildPermissionLayer",
+            )))
     }
 }
 
