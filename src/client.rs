@@ -472,6 +472,8 @@ impl DiscordOAuth {
     /// included; a login in the very same second is refused too, see
     /// [`RevocationList::revoke_user`]) and, with a server-side store, deleted as
     /// [`logout_everywhere`](Self::logout_everywhere) does. A later login works as usual.
+    /// Only sessions that know their user are covered: the login learns the user id with the
+    /// `identify` scope (the default); a session logged in without it carries none.
     ///
     /// [`EventOutcome::status`]: crate::events::EventOutcome::status
     ///

@@ -12,7 +12,7 @@
 //! - [`DiscordOAuth::handle_event`](crate::DiscordOAuth::handle_event) does both and acts: a
 //!   `PING` is answered, `APPLICATION_DEAUTHORIZED` ends every session of that user (also the
 //!   ones sealed in cookies, through
-//!   [`RevocationList::revoke_user`](crate::store::RevocationList::revoke_user), and with a
+//!   [`RevocationList::revoke_user`], and with a
 //!   server-side store every record, as
 //!   [`logout_everywhere`](crate::DiscordOAuth::logout_everywhere) does), and
 //!   `APPLICATION_AUTHORIZED` calls the application's hook
