@@ -70,10 +70,13 @@ async fn events_are_signed_with_the_applications_key() {
     assert!(!verifies(&key, &sig, &ts, b"{}"), "the body is signed");
 }
 
+/// What the app's events URL received: headers and raw body.
+type Delivery = (HeaderMap, Vec<u8>);
+
 #[tokio::test]
 async fn deauthorize_user_revokes_the_grants_and_posts_the_signed_event() {
     let mock = MockDiscord::start().await;
-    let seen: Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<Delivery>>> = Arc::default();
     let sink = Arc::clone(&seen);
     let app = Router::new().route(
         "/events",
