@@ -12,6 +12,7 @@
 //! | `DISCORD_CLIENT_ID` | application id | unset: start the fake Discord in-process and use it |
 //! | `DISCORD_CLIENT_SECRET`, `DISCORD_REDIRECT_URI` | application secret, redirect URI | required with a client id |
 //! | `DISCORD_BOT_TOKEN` | bot token for `POST /guilds/{id}/join` | none (the route answers 503) |
+//! | `DISCORD_PUBLIC_KEY` | the application's Ed25519 public key (hex), to verify webhook events | with the fake Discord: the fake's key; otherwise none (`POST /discord/events` answers 503) |
 //! | `DISCORD_BASE_URL`, `DISCORD_CDN_URL` | roots of Discord and its CDN | `https://discord.com`, `https://cdn.discordapp.com` |
 //! | `DISCORD_USERS_CACHE_MAX_LIMIT` | users kept in the cache | 100 |
 //! | `SECRET_KEY` | session cookie key (at least 32 bytes) | random per start |
@@ -24,7 +25,8 @@
 //!
 //! Routes: `GET /` (page), `GET /health`, `GET /login[?next=]`, `GET /callback`, `GET /me`,
 //! `GET /guilds`, `GET /connections`, `POST /guilds/{guild_id}/join`, `POST /logout`,
-//! `GET /install[?guild_id=]`, `GET /linked-role`.
+//! `GET /install[?guild_id=]`, `GET /linked-role`, `POST /discord/events` (Discord's webhook
+//! events).
 //!
 //! The integration tests include this file (`#[path = "../examples/demo.rs"] mod demo;`) and
 //! drive [`start`] on a loopback port.
@@ -160,6 +162,7 @@ pub async fn start(
                 "DISCORD_BOT_TOKEN" => Some(fake.bot_token()),
                 "DISCORD_BASE_URL" => Some(fake.base_url()),
                 "DISCORD_CDN_URL" => Some(fake.cdn_url()),
+                "DISCORD_PUBLIC_KEY" => lookup(k).or_else(|| Some(fake.public_key_hex())),
                 _ => lookup(k),
             }
         };
@@ -222,6 +225,10 @@ pub fn app(client: DiscordOAuth, offline: bool) -> Result<Router, StartError> {
         .route("/logout", post(logout))
         .route("/install", get(install))
         .route("/linked-role", get(linked_role))
+        .route(
+            "/discord/events",
+            post(discord_events).layer(axum::Extension(client.clone())),
+        )
         .layer(DiscordLayer::new(client))
         .layer(middleware::from_fn_with_state(state.clone(), frame))
         .with_state(state))
@@ -601,6 +608,18 @@ async fn manage(
             effective_permissions: access.permissions.to_string(),
         },
     )
+}
+
+/// `POST /discord/events`: Discord's webhook events, from Discord's servers (no same-origin
+/// check: they carry no `Origin`). 204 for a signed event (a `PING`; `APPLICATION_DEAUTHORIZED`
+/// ends every session of the user), 401 for a missing or bad signature, 503 without
+/// `DISCORD_PUBLIC_KEY`. The signature covers the raw body bytes, taken as they came.
+async fn discord_events(
+    axum::Extension(client): axum::Extension<DiscordOAuth>,
+    headers: axum::http::HeaderMap,
+    body: bytes::Bytes,
+) -> Result<StatusCode, Error> {
+    Ok(client.handle_event(&headers, &body).await?.status())
 }
 
 // ----- the page -------------------------------------------------------------------------------

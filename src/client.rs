@@ -38,6 +38,8 @@ use crate::store::{
 #[derive(Clone, Debug)]
 pub struct DiscordOAuth {
     sessions: Arc<Sessions>,
+    #[cfg(feature = "events")]
+    events: Arc<crate::events::Events>,
 }
 
 /// Builder for [`DiscordOAuth`]: pick the limiter, stores and cache.
@@ -58,6 +60,8 @@ pub struct DiscordOAuthBuilder {
     revoke_timeout: Option<std::time::Duration>,
     users_cache: Option<Arc<dyn UserCache>>,
     cache_ttls: CacheTtls,
+    #[cfg(feature = "events")]
+    hooks: crate::events::Hooks,
 }
 
 impl DiscordOAuthBuilder {
@@ -299,6 +303,25 @@ impl DiscordOAuthBuilder {
         self
     }
 
+    /// Calls `hook` for every verified `APPLICATION_AUTHORIZED` webhook event (a user
+    /// authorized the application), from [`DiscordOAuth::handle_event`]. Keep it quick: it runs
+    /// before Discord gets its answer (spawn a task for slow work).
+    ///
+    /// ```no_run
+    /// # fn f(b: discord_oauth::DiscordOAuthBuilder) -> discord_oauth::DiscordOAuthBuilder {
+    /// b.on_application_authorized(|event| println!("user {} authorized the app", event.user_id))
+    /// # }
+    /// ```
+    #[cfg(feature = "events")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "events")))]
+    pub fn on_application_authorized(
+        mut self,
+        hook: impl Fn(&crate::events::ApplicationAuthorized) + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks.on_authorized = Some(Arc::new(hook));
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -327,6 +350,18 @@ impl DiscordOAuthBuilder {
             policy.revoke_timeout(d);
         }
         let clock = Arc::clone(self.config.clock());
+        let revocations = self
+            .revocations
+            .unwrap_or_else(|| Arc::new(MemoryRevocationList::with_clock(clock.clone())));
+        // The sessions' absolute lifetime as `SessionPolicy` sets it (30 days, at least a
+        // minute): how long a user-level revocation must be kept.
+        #[cfg(feature = "events")]
+        let events = Arc::new(crate::events::Events::new(
+            Arc::clone(&revocations),
+            self.session_lifetime
+                .map_or(30 * 24 * 3600, |d| d.as_secs().max(60)),
+            self.hooks,
+        ));
         let cache = self
             .users_cache
             .unwrap_or_else(|| default_cache(self.config.users_cache_max_limit(), clock.clone()));
@@ -334,9 +369,7 @@ impl DiscordOAuthBuilder {
             http: Http::new(self.config, limiter)?,
             policy,
             storage: self.token_store.map_or(Storage::Cookie, Storage::Server),
-            revocations: self
-                .revocations
-                .unwrap_or_else(|| Arc::new(MemoryRevocationList::with_clock(clock))),
+            revocations,
             consumed: self
                 .consumed
                 .unwrap_or_else(|| Arc::new(MemoryConsumedStates::default())),
@@ -348,6 +381,8 @@ impl DiscordOAuthBuilder {
         });
         Ok(DiscordOAuth {
             sessions: Arc::new(sessions),
+            #[cfg(feature = "events")]
+            events,
         })
     }
 }
@@ -394,6 +429,8 @@ impl DiscordOAuth {
             revoke_timeout: None,
             users_cache: None,
             cache_ttls: CacheTtls::default(),
+            #[cfg(feature = "events")]
+            hooks: crate::events::Hooks::default(),
         }
     }
 
@@ -424,6 +461,46 @@ impl DiscordOAuth {
     /// in cookies, or a custom store without [`TokenStore::user_sessions`]).
     pub async fn logout_everywhere(&self, user_id: u64) -> Result<usize, Error> {
         self.sessions.end_user_sessions(user_id).await
+    }
+
+    /// Handles one of Discord's webhook events (the `POST` to the application's Webhook Events
+    /// URL): verifies its Ed25519 signature with [`Config::public_key`] and its timestamp on the
+    /// configured clock, parses it and acts (see [`crate::events`]). Give it the request's
+    /// headers and its **raw** body; answer Discord with [`EventOutcome::status`] (204) or the
+    /// error's [`status`](Error::status).
+    ///
+    /// `APPLICATION_DEAUTHORIZED` ends every session of the user created until now, wherever
+    /// it lives: refused by user through the revocation list (sessions sealed in cookies
+    /// included; a login in the very same second is refused too, see
+    /// [`RevocationList::revoke_user`]) and, with a server-side store, deleted as
+    /// [`logout_everywhere`](Self::logout_everywhere) does. A later login works as usual.
+    /// Only sessions that know their user are covered: the login learns the user id with the
+    /// `identify` scope (the default); a session logged in without it carries none.
+    ///
+    /// [`EventOutcome::status`]: crate::events::EventOutcome::status
+    ///
+    /// ```no_run
+    /// # async fn f(discord: discord_oauth::DiscordOAuth, headers: http::HeaderMap, body: bytes::Bytes) -> http::StatusCode {
+    /// match discord.handle_event(&headers, &body).await {
+    ///     Ok(outcome) => outcome.status(),
+    ///     Err(e) => e.status(),
+    /// }
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidSignature`] (401) for a missing, malformed, forged or stale signature;
+    /// [`Error::NoPublicKey`] (503) without a public key; [`Error::InvalidRequest`] (400) for a
+    /// signed body that is not an event; [`Error::Store`] (503) when ending the sessions failed
+    /// (Discord sends the event again).
+    #[cfg(feature = "events")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "events")))]
+    pub async fn handle_event(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<crate::events::EventOutcome, Error> {
+        self.events.handle(&self.sessions, headers, body).await
     }
 
     /// The session of a request, from its headers (`Cookie`, `Host`, `Origin`,

@@ -1,7 +1,8 @@
 //! Configuration: Flask-Discord's config keys (`DISCORD_CLIENT_ID`, `DISCORD_CLIENT_SECRET`,
 //! `DISCORD_REDIRECT_URI`, `DISCORD_BOT_TOKEN`, `DISCORD_USERS_CACHE_MAX_LIMIT`) plus what a
 //! production client needs: where Discord and its CDN live (so a fake can stand in), a proxy,
-//! one overall deadline per call, the User-Agent and the [`Clock`].
+//! one overall deadline per call, the User-Agent, the [`Clock`] and the application's public key
+//! (`DISCORD_PUBLIC_KEY`, which verifies Discord's webhook events).
 //!
 //! Build it with [`Config::builder`] or read it with [`Config::from_env`]. A missing or malformed
 //! value is a [`ConfigError`] naming the key; secret values never appear in the message.
@@ -103,6 +104,7 @@ struct ConfigInner {
     clock: Arc<dyn Clock>,
     secret_key: Option<SecretKey>,
     previous_secret_keys: Vec<SecretKey>,
+    public_key: Option<[u8; 32]>,
 }
 
 impl Config {
@@ -126,6 +128,7 @@ impl Config {
     /// | `DISCORD_REQUEST_TIMEOUT_MS` | overall deadline per call | 10000 |
     /// | `SECRET_KEY` | key the session cookie keys are derived from (at least 32 bytes) | random per start, with a warning |
     /// | `SECRET_KEY_FALLBACKS` | comma-separated previous keys, still accepted for reading (key rotation) | none |
+    /// | `DISCORD_PUBLIC_KEY` | the application's Ed25519 public key (64 hex digits), to verify webhook events | none |
     ///
     /// # Errors
     /// A [`ConfigError`] naming the first missing or malformed key.
@@ -183,6 +186,7 @@ impl Config {
                 .map(SecretKey::new)
                 .collect();
         }
+        b.public_key = get("DISCORD_PUBLIC_KEY");
         b.build()
     }
 
@@ -294,6 +298,13 @@ impl Config {
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.inner.clock
     }
+
+    /// The application's Ed25519 public key (`DISCORD_PUBLIC_KEY`), which verifies the
+    /// signature of Discord's webhook events; `None` when not configured. Not a secret.
+    #[must_use]
+    pub fn public_key(&self) -> Option<&[u8; 32]> {
+        self.inner.public_key.as_ref()
+    }
 }
 
 /// Builder for [`Config`]. Every setter consumes and returns the builder.
@@ -315,6 +326,7 @@ pub struct ConfigBuilder {
     clock: Option<Arc<dyn Clock>>,
     secret_key: Option<SecretKey>,
     previous_secret_keys: Vec<SecretKey>,
+    public_key: Option<String>,
 }
 
 impl fmt::Debug for ConfigBuilder {
@@ -427,6 +439,14 @@ impl ConfigBuilder {
         self
     }
 
+    /// The application's Ed25519 public key as 64 hex digits (`DISCORD_PUBLIC_KEY`, shown on
+    /// the application's page of Discord's developer portal), to verify webhook events
+    /// ([Discord: Webhook Events](https://discord.com/developers/docs/events/webhook-events)).
+    pub fn public_key(mut self, hex: impl Into<String>) -> Self {
+        self.public_key = Some(hex.into());
+        self
+    }
+
     /// Validates and builds the configuration.
     ///
     /// # Errors
@@ -468,6 +488,10 @@ impl ConfigBuilder {
             None => default_user_agent(),
         };
         check_secret_keys(self.secret_key.as_ref(), &self.previous_secret_keys)?;
+        let public_key = match self.public_key.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(hex) => Some(parse_public_key(hex)?),
+        };
         Ok(Config {
             inner: Arc::new(ConfigInner {
                 client_id,
@@ -490,6 +514,7 @@ impl ConfigBuilder {
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 secret_key: self.secret_key,
                 previous_secret_keys: self.previous_secret_keys,
+                public_key,
             }),
         })
     }
@@ -607,6 +632,34 @@ fn check_secret_keys(
         }
     }
     Ok(())
+}
+
+/// `DISCORD_PUBLIC_KEY`: 32 bytes as 64 hex digits (either case) and, with the `events`
+/// feature, a valid Ed25519 point.
+fn parse_public_key(hex: &str) -> Result<[u8; 32], ConfigError> {
+    let bad = || {
+        ConfigError::new(
+            "DISCORD_PUBLIC_KEY",
+            "must be the application's Ed25519 public key: 64 hexadecimal digits",
+        )
+    };
+    let bytes = hex.as_bytes();
+    if bytes.len() != 64 {
+        return Err(bad());
+    }
+    let mut key = [0u8; 32];
+    for (out, pair) in key.iter_mut().zip(bytes.chunks_exact(2)) {
+        let pair = std::str::from_utf8(pair).map_err(|_| bad())?;
+        *out = u8::from_str_radix(pair, 16).map_err(|_| bad())?;
+    }
+    #[cfg(feature = "events")]
+    if ed25519_dalek::VerifyingKey::from_bytes(&key).is_err() {
+        return Err(ConfigError::new(
+            "DISCORD_PUBLIC_KEY",
+            "is not a valid Ed25519 public key",
+        ));
+    }
+    Ok(key)
 }
 
 /// `DiscordBot (https://github.com/discord-oauth/discord-oauth, 0.1.0)`: the form Discord requires
@@ -746,6 +799,15 @@ mod tests {
             ("DISCORD_BOT_TOKEN", "has space"),
             ("SECRET_KEY", "tiny-key"),
             ("SECRET_KEY_FALLBACKS", "tiny-old-key"),
+            ("DISCORD_PUBLIC_KEY", "abc"),
+            (
+                "DISCORD_PUBLIC_KEY",
+                "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+            ),
+            (
+                "DISCORD_PUBLIC_KEY",
+                "000000000000000000000000000000000000000000000000000000000000000000",
+            ),
         ];
         for (key, value) in cases {
             let mut pairs = OK.to_vec();
@@ -760,6 +822,26 @@ mod tests {
                 assert!(!err.to_string().contains(value));
             }
         }
+    }
+
+    #[test]
+    fn the_public_key_is_read_as_hex() {
+        // Discord's example key shape: 64 hex digits (this one is the Ed25519 base point).
+        let hex = "5866666666666666666666666666666666666666666666666666666666666666";
+        let mut pairs = OK.to_vec();
+        pairs.push(("DISCORD_PUBLIC_KEY", hex));
+        let c = Config::from_lookup(env(&pairs)).unwrap();
+        assert_eq!(c.public_key().unwrap()[0], 0x58);
+        assert!(Config::from_lookup(env(OK)).unwrap().public_key().is_none());
+        let upper = hex.to_uppercase();
+        let c = Config::builder()
+            .client_id(1)
+            .client_secret("x")
+            .redirect_uri("http://127.0.0.1/cb")
+            .public_key(upper)
+            .build()
+            .unwrap();
+        assert_eq!(c.public_key().unwrap()[1], 0x66);
     }
 
     #[test]

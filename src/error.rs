@@ -57,6 +57,33 @@ impl fmt::Display for StateError {
     }
 }
 
+/// Why a webhook event from Discord was refused: every case answers 401, as Discord requires
+/// ([Discord: Webhook Events](https://discord.com/developers/docs/events/webhook-events)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignatureError {
+    /// `X-Signature-Ed25519` or `X-Signature-Timestamp` is missing.
+    Missing,
+    /// A header is not what Discord sends (not 128 hex digits, not a Unix time).
+    Malformed,
+    /// The signature does not verify with the application's public key (forged, tampered
+    /// with, or signed with another key).
+    Invalid,
+    /// The signed timestamp is too old or too far in the future (a replay).
+    Stale,
+}
+
+impl fmt::Display for SignatureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Missing => "the signature headers are missing",
+            Self::Malformed => "the signature headers are malformed",
+            Self::Invalid => "the signature does not verify",
+            Self::Stale => "the signed timestamp is too old or in the future",
+        })
+    }
+}
+
 /// `X-RateLimit-Scope` of a 429
 /// ([Discord: Rate Limits](https://discord.com/developers/docs/topics/rate-limits#header-format)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +132,14 @@ pub enum Error {
     /// A bot route was called but no bot token is configured.
     #[error("no bot token is configured (DISCORD_BOT_TOKEN)")]
     NoBotToken,
+
+    /// A webhook event arrived but no public key is configured to verify it. 503.
+    #[error("no public key is configured to verify webhook events (DISCORD_PUBLIC_KEY)")]
+    NoPublicKey,
+
+    /// A webhook event's signature was missing, malformed, wrong or stale. 401.
+    #[error("webhook event refused: {0}")]
+    InvalidSignature(SignatureError),
 
     /// Rate limited, and the wait could not fit in the call's deadline. Flask-Discord's `RateLimited`.
     #[error("rate limited by Discord; retry after {:.3} s", retry_after.as_secs_f64())]
@@ -253,7 +288,7 @@ impl Error {
     #[must_use]
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::InvalidSignature(_) => StatusCode::UNAUTHORIZED,
             Self::MissingScope(_)
             | Self::AccessDenied { .. }
             | Self::CrossSite
@@ -264,7 +299,7 @@ impl Error {
             | Self::InvalidRoute(_)
             | Self::InstallGuildMismatch { .. }
             | Self::RoleConnection(_) => StatusCode::BAD_REQUEST,
-            Self::RateLimited { .. } | Self::NoBotToken | Self::Store(_) => {
+            Self::RateLimited { .. } | Self::NoBotToken | Self::NoPublicKey | Self::Store(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Self::Api { status, .. } => match status.as_u16() {
@@ -335,6 +370,8 @@ impl Error {
             Self::MissingScope(_) => "missing_scope",
             Self::BotUnauthorized => "bot_unauthorized",
             Self::NoBotToken => "no_bot_token",
+            Self::NoPublicKey => "no_public_key",
+            Self::InvalidSignature(_) => "invalid_signature",
             Self::RateLimited { .. } => "rate_limited",
             Self::Api { .. } => "discord_error",
             Self::AccessDenied { .. } => "access_denied",

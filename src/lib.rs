@@ -92,6 +92,7 @@
 //! | 6 | `request` | [`ApiRequest`], a call to any route |
 //! | 7 | [`session`] | the per-request handle: load, login, logout, refresh |
 //! | 8 | [`api`] | the resources a session reads: user, guilds, connections, members, joins |
+//! | 8 | `events` | Discord's webhook events: Ed25519 signature, typed events, a deauthorization ending the user's sessions (feature `events`) |
 //! | 9 | `client` | [`DiscordOAuth`]: assembles the services |
 //! | 10 | [`axum`] | the axum integration (feature `axum`) |
 //!
@@ -106,6 +107,7 @@
 //! | `redis` | no | on fred 10: `RedisTokenStore`, `RedisRevocationList`, `RedisConsumedStates`, `RedisRefreshCoordination` (sessions, logouts, used states, one refresh, shared by every process) and `RedisRateLimitStore` (Discord's limits for the sum of the processes) |
 //! | `sqlite` | no | `SqliteStore` on sqlx: sessions, logouts, used states and refresh leases in one SQLite file (created with its tables at start) |
 //! | `postgres` | no | `PostgresStore` on sqlx: the same in PostgreSQL (tables by embedded migrations) |
+//! | `events` | no | Discord's webhook events (`DiscordOAuth::handle_event`): signatures checked with ed25519-dalek, `APPLICATION_DEAUTHORIZED` ends the user's sessions |
 //!
 //! ## Coming from Flask-Discord
 //!
@@ -126,6 +128,9 @@ mod client;
 pub mod config;
 pub mod docs;
 pub mod error;
+#[cfg(feature = "events")]
+#[cfg_attr(docsrs, doc(cfg(feature = "events")))]
+pub mod events;
 pub mod http;
 pub mod models;
 pub mod oauth;

@@ -877,3 +877,198 @@ async fn the_page_links_manage_only_where_the_user_may_manage() {
         assert!(!html.contains(&manage_path(id)), "{id}");
     }
 }
+
+// ----- POST /discord/events (Discord's webhook events) -------------------------------------------
+
+/// The demo offline with `SESSION_STORE=store`.
+async fn offline_with_store(store: &str) -> demo::Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let store = store.to_owned();
+    demo::start(
+        move |k| match k {
+            "SECRET_KEY" => Some(KEY.to_owned()),
+            "SESSION_STORE" => Some(store.clone()),
+            _ => None,
+        },
+        listener,
+    )
+    .await
+    .expect("the demo starts offline")
+}
+
+/// POSTs `body` to `/discord/events` with `headers`, as Discord's servers do (no cookie).
+async fn post_event(demo: &demo::Running, headers: &[(String, String)], body: Vec<u8>) -> u16 {
+    let mut h = HeaderMap::new();
+    h.insert("content-type", HeaderValue::from_static("application/json"));
+    for (k, v) in headers {
+        h.insert(
+            HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            HeaderValue::from_str(v).unwrap(),
+        );
+    }
+    reqwest::Client::new()
+        .post(format!("{}/discord/events", demo.url()))
+        .headers(h)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn discord_events_refuse_a_missing_or_bad_signature_with_401() {
+    let demo = offline().await;
+    let fake = fake(&demo);
+    let ping = fake.ping_event();
+    assert_eq!(
+        post_event(&demo, &[], ping.clone()).await,
+        401,
+        "no signature"
+    );
+    let (headers, body) = fake.signed_event(&ping);
+    for drop in ["X-Signature-Ed25519", "X-Signature-Timestamp"] {
+        let kept: Vec<_> = headers.iter().filter(|(k, _)| k != drop).cloned().collect();
+        assert_eq!(
+            post_event(&demo, &kept, body.clone()).await,
+            401,
+            "without {drop}"
+        );
+    }
+    let mut tampered = body.clone();
+    tampered.extend_from_slice(b" ");
+    assert_eq!(
+        post_event(&demo, &headers, tampered).await,
+        401,
+        "tampered body"
+    );
+    let garbage: Vec<_> = headers
+        .iter()
+        .map(|(k, v)| match k.as_str() {
+            "X-Signature-Ed25519" => (k.clone(), "zz".repeat(64)),
+            _ => (k.clone(), v.clone()),
+        })
+        .collect();
+    assert_eq!(
+        post_event(&demo, &garbage, body.clone()).await,
+        401,
+        "garbage hex"
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let (stale, body) = fake.signed_event_at(&ping, now - 3600);
+    assert_eq!(
+        post_event(&demo, &stale, body).await,
+        401,
+        "stale timestamp"
+    );
+    let other = MockDiscord::builder().event_key_seed([9; 32]).start().await;
+    let (forged, body) = other.signed_event(&ping);
+    assert_eq!(post_event(&demo, &forged, body).await, 401, "another key");
+}
+
+#[tokio::test]
+async fn discord_events_answer_a_signed_ping_with_204() {
+    let demo = offline().await;
+    let fake = fake(&demo);
+    let url = format!("{}/discord/events", demo.url());
+    assert_eq!(
+        fake.send_event(&url, &fake.ping_event()).await.unwrap(),
+        204
+    );
+}
+
+#[tokio::test]
+async fn discord_events_deauthorization_ends_every_session_of_the_user() {
+    for store in ["cookie", "memory"] {
+        let demo = offline_with_store(store).await;
+        let fake = fake(&demo);
+        let mut alice = Browser::new(&demo);
+        let mut alice_phone = Browser::new(&demo);
+        let mut nelly = Browser::new(&demo);
+        assert_eq!(alice.login_as(seed::ALICE, "/me").await.status(), 302);
+        assert_eq!(alice_phone.login_as(seed::ALICE, "/me").await.status(), 302);
+        assert_eq!(nelly.login_as(seed::NELLY, "/me").await.status(), 302);
+        assert_eq!(alice.get("/me").await.status(), 200, "{store}");
+
+        let url = format!("{}/discord/events", demo.url());
+        assert_eq!(
+            fake.deauthorize_user(&url, seed::ALICE).await.unwrap(),
+            204,
+            "{store}"
+        );
+
+        assert_401_json(alice.get("/me").await).await;
+        assert_401_json(alice_phone.get("/guilds").await).await;
+        assert_401_json(alice.get("/me").await).await;
+        assert_eq!(
+            nelly.get("/me").await.status(),
+            200,
+            "{store}: another user's session stays"
+        );
+
+        // A later login (Discord's consent again) works: created_at has a one-second
+        // resolution, so the new login comes a second after the event.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let mut again = Browser::new(&demo);
+        assert_eq!(again.login_as(seed::ALICE, "/me").await.status(), 302);
+        assert_eq!(
+            again.get("/me").await.status(),
+            200,
+            "{store}: a new login works"
+        );
+        assert_401_json(alice.get("/me").await).await;
+    }
+}
+
+#[tokio::test]
+async fn discord_events_are_503_without_a_public_key_and_use_the_configured_one() {
+    let fake = MockDiscord::start().await;
+    let demo = with_credentials(&fake).await;
+    let (headers, body) = fake.signed_event(&fake.ping_event());
+    assert_eq!(
+        post_event(&demo, &headers, body).await,
+        503,
+        "no DISCORD_PUBLIC_KEY"
+    );
+
+    // With credentials and DISCORD_PUBLIC_KEY: that key, and no other, is trusted.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let redirect = format!("http://{}/callback", listener.local_addr().unwrap());
+    fake.add_redirect_uri(&redirect);
+    let env: HashMap<&str, String> = HashMap::from([
+        ("DISCORD_CLIENT_ID", fake.client_id().to_string()),
+        ("DISCORD_CLIENT_SECRET", fake.client_secret()),
+        ("DISCORD_REDIRECT_URI", redirect),
+        ("DISCORD_BASE_URL", fake.base_url()),
+        ("DISCORD_CDN_URL", fake.cdn_url()),
+        ("SECRET_KEY", KEY.to_owned()),
+        ("DISCORD_PUBLIC_KEY", fake.public_key_hex()),
+    ]);
+    let demo = demo::start(|k| env.get(k).cloned(), listener)
+        .await
+        .unwrap();
+    let url = format!("{}/discord/events", demo.url());
+    assert_eq!(
+        fake.send_event(&url, &fake.ping_event()).await.unwrap(),
+        204
+    );
+    let other = MockDiscord::builder().event_key_seed([3; 32]).start().await;
+    assert_eq!(
+        other.send_event(&url, &other.ping_event()).await.unwrap(),
+        401
+    );
+
+    // A malformed DISCORD_PUBLIC_KEY stops the demo with an error naming it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bad = |k: &str| match k {
+        "DISCORD_PUBLIC_KEY" => Some("not-hex".to_owned()),
+        "SECRET_KEY" => Some(KEY.to_owned()),
+        _ => None,
+    };
+    let err = demo::start(bad, listener).await.err().expect("refused");
+    assert!(err.to_string().contains("DISCORD_PUBLIC_KEY"), "{err}");
+}

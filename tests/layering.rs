@@ -21,6 +21,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("request", 6),
     ("session", 7),
     ("api", 8),
+    ("events", 8),
     ("backends", 5),
     ("client", 9),
     ("axum", 10),

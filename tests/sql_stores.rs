@@ -785,6 +785,7 @@ mod postgres_only {
             [
                 "discord_oauth_refresh_leases",
                 "discord_oauth_revoked",
+                "discord_oauth_revoked_users",
                 "discord_oauth_rotations",
                 "discord_oauth_sessions",
                 "discord_oauth_used_states"

@@ -16,6 +16,7 @@
 //! | `https://discord.com/api/v10/oauth2/token` (and `/api/oauth2/token`) | the same paths: `authorization_code` (single use, expires after 100 s, `redirect_uri` must match, PKCE S256), `refresh_token` (rotating), `client_credentials`; form-encoded only; Basic (scheme case-insensitive, id and secret form-urlencoded as RFC 6749 §2.3.1 says) or body client authentication; RFC 6749 error bodies; optional public-client mode ([`MockBuilder::public_client`]) |
 //! | `.../oauth2/token/revoke` | revokes the whole authorization of the user (every access and refresh token), `200 {}` |
 //! | REST `https://discord.com/api/v10` | `{base}/api/v10`: `GET /users/@me`, `/users/@me/guilds`, `/users/@me/connections`, `/users/@me/guilds/{guild}/member`, `GET /oauth2/@me`, `PUT /guilds/{guild}/members/{user}`, `GET/PUT/DELETE /users/@me/applications/{app}/role-connection`, `GET/PUT /applications/{app}/role-connections/metadata`, `GET /applications/@me`, `GET /oauth2/applications/@me`, `GET /users/{user}` |
+//! | Webhook events (Discord → the app's Webhook Events URL) | [`MockDiscord::send_event`], [`MockDiscord::deauthorize_user`]: signed with the mock's Ed25519 key ([`MockDiscord::public_key_hex`]); [`MockDiscord::signed_event`] for tests that tamper |
 //! | `https://cdn.discordapp.com` | `{base}/cdn`: `avatars/`, `icons/`, `banners/`, `embed/avatars/{0..5}.png`, `guilds/{g}/users/{u}/avatars/`, `avatar-decoration-presets/` (tiny generated images, `?size=` checked) |
 //!
 //! Every id is a string, nullable fields are sent as `null`, permissions are decimal strings.
@@ -158,6 +159,7 @@
 mod api;
 mod cdn;
 mod control;
+mod events;
 mod gate;
 mod mount;
 mod oauth;
@@ -170,6 +172,7 @@ mod server;
 mod state;
 mod util;
 
+pub use events::DEFAULT_EVENT_KEY_SEED;
 pub use seed::{SeedConnection, SeedGuild, SeedMember, SeedRole, SeedUser};
 
 use serde::Serialize;
@@ -418,6 +421,7 @@ pub struct MockBuilder {
     app_name: String,
     public_client: bool,
     max_authorizations: usize,
+    event_key_seed: [u8; 32],
 }
 
 impl Default for MockBuilder {
@@ -435,6 +439,7 @@ impl Default for MockBuilder {
             app_name: "Mock App".to_owned(),
             public_client: false,
             max_authorizations: DEFAULT_MAX_AUTHORIZATIONS,
+            event_key_seed: DEFAULT_EVENT_KEY_SEED,
         }
     }
 }
@@ -496,6 +501,12 @@ impl MockBuilder {
         self.max_authorizations = n.max(1);
         self
     }
+    /// The seed of the application's Ed25519 key pair, which signs webhook events (default
+    /// [`DEFAULT_EVENT_KEY_SEED`], so the public key is known in advance).
+    pub fn event_key_seed(mut self, seed: [u8; 32]) -> Self {
+        self.event_key_seed = seed;
+        self
+    }
     /// Rate limits.
     pub fn rate_limits(mut self, cfg: RateLimitConfig) -> Self {
         self.rate_limits = cfg;
@@ -547,6 +558,7 @@ impl MockBuilder {
             bot: seed::bot_user(self.client_id),
             seed_users: seed::users(),
             seed_guilds: guilds.clone(),
+            event_key: events::signing_key(&self.event_key_seed),
             state: Mutex::new(State::new(
                 self.redirect_uris,
                 self.auto_approve,
@@ -771,6 +783,65 @@ impl MockDiscord {
     /// The user's current role connection for this app, if one was PUT.
     pub fn role_connection(&self, user_id: u64) -> Option<serde_json::Value> {
         self.shared().lock().role_connections.get(&user_id).cloned()
+    }
+    /// The application's Ed25519 public key, as the 64 hex digits Discord's developer portal
+    /// shows (an app's `DISCORD_PUBLIC_KEY`).
+    pub fn public_key_hex(&self) -> String {
+        events::hex(self.shared().event_key.verifying_key().as_bytes())
+    }
+    /// A `PING` webhook event body (`type` 0), as Discord sends to check the URL.
+    pub fn ping_event(&self) -> Vec<u8> {
+        events::ping_body(self.shared())
+    }
+    /// An `APPLICATION_DEAUTHORIZED` event body for `user_id` (`data.user`).
+    pub fn deauthorized_event(&self, user_id: u64) -> Vec<u8> {
+        let data = serde_json::json!({ "user": events::user_object(self.shared(), user_id) });
+        events::event_body(self.shared(), "APPLICATION_DEAUTHORIZED", data)
+    }
+    /// An `APPLICATION_AUTHORIZED` event body: `user_id` authorized the app to their account
+    /// (`integration_type` 1) with `scopes`.
+    pub fn authorized_event(&self, user_id: u64, scopes: &[&str]) -> Vec<u8> {
+        let data = serde_json::json!({
+            "integration_type": 1,
+            "scopes": scopes,
+            "user": events::user_object(self.shared(), user_id),
+        });
+        events::event_body(self.shared(), "APPLICATION_AUTHORIZED", data)
+    }
+    /// Signs `body` now with the application's key: the headers
+    /// (`X-Signature-Ed25519`, `X-Signature-Timestamp`) and the body, to send (or tamper with)
+    /// by hand.
+    pub fn signed_event(&self, body: &[u8]) -> (Vec<(String, String)>, Vec<u8>) {
+        self.signed_event_at(body, events::unix_now())
+    }
+    /// [`MockDiscord::signed_event`] with the timestamp `unix_secs` (a stale or future one).
+    pub fn signed_event_at(&self, body: &[u8], unix_secs: u64) -> (Vec<(String, String)>, Vec<u8>) {
+        (
+            events::sign(&self.shared().event_key, body, unix_secs),
+            body.to_vec(),
+        )
+    }
+    /// Sends a signed webhook event `body` to `url` (an `http://` Webhook Events URL) as
+    /// Discord does (`POST`, JSON, signature headers, no cookie and no `Origin`); the status
+    /// the app answered.
+    ///
+    /// # Errors
+    /// When `url` is not an `http://` URL, or the app cannot be reached or does not answer
+    /// within 10 s.
+    pub async fn send_event(&self, url: &str, body: &[u8]) -> std::io::Result<u16> {
+        let (headers, body) = self.signed_event(body);
+        events::post(url, &headers, body).await
+    }
+    /// What Discord does when `user_id` removes the app: every grant of the user is revoked
+    /// ([`MockDiscord::revoke_user_grants`]), then a signed `APPLICATION_DEAUTHORIZED` event is
+    /// sent to `url`. The status the app answered.
+    ///
+    /// # Errors
+    /// As [`MockDiscord::send_event`].
+    pub async fn deauthorize_user(&self, url: &str, user_id: u64) -> std::io::Result<u16> {
+        self.revoke_user_grants(user_id);
+        let body = self.deauthorized_event(user_id);
+        self.send_event(url, &body).await
     }
     /// Stops the server (for every clone) and waits for it to finish.
     pub async fn shutdown(self) {

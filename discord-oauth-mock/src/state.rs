@@ -22,6 +22,8 @@ pub(crate) struct Shared {
     pub bot: SeedUser,
     pub seed_users: Vec<SeedUser>,
     pub seed_guilds: Vec<SeedGuild>,
+    /// The application's Ed25519 key, signing webhook events.
+    pub event_key: ed25519_dalek::SigningKey,
     pub state: Mutex<State>,
 }
 

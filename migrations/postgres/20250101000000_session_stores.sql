@@ -22,6 +22,15 @@ CREATE TABLE IF NOT EXISTS discord_oauth_revoked (
 );
 CREATE INDEX IF NOT EXISTS discord_oauth_revoked_until ON discord_oauth_revoked (until);
 
+-- Users who deauthorized the application: their sessions created at or before `at` are
+-- revoked; the row is dead at `until` (when every such session has passed its lifetime).
+CREATE TABLE IF NOT EXISTS discord_oauth_revoked_users (
+    user_id  BIGINT  PRIMARY KEY NOT NULL,
+    at       BIGINT  NOT NULL,
+    until    BIGINT  NOT NULL
+);
+CREATE INDEX IF NOT EXISTS discord_oauth_revoked_users_until ON discord_oauth_revoked_users (until);
+
 -- Login states already accepted (16-byte fingerprints, never the state itself).
 CREATE TABLE IF NOT EXISTS discord_oauth_used_states (
     hash   BYTEA   PRIMARY KEY NOT NULL,

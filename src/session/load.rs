@@ -35,12 +35,19 @@ impl DiscordSession {
         {
             return Ok(None);
         }
-        let revoked = match sessions.revocations.is_revoked_now(&record.id, now) {
-            Some(known) => known,
-            None if sessions.verified.fresh(&record.id) => false,
-            None => {
+        let list = &sessions.revocations;
+        let by_id = list.is_revoked_now(&record.id, now);
+        let by_user = match record.user_id {
+            Some(user) => list.is_user_revoked_now(user, record.created_at, now),
+            None => Some(false),
+        };
+        let revoked = match (by_id, by_user) {
+            (Some(true), _) | (_, Some(true)) => true,
+            (Some(false), Some(false)) => false,
+            _ if sessions.verified.fresh(&record.id) => false,
+            _ => {
                 let started = std::time::Instant::now();
-                let revoked = sessions.revocations.is_revoked(&record.id, now).await?;
+                let revoked = self.is_ended(&record, now).await?;
                 if !revoked {
                     sessions.verified.note(record.id, None, started);
                 }
@@ -82,6 +89,29 @@ impl DiscordSession {
         }
     }
 
+    /// Whether the session was revoked: by its id (a logout), or by its user (a
+    /// deauthorization of the application, which covers every session created until then).
+    /// Answers without waiting when the revocation list can.
+    async fn is_ended(&self, record: &SessionRecord, now: u64) -> Result<bool, Error> {
+        let list = &self.sessions().revocations;
+        let by_id = match list.is_revoked_now(&record.id, now) {
+            Some(known) => known,
+            None => list.is_revoked(&record.id, now).await?,
+        };
+        if by_id {
+            return Ok(true);
+        }
+        let Some(user) = record.user_id else {
+            return Ok(false);
+        };
+        Ok(
+            match list.is_user_revoked_now(user, record.created_at, now) {
+                Some(known) => known,
+                None => list.is_user_revoked(user, record.created_at, now).await?,
+            },
+        )
+    }
+
     /// Opens the session cookie (or finds it remembered) and loads its live, non-revoked record.
     pub(super) async fn load_record(&self) -> Result<Option<Arc<SessionRecord>>, Error> {
         let Some(raw) = self.session_cookie() else {
@@ -108,7 +138,7 @@ impl DiscordSession {
         };
         let now = self.now();
         if self.expired(&record, now)
-            || sessions.revocations.is_revoked(&record.id, now).await?
+            || self.is_ended(&record, now).await?
             || self.refresh_token_dead(&record, now).await?
         {
             self.clear_cookie(name);

@@ -210,10 +210,54 @@ impl RefreshCoordination for MemoryRefreshCoordination {
     }
 }
 
-/// In-memory [`RevocationList`], pruned of expired entries as it grows.
+/// Users whose sessions are revoked up to a time (see [`RevocationList::revoke_user`]), in
+/// process memory: the whole user-level list of [`MemoryRevocationList`], and the local record
+/// of this process's own revocations in the shared lists (answered without a round trip).
+///
+/// An empty list (the usual case) is answered by one atomic load, without the lock.
+#[derive(Debug, Default)]
+pub(crate) struct UserRevocations {
+    /// User id → (revoked at, entry dead at), Unix seconds.
+    users: RwLock<rustc_hash::FxHashMap<u64, (u64, u64)>>,
+    any: std::sync::atomic::AtomicBool,
+}
+
+impl UserRevocations {
+    /// Revokes the sessions of `user_id` created at or before `at`, until `until`; keeps the
+    /// later `at` of two revocations. Dead entries are pruned as the map grows.
+    pub(crate) fn revoke(&self, user_id: u64, at: u64, until: u64, now: u64) {
+        let mut users = write(&self.users);
+        if users.len() >= 4096 && users.len().is_power_of_two() {
+            users.retain(|_, (_, dead_at)| *dead_at > now);
+        }
+        let entry = users.entry(user_id).or_insert((at, until));
+        entry.0 = entry.0.max(at);
+        entry.1 = entry.1.max(until);
+        self.any.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Whether a session of `user_id` created at `created_at` is revoked at `now`.
+    pub(crate) fn is_revoked(&self, user_id: u64, created_at: u64, now: u64) -> bool {
+        if !self.any.load(std::sync::atomic::Ordering::Acquire) {
+            return false;
+        }
+        read(&self.users)
+            .get(&user_id)
+            .is_some_and(|(at, until)| created_at <= *at && *until > now)
+    }
+
+    /// Number of entries held (live or not yet pruned).
+    pub(crate) fn len(&self) -> usize {
+        read(&self.users).len()
+    }
+}
+
+/// In-memory [`RevocationList`], pruned of expired entries as it grows: session ids, and users
+/// who deauthorized the application (answered synchronously, so the hot path stays a lookup).
 #[derive(Debug)]
 pub struct MemoryRevocationList {
     revoked: RwLock<HashMap<SessionId, u64>>,
+    users: UserRevocations,
     clock: Arc<dyn Clock>,
 }
 
@@ -235,14 +279,15 @@ impl MemoryRevocationList {
     pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
         Self {
             revoked: RwLock::default(),
+            users: UserRevocations::default(),
             clock,
         }
     }
 
-    /// Number of entries held (live or not yet pruned).
+    /// Number of entries held (live or not yet pruned), session ids and users together.
     #[must_use]
     pub fn len(&self) -> usize {
-        read(&self.revoked).len()
+        read(&self.revoked).len() + self.users.len()
     }
 
     /// Whether the list is empty.
@@ -282,6 +327,30 @@ impl RevocationList for MemoryRevocationList {
                 .get(id)
                 .is_some_and(|until| *until > now),
         )
+    }
+
+    fn revoke_user<'a>(
+        &'a self,
+        user_id: u64,
+        at: u64,
+        until: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.users.revoke(user_id, at, until, self.clock.unix_now());
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn is_user_revoked<'a>(
+        &'a self,
+        user_id: u64,
+        created_at: u64,
+        now: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let hit = self.users.is_revoked(user_id, created_at, now);
+        Box::pin(std::future::ready(Ok(hit)))
+    }
+
+    fn is_user_revoked_now(&self, user_id: u64, created_at: u64, now: u64) -> Option<bool> {
+        Some(self.users.is_revoked(user_id, created_at, now))
     }
 }
 
@@ -351,4 +420,41 @@ impl ConsumedStates for MemoryConsumedStates {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_revocation_ends_the_sessions_created_until_then() {
+        let list = MemoryRevocationList::new();
+        let (user, other) = (80_351_110_224_678_912, 41_771_983_423_143_937);
+        assert_eq!(list.is_user_revoked_now(user, 100, 150), Some(false));
+        futures_ready(list.revoke_user(user, 200, 1_000)).unwrap();
+        // Created before or in the same second: revoked; after (a new login): not.
+        assert_eq!(list.is_user_revoked_now(user, 100, 250), Some(true));
+        assert_eq!(list.is_user_revoked_now(user, 200, 250), Some(true));
+        assert_eq!(list.is_user_revoked_now(user, 201, 250), Some(false));
+        assert_eq!(list.is_user_revoked_now(other, 100, 250), Some(false));
+        assert!(futures_ready(list.is_user_revoked(user, 150, 250)).unwrap());
+        // Past `until` every such session has expired anyway: the entry is dead.
+        assert_eq!(list.is_user_revoked_now(user, 100, 1_000), Some(false));
+        // A second revocation keeps the later time.
+        futures_ready(list.revoke_user(user, 300, 1_100)).unwrap();
+        futures_ready(list.revoke_user(user, 250, 1_050)).unwrap();
+        assert_eq!(list.is_user_revoked_now(user, 290, 400), Some(true));
+        assert_eq!(list.len(), 1);
+    }
+
+    /// The output of a future that is ready at once (the memory stores' futures are).
+    fn futures_ready<T>(f: BoxFuture<'_, T>) -> T {
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let mut f = f;
+        match f.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(v) => v,
+            std::task::Poll::Pending => panic!("a memory store future was pending"),
+        }
+    }
 }

@@ -25,6 +25,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(any(feature = "redis", feature = "sqlite", feature = "postgres"))]
+pub(crate) use memory::UserRevocations;
 pub use memory::{
     MemoryConsumedStates, MemoryRefreshCoordination, MemoryRevocationList, MemoryTokenStore,
 };
@@ -270,7 +272,9 @@ pub(crate) fn decode_record(bytes: &[u8]) -> Result<SessionRecord, StoreError> {
 }
 
 /// Sessions that logged out: a cookie naming one gets 401 without asking Discord, even if the
-/// browser (or a thief) replays it.
+/// browser (or a thief) replays it; and users who deauthorized the application
+/// ([`revoke_user`](Self::revoke_user)): every session of theirs created until then gets 401,
+/// even a session sealed in a cookie that no server keeps a record of.
 ///
 /// The default, [`MemoryRevocationList`], lives in one process: with sessions in the cookie
 /// (no store) and several processes (or after a restart), a cookie ended by
@@ -320,6 +324,56 @@ pub trait RevocationList: Send + Sync + fmt::Debug + 'static {
     /// in-memory list), so the hot path needs no future; `None` (the default) to be asked
     /// through `is_revoked`.
     fn is_revoked_now(&self, _id: &SessionId, _now: u64) -> Option<bool> {
+        None
+    }
+
+    /// Revokes every session of Discord user `user_id` created at or before `at` (Unix
+    /// seconds), whatever its id and wherever its record lives (the sealed cookie included):
+    /// what a deauthorization of the application does. `until` is when every such session has
+    /// passed its absolute lifetime (`at` plus that lifetime): the entry may be dropped then.
+    ///
+    /// Sessions created after `at` (a later login) are not affected. `created_at` has a
+    /// one-second resolution, so a login in the very second of the revocation is refused too
+    /// (the user logs in again a second later); a session that already existed is never let
+    /// through. A second revocation of the same user keeps the later `at`.
+    ///
+    /// The default answers [`StoreError::Unsupported`]: a custom list that does not override
+    /// it (and [`is_user_revoked`](Self::is_user_revoked)) cannot end a user's sessions kept
+    /// in cookies.
+    fn revoke_user<'a>(
+        &'a self,
+        user_id: u64,
+        at: u64,
+        until: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let _ = (user_id, at, until);
+        Box::pin(std::future::ready(Err(StoreError::Unsupported(
+            "revoke_user",
+        ))))
+    }
+
+    /// Whether a session of `user_id` created at `created_at` was revoked by
+    /// [`revoke_user`](Self::revoke_user), at `now`. Called on every authenticated request
+    /// whose session knows its user (with [`is_revoked`](Self::is_revoked)): keep it cheap.
+    ///
+    /// The default answers `false` (nothing was revoked by user: the default `revoke_user`
+    /// refuses to).
+    fn is_user_revoked<'a>(
+        &'a self,
+        user_id: u64,
+        created_at: u64,
+        now: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let _ = (user_id, created_at, now);
+        Box::pin(std::future::ready(Ok(false)))
+    }
+
+    /// The answer of [`is_user_revoked`](Self::is_user_revoked) when it is known without
+    /// waiting, as [`is_revoked_now`](Self::is_revoked_now) is for ids. A shared list may answer
+    /// `Some(true)` for the revocations this process made and `None` otherwise. The default,
+    /// `None`, makes the session layer ask `is_user_revoked` whenever it asks `is_revoked` (one
+    /// ready future per check for a list that keeps the default methods).
+    fn is_user_revoked_now(&self, _user_id: u64, _created_at: u64, _now: u64) -> Option<bool> {
         None
     }
 }

@@ -239,6 +239,7 @@ fn ttl_value(secs: u64) -> Value {
 /// | `{prefix}session:{session id}` | hash | `v` = record version, `e` = expiry (Unix seconds), `r` = the [`SessionRecord`] (postcard bytes), `u` = the Discord user id | the `ttl_secs` of the last save (`PEXPIRE`) |
 /// | `{prefix}user:{user id}` | set | the ids of the user's sessions (the per-user index of [`TokenStore::user_sessions`]; dead ids are dropped as it is read) | its longest-lived session's |
 /// | `{prefix}revoked:{session id}` | string | the Unix second until which the session is revoked | at that second |
+/// | `{prefix}revoked-user:{user id}` | string | the Unix second up to which the user's sessions are revoked (a deauthorization) | when every such session has passed its absolute lifetime |
 /// | `{prefix}state:{state hash}` | string | the Unix second until which the state counts as used | at that second |
 ///
 /// The session cookie then carries only the 16-byte session id (AEAD-encrypted by the session
@@ -407,12 +408,19 @@ impl TokenStore for RedisTokenStore {
 // ----- RevocationList ---------------------------------------------------------------------------
 
 /// Logged-out session ids in Redis, shared by every process: `SET` with an expiry at the
-/// session's absolute end, so the list never outgrows the live sessions.
+/// session's absolute end, so the list never outgrows the live sessions. Users who
+/// deauthorized the application ([`RevocationList::revoke_user`]) are one key each,
+/// `{prefix}revoked-user:{user id}`, holding the Unix second up to which their sessions are
+/// revoked and expiring when those sessions would have; this process also remembers its own
+/// user revocations, so that it refuses such a session at once, before any recheck interval.
 #[derive(Clone)]
 pub struct RedisRevocationList {
     conn: Conn,
     prefix: String,
     clock: Arc<dyn Clock>,
+    /// The user revocations made through this handle (and its clones).
+    local: Arc<super::UserRevocations>,
+    revoke_user: Script,
 }
 
 redis_handle!(RedisRevocationList);
@@ -423,6 +431,8 @@ impl RedisRevocationList {
             conn,
             prefix: DEFAULT_REDIS_PREFIX.to_owned(),
             clock: clock::system(),
+            local: Arc::default(),
+            revoke_user: Script::from_lua(REVOKE_USER_LUA),
         }
     }
 
@@ -438,7 +448,25 @@ impl RedisRevocationList {
     pub fn key(&self, id: &SessionId) -> String {
         format!("{}revoked:{}", self.prefix, hex(&id.0))
     }
+
+    /// The Redis key of a user whose sessions are revoked: `{prefix}revoked-user:{user id}`.
+    #[must_use]
+    pub fn user_key(&self, user_id: u64) -> String {
+        format!("{}revoked-user:{user_id}", self.prefix)
+    }
 }
+
+/// Sets KEYS[1] to ARGV[1] (a Unix second) unless it holds a later one, with a TTL of ARGV[2]
+/// milliseconds (never shortened).
+const REVOKE_USER_LUA: &str = r"
+local v = redis.call('GET', KEYS[1])
+if v and tonumber(v) and tonumber(v) >= tonumber(ARGV[1]) then
+  if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+";
 
 impl RevocationList for RedisRevocationList {
     fn revoke<'a>(
@@ -484,6 +512,65 @@ impl RevocationList for RedisRevocationList {
                 Some(u) => Ok(u.parse::<u64>().map_err(|_| StoreError::Decode)? > now),
             }
         })
+    }
+
+    /// One script (`GET`, then `SET ... EX` unless a later revocation is stored), and the
+    /// local record of this process.
+    fn revoke_user<'a>(
+        &'a self,
+        user_id: u64,
+        at: u64,
+        until: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let now = self.clock.unix_now();
+            self.local.revoke(user_id, at, until, now);
+            let ttl_ms = until.saturating_sub(now).clamp(1, MAX_TTL_SECS) * 1000;
+            run_script(
+                &self.conn,
+                &self.revoke_user,
+                "revoke_user",
+                vec![self.user_key(user_id)],
+                vec![
+                    Value::from(at.to_string()),
+                    Value::Integer(i64::try_from(ttl_ms).unwrap_or(i64::MAX)),
+                ],
+            )
+            .await
+            .map(drop)
+        })
+    }
+
+    /// This process's own revocations first, then one `GET`. Once the key has expired, every
+    /// session it covered has passed its absolute lifetime, so no `until` is compared.
+    fn is_user_revoked<'a>(
+        &'a self,
+        user_id: u64,
+        created_at: u64,
+        now: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            if self.local.is_revoked(user_id, created_at, now) {
+                return Ok(true);
+            }
+            let at: Option<String> = self
+                .conn
+                .client()
+                .get(self.user_key(user_id))
+                .await
+                .map_err(|e| backend("is_user_revoked", &e))?;
+            match at {
+                None => Ok(false),
+                Some(at) => Ok(created_at <= at.parse::<u64>().map_err(|_| StoreError::Decode)?),
+            }
+        })
+    }
+
+    /// `Some(true)` for this process's own revocations; otherwise Redis must be asked.
+    fn is_user_revoked_now(&self, user_id: u64, created_at: u64, now: u64) -> Option<bool> {
+        self.local
+            .is_revoked(user_id, created_at, now)
+            .then_some(true)
     }
 }
 

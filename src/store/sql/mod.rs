@@ -63,6 +63,11 @@ const USER_SESSIONS: &str =
 const REVOKE: &str = "INSERT INTO discord_oauth_revoked (id, until) VALUES ($1, $2) \
      ON CONFLICT (id) DO UPDATE SET until = excluded.until";
 const IS_REVOKED: &str = "SELECT id FROM discord_oauth_revoked WHERE id = $1 AND until > $2";
+/// A user's revocation keeps the later `at` and the later `until` (CASE: SQLite's `MAX` and
+/// PostgreSQL's `GREATEST` differ).
+const REVOKE_USER: &str = "INSERT INTO discord_oauth_revoked_users (user_id, at, until) VALUES ($1, $2, $3)      ON CONFLICT (user_id) DO UPDATE SET      at = CASE WHEN excluded.at > discord_oauth_revoked_users.at THEN excluded.at ELSE discord_oauth_revoked_users.at END,      until = CASE WHEN excluded.until > discord_oauth_revoked_users.until THEN excluded.until ELSE discord_oauth_revoked_users.until END";
+const IS_USER_REVOKED: &str =
+    "SELECT 1 FROM discord_oauth_revoked_users WHERE user_id = $1 AND at >= $2 AND until > $3";
 const CONSUME: &str = "INSERT INTO discord_oauth_used_states (hash, until) VALUES ($1, $2) \
      ON CONFLICT (hash) DO UPDATE SET until = excluded.until WHERE discord_oauth_used_states.until <= $3";
 const TRY_LOCK: &str = "INSERT INTO discord_oauth_refresh_leases (key, owner, until_ms) VALUES ($1, $2, $3) \
@@ -75,7 +80,7 @@ const ROTATION: &str = "SELECT sealed FROM discord_oauth_rotations WHERE key = $
 
 /// One sweeper statement per table: deletes at most [`SWEEP_BATCH`] dead rows (`$1` = now in
 /// the table's unit), by primary key so that both databases accept the `LIMIT`.
-const SWEEPS: [(&str, Unit); 5] = [
+const SWEEPS: [(&str, Unit); 6] = [
     (
         "DELETE FROM discord_oauth_sessions WHERE id IN \
          (SELECT id FROM discord_oauth_sessions WHERE expires_at <= $1 LIMIT 1000)",
@@ -83,6 +88,11 @@ const SWEEPS: [(&str, Unit); 5] = [
     ),
     (
         "DELETE FROM discord_oauth_revoked WHERE id IN (SELECT id FROM discord_oauth_revoked WHERE until <= $1 LIMIT 1000)",
+        Unit::Secs,
+    ),
+    (
+        "DELETE FROM discord_oauth_revoked_users WHERE user_id IN \
+         (SELECT user_id FROM discord_oauth_revoked_users WHERE until <= $1 LIMIT 1000)",
         Unit::Secs,
     ),
     (
@@ -183,6 +193,8 @@ pub(super) struct Shared<DB: Database> {
     sweep_every: Mutex<Duration>,
     /// Wakes the sweeper: the interval changed, or the store is gone.
     wake: Arc<Notify>,
+    /// The user revocations made through this store, answered without a query.
+    local_users: super::UserRevocations,
 }
 
 impl<DB: Database> Drop for Shared<DB> {
@@ -198,6 +210,7 @@ impl<DB: Database> Shared<DB> {
             clock: RwLock::new(clock::system()),
             sweep_every: Mutex::new(DEFAULT_SWEEP_INTERVAL),
             wake: Arc::new(Notify::new()),
+            local_users: super::UserRevocations::default(),
         })
     }
 
@@ -234,6 +247,11 @@ impl<DB: Database> Shared<DB> {
     fn now(&self) -> i64 {
         big(self.clock().unix_now())
     }
+
+    /// Whether this store revoked `user_id`'s sessions created at `created_at` itself.
+    pub(super) fn locally_user_revoked(&self, user_id: u64, created_at: u64, now: u64) -> bool {
+        self.local_users.is_revoked(user_id, created_at, now)
+    }
 }
 
 impl<DB> Shared<DB>
@@ -256,6 +274,17 @@ where
         bounded(DB::NAME, op, query.execute(&self.pool))
             .await
             .map(|done| DB::rows_affected(&done))
+    }
+
+    /// Whether a query returns a row.
+    async fn exists<'q>(
+        &self,
+        op: &str,
+        query: Query<'q, DB, DB::Arguments<'q>>,
+    ) -> Result<bool, StoreError> {
+        bounded(DB::NAME, op, query.fetch_optional(&self.pool))
+            .await
+            .map(|row| row.is_some())
     }
 
     /// The first column of every row a query returns, as bytes.
@@ -341,6 +370,37 @@ where
     pub(super) async fn is_revoked(&self, id: &SessionId, now: u64) -> Result<bool, StoreError> {
         let query = sqlx::query(IS_REVOKED).bind(id.0.to_vec()).bind(big(now));
         Ok(!self.bytes("is_revoked", query).await?.is_empty())
+    }
+
+    pub(super) async fn revoke_user(
+        &self,
+        user_id: u64,
+        at: u64,
+        until: u64,
+    ) -> Result<(), StoreError> {
+        self.local_users
+            .revoke(user_id, at, until, self.clock().unix_now());
+        let query = sqlx::query(REVOKE_USER)
+            .bind(user_id.cast_signed())
+            .bind(big(at))
+            .bind(big(until));
+        self.execute("revoke_user", query).await.map(drop)
+    }
+
+    pub(super) async fn is_user_revoked(
+        &self,
+        user_id: u64,
+        created_at: u64,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        if self.locally_user_revoked(user_id, created_at, now) {
+            return Ok(true);
+        }
+        let query = sqlx::query(IS_USER_REVOKED)
+            .bind(user_id.cast_signed())
+            .bind(big(created_at))
+            .bind(big(now));
+        self.exists("is_user_revoked", query).await
     }
 
     pub(super) async fn consume(
@@ -574,6 +634,33 @@ macro_rules! sql_store {
                 now: u64,
             ) -> BoxFuture<'a, Result<bool, StoreError>> {
                 Box::pin(self.shared.is_revoked(id, now))
+            }
+
+            /// One upsert into `discord_oauth_revoked_users` (keeping the later time).
+            fn revoke_user<'a>(
+                &'a self,
+                user_id: u64,
+                at: u64,
+                until: u64,
+            ) -> BoxFuture<'a, Result<(), StoreError>> {
+                Box::pin(self.shared.revoke_user(user_id, at, until))
+            }
+
+            /// This process's own revocations first, then one primary-key lookup.
+            fn is_user_revoked<'a>(
+                &'a self,
+                user_id: u64,
+                created_at: u64,
+                now: u64,
+            ) -> BoxFuture<'a, Result<bool, StoreError>> {
+                Box::pin(self.shared.is_user_revoked(user_id, created_at, now))
+            }
+
+            /// `Some(true)` for this process's own revocations; otherwise the database is asked.
+            fn is_user_revoked_now(&self, user_id: u64, created_at: u64, now: u64) -> Option<bool> {
+                self.shared
+                    .locally_user_revoked(user_id, created_at, now)
+                    .then_some(true)
             }
         }
 
