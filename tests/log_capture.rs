@@ -154,6 +154,22 @@ async fn no_secret_in_any_log_line() {
         "the capture works and the flow logs: {logs}"
     );
     assert!(logs.contains("discord_oauth"), "library events captured");
+    // Each Discord call runs in a span naming its method and route template, the user when
+    // known, then its status and bucket; login, refresh and logout say so at info level.
+    assert!(
+        logs.contains("discord.call{route=\"GET /users/@me/guilds\" user="),
+        "a span per Discord call: {logs}"
+    );
+    assert!(logs.contains("status=200"), "the span records the status");
+    assert!(
+        logs.contains("bucket="),
+        "the span records Discord's bucket"
+    );
+    assert!(logs.contains("discord token refreshed"), "refresh at info");
+    assert!(
+        logs.contains("logged out; grant revoked at Discord"),
+        "logout at info"
+    );
     secrets.retain(|s| s.len() >= 8);
     assert!(secrets.len() >= 12, "{}", secrets.len());
     for secret in &secrets {

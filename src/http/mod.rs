@@ -156,8 +156,36 @@ impl Http {
         &self.config
     }
 
-    /// Sends `call`, mapping every non-2xx answer to an [`Error`].
+    /// Sends `call`, mapping every non-2xx answer to an [`Error`], in a `discord.call` span
+    /// (debug level): the route template with its method (never a token or an id of the path), the user's
+    /// id when known, then the status, Discord's rate-limit bucket and the attempts made.
     pub(crate) async fn send(&self, call: Call, auth: Auth<'_>) -> Result<Response, Error> {
+        use tracing::Instrument as _;
+        use tracing::field::Empty;
+        let span = tracing::debug_span!(
+            "discord.call",
+            route = call.route.template(),
+            user = call.actor,
+            status = Empty,
+            bucket = Empty,
+            attempts = Empty,
+        );
+        let result = self.send_in_span(call, auth).instrument(span.clone()).await;
+        match &result {
+            Ok(resp) => {
+                span.record("status", resp.status().as_u16());
+                tracing::debug!(parent: &span, "Discord call answered");
+            }
+            Err(e) => {
+                span.record("status", e.status().as_u16());
+                tracing::debug!(parent: &span, error = %e, "Discord call failed");
+            }
+        }
+        result
+    }
+
+    /// [`send`](Self::send) inside its span.
+    async fn send_in_span(&self, call: Call, auth: Auth<'_>) -> Result<Response, Error> {
         let deadline = call
             .deadline
             .unwrap_or_else(|| Instant::now() + self.config.request_timeout());
@@ -180,6 +208,7 @@ impl Http {
         loop {
             attempt += 1;
             // The limiter waits only while the deadline allows, else fails with RateLimited.
+            tracing::Span::current().record("attempts", attempt);
             self.limiter.acquire(&key, deadline).await?;
             let attempt_deadline =
                 retry::attempt_deadline(call.retry, attempt, Instant::now(), deadline);
@@ -193,6 +222,12 @@ impl Http {
                 Err(_elapsed) => (Error::Timeout, retry::FailureKind::MaybeSent),
                 Ok(Err((e, kind))) => (e, kind),
                 Ok(Ok((status, headers, body))) => {
+                    if let Some(bucket) = headers
+                        .get("x-ratelimit-bucket")
+                        .and_then(|v| v.to_str().ok())
+                    {
+                        tracing::Span::current().record("bucket", bucket);
+                    }
                     self.limiter.observe(&key, status, &headers).await;
                     if status.is_success() {
                         return Ok(Response::new(

@@ -31,7 +31,13 @@ impl DiscordSession {
             None => (record.access_token.secret(), "access_token"),
         };
         match oauth::revoke(self.sessions().http(), token, hint, deadline).await {
-            Ok(()) => true,
+            Ok(()) => {
+                tracing::info!(
+                    user = record.user_id,
+                    "logged out; grant revoked at Discord"
+                );
+                true
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "revoking the grant at Discord failed; the local session is ended anyway");
                 false
@@ -125,6 +131,7 @@ impl super::Sessions {
             self.announce_ended(id).await;
             forget_authorization(self.cache(), *id, Some(user_id)).await;
         }
+        tracing::info!(user = user_id, ended, "every session of the user ended");
         match first_error {
             Some(e) => Err(e.into()),
             None => Ok(ended),

@@ -232,6 +232,7 @@ impl DiscordSession {
         match oauth::refresh(sessions.http(), rt).await {
             Ok(token) => {
                 let record = record_from_grant(token, Some(&base), now);
+                tracing::info!(user = record.user_id, "discord token refreshed");
                 sessions.refresh.remember(rt, record.clone(), now);
                 shared::remember(&sessions, rt, &record, now + ROTATION_GRACE_SECS).await;
                 self.save_rotated(stale, base, record).await
