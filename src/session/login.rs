@@ -318,8 +318,10 @@ impl DiscordSession {
     /// ```
     ///
     /// # Errors
-    /// [`Error::AccessDenied`] when the user pressed Cancel; [`Error::InvalidState`] (no token
-    /// request is sent); [`Error::OAuth`] for a bad code; [`Error::InstallGuildMismatch`];
+    /// [`Error::InvalidState`] for a missing, forged, expired or reused state, whatever else
+    /// the query holds (no token request is sent); then [`Error::AccessDenied`] when the user
+    /// pressed Cancel; [`Error::InvalidRequest`] for a missing code (no token request is
+    /// sent); [`Error::OAuth`] for a bad code; [`Error::InstallGuildMismatch`];
     /// upstream failures.
     pub async fn callback(&self, query: &str) -> Result<Callback, Error> {
         let query = CallbackQuery::parse(query);
@@ -377,26 +379,24 @@ impl DiscordSession {
         })
     }
 
-    /// The pending login the callback's state names, used up whatever happens next; fails
-    /// with Discord's error, or [`Error::InvalidState`] for a missing, forged, expired or
-    /// reused state.
+    /// The pending login the callback's state names, used up whatever happens next. The state
+    /// is checked first, whatever else the query holds: a missing, forged, expired or reused
+    /// state is [`Error::InvalidState`], and an `error` or a `code` that arrive with it are
+    /// never acted on. Only then Discord's error counts.
     async fn take_pending(&self, query: &CallbackQuery, now: u64) -> Result<PendingLogin, Error> {
-        let mut slots = self.read_pending();
-        let taken = query.state().and_then(|s| slots.take(s));
-        if taken.is_some() {
-            self.write_pending(slots);
-        }
-        if let Some(error) = query.error() {
-            return Err(error);
-        }
         let Some(state) = query.state() else {
             return Err(Error::InvalidState(StateError::Missing));
         };
-        let Some(pending) = taken else {
+        let mut slots = self.read_pending();
+        let Some(pending) = slots.take(state) else {
             return Err(Error::InvalidState(StateError::Mismatch));
         };
+        self.write_pending(slots);
         if pending.created_at + PENDING_LIFETIME_SECS <= now || pending.created_at > now + 60 {
             return Err(Error::InvalidState(StateError::Expired));
+        }
+        if let Some(error) = query.error() {
+            return Err(error);
         }
         if query.code().is_none() {
             return Err(Error::InvalidRequest("the callback has no code".into()));
