@@ -62,3 +62,32 @@ async fn the_state_is_checked_before_discords_error() {
     assert_eq!(e.status(), StatusCode::BAD_REQUEST, "{e:?}");
     assert_eq!(token_calls(&mock), 0);
 }
+
+#[tokio::test]
+async fn a_malformed_code_costs_no_token_request() {
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let mut browser = Browser::default();
+    for code in [
+        "bo%20gus",
+        "a%2Fb",
+        "%C3%A9t%C3%A9",
+        "x%0Ay",
+        &"a".repeat(513),
+    ] {
+        let state = start(&client, &mut browser, identify());
+        let e = callback(&client, &mut browser, &format!("code={code}&state={state}"))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::InvalidRequest(_)), "{code}: {e:?}");
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+    }
+    assert_eq!(token_calls(&mock), 0);
+    // A plausible but unknown code still reaches Discord (and fails there).
+    let state = start(&client, &mut browser, identify());
+    let e = callback(&client, &mut browser, &format!("code=bogus&state={state}"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::OAuth { .. }), "{e:?}");
+    assert_eq!(token_calls(&mock), 1);
+}

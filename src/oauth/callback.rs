@@ -107,6 +107,16 @@ fn escaped(value: &str) -> String {
     out
 }
 
+/// Whether `code` can be an authorization code: 1 to 512 characters of `[A-Za-z0-9._~-]`
+/// (Discord's codes are 30 alphanumeric characters). Anything else is refused before a token
+/// request is spent on it.
+pub(crate) fn is_plausible_code(code: &str) -> bool {
+    (1..=512).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~' | b'-'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +160,24 @@ mod tests {
             panic!("an OAuth error");
         };
         assert!(error.len() <= MAX_ERROR_LEN);
+    }
+
+    #[test]
+    fn plausible_codes() {
+        assert!(is_plausible_code("NhhvTDYsFcdgNLnnLijcl7Ku7bEEeee"));
+        assert!(is_plausible_code("a.b_c~d-e"));
+        assert!(is_plausible_code(&"a".repeat(512)));
+        for bad in [
+            "",
+            "bo gus",
+            "a\nb",
+            "é",
+            "a/b",
+            "a+b",
+            "a%20b",
+            &"a".repeat(513),
+        ] {
+            assert!(!is_plausible_code(bad), "{bad:?}");
+        }
     }
 }

@@ -317,11 +317,21 @@ impl DiscordSession {
     /// # Ok(()) }
     /// ```
     ///
+    /// # Cost and throttling
+    /// The state is checked first, then the code's shape (1 to 512 characters of
+    /// `[A-Za-z0-9._~-]`): a missing or foreign state, or a malformed code, is refused without
+    /// any request to Discord. A well-formed code with a valid state costs one token request,
+    /// and anyone can get a valid state from the login route: to bound what unauthenticated
+    /// clients can make the application spend, put a rate limiter keyed by client address in
+    /// front of the login and callback routes (with axum, e.g. the `tower_governor` crate's
+    /// `GovernorLayer` on those two routes only); Discord's own limits on the token endpoint
+    /// are enforced by the library either way.
+    ///
     /// # Errors
     /// [`Error::InvalidState`] for a missing, forged, expired or reused state, whatever else
     /// the query holds (no token request is sent); then [`Error::AccessDenied`] when the user
-    /// pressed Cancel; [`Error::InvalidRequest`] for a missing code (no token request is
-    /// sent); [`Error::OAuth`] for a bad code; [`Error::InstallGuildMismatch`];
+    /// pressed Cancel; [`Error::InvalidRequest`] for a missing or malformed code (no token
+    /// request is sent); [`Error::OAuth`] for a bad code; [`Error::InstallGuildMismatch`];
     /// upstream failures.
     pub async fn callback(&self, query: &str) -> Result<Callback, Error> {
         let query = CallbackQuery::parse(query);
@@ -382,7 +392,8 @@ impl DiscordSession {
     /// The pending login the callback's state names, used up whatever happens next. The state
     /// is checked first, whatever else the query holds: a missing, forged, expired or reused
     /// state is [`Error::InvalidState`], and an `error` or a `code` that arrive with it are
-    /// never acted on. Only then Discord's error counts.
+    /// never acted on. Only then Discord's error counts, and a malformed code is refused
+    /// before any token request.
     async fn take_pending(&self, query: &CallbackQuery, now: u64) -> Result<PendingLogin, Error> {
         let Some(state) = query.state() else {
             return Err(Error::InvalidState(StateError::Missing));
@@ -398,8 +409,13 @@ impl DiscordSession {
         if let Some(error) = query.error() {
             return Err(error);
         }
-        if query.code().is_none() {
+        let Some(code) = query.code() else {
             return Err(Error::InvalidRequest("the callback has no code".into()));
+        };
+        if !oauth::is_plausible_code(code) {
+            return Err(Error::InvalidRequest(
+                "the callback's code is malformed".into(),
+            ));
         }
         let fresh = self
             .sessions()
