@@ -5,7 +5,12 @@
 //! and the memory stores stay bounded per user.
 mod common;
 
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
 use common::*;
+use discord_oauth::clock::Clock;
+use discord_oauth::session::MAX_LIFETIME;
 use discord_oauth::{DiscordOAuth, Error, LoginOptions, Scope};
 use http::StatusCode;
 
@@ -90,4 +95,83 @@ async fn a_malformed_code_costs_no_token_request() {
         .unwrap_err();
     assert!(matches!(e, Error::OAuth { .. }), "{e:?}");
     assert_eq!(token_calls(&mock), 1);
+}
+
+#[tokio::test]
+async fn huge_lifetimes_are_clamped_and_never_overflow() {
+    let mock = mock().await;
+    let client = DiscordOAuth::builder(config_for(&mock).build().unwrap())
+        .session_lifetime(Duration::MAX)
+        .idle_timeout(Duration::MAX)
+        .refresh_margin(Duration::MAX)
+        .revoke_timeout(Duration::MAX)
+        .build()
+        .unwrap();
+    let mut browser = Browser::default();
+    let s = browser.session(&client);
+    let url = s.create_session(identify()).unwrap();
+    browser.absorb(&s);
+    let query = authorize(&url, mock.users()[0].id).await;
+    let s = browser.session(&client);
+    s.callback(&query).await.unwrap();
+    let cookies = s.take_set_cookies();
+    let session_cookie = cookies
+        .iter()
+        .map(|c| c.to_str().unwrap())
+        .find(|c| c.starts_with("discord_session="))
+        .unwrap();
+    let max_age: u64 = session_cookie
+        .split("; ")
+        .find_map(|a| a.strip_prefix("Max-Age="))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        max_age <= MAX_LIFETIME.as_secs(),
+        "Max-Age {max_age} is over 400 days"
+    );
+    for c in &cookies {
+        browser.absorb_header(c.to_str().unwrap());
+    }
+    let s = browser.session(&client);
+    assert!(s.authorized().await);
+    // Logout's wait for Discord's revoke: `Instant::now() + timeout` must not overflow.
+    let _ = s.revoke().await;
+}
+
+/// A clock at the end of `u64` seconds (SystemTime cannot say it; `unix_now` can).
+#[derive(Debug)]
+struct EndOfTime;
+
+impl Clock for EndOfTime {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+
+    fn unix_now(&self) -> u64 {
+        u64::MAX - 30
+    }
+}
+
+#[tokio::test]
+async fn a_pending_login_started_near_the_end_of_time_does_not_overflow() {
+    let mock = mock().await;
+    let config = config_for(&mock)
+        .clock(Arc::new(EndOfTime))
+        .build()
+        .unwrap();
+    let client = DiscordOAuth::new(config).unwrap();
+    let mut browser = Browser::default();
+    let first = start(&client, &mut browser, identify());
+    // A second login prunes the slots by age: `created_at + lifetime` must not overflow.
+    let state = start(&client, &mut browser, identify());
+    assert_ne!(first, state);
+    let e = callback(
+        &client,
+        &mut browser,
+        &format!("error=access_denied&state={state}"),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, Error::AccessDenied { .. }), "{e:?}");
 }

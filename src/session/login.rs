@@ -403,7 +403,8 @@ impl DiscordSession {
             return Err(Error::InvalidState(StateError::Mismatch));
         };
         self.write_pending(slots);
-        if pending.created_at + PENDING_LIFETIME_SECS <= now || pending.created_at > now + 60 {
+        let until = pending.created_at.saturating_add(PENDING_LIFETIME_SECS);
+        if until <= now || pending.created_at > now.saturating_add(60) {
             return Err(Error::InvalidState(StateError::Expired));
         }
         if let Some(error) = query.error() {
@@ -420,11 +421,7 @@ impl DiscordSession {
         let fresh = self
             .sessions()
             .consumed
-            .consume(
-                Fingerprint::of(state).as_bytes(),
-                pending.created_at + PENDING_LIFETIME_SECS,
-                now,
-            )
+            .consume(Fingerprint::of(state).as_bytes(), until, now)
             .await?;
         if !fresh {
             return Err(Error::InvalidState(StateError::Reused));
