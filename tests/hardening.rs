@@ -12,7 +12,7 @@ use common::*;
 use discord_oauth::clock::Clock;
 use discord_oauth::session::MAX_LIFETIME;
 use discord_oauth::{DiscordOAuth, Error, LoginOptions, Scope};
-use http::StatusCode;
+use http::{HeaderMap, HeaderValue, StatusCode};
 
 /// Requests the fake Discord's token endpoint received.
 fn token_calls(mock: &discord_oauth_mock::MockDiscord) -> u64 {
@@ -173,5 +173,75 @@ async fn a_pending_login_started_near_the_end_of_time_does_not_overflow() {
     )
     .await
     .unwrap_err();
+    assert!(matches!(e, Error::AccessDenied { .. }), "{e:?}");
+}
+
+/// The request headers of `browser` with extra `name=value` cookies placed before or after its
+/// own.
+fn with_cookies(browser: &Browser, before: &str, after: &str) -> HeaderMap {
+    let own = browser
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut h = HeaderMap::new();
+    h.insert(
+        http::header::COOKIE,
+        HeaderValue::from_str(&format!("{before}{own}{after}")).unwrap(),
+    );
+    h
+}
+
+#[tokio::test]
+async fn several_session_cookies_are_judged_by_the_valid_one() {
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let mut browser = Browser::default();
+    login(&client, &mut browser, mock.users()[0].id, identify()).await;
+    let garbage =
+        "discord_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    for (before, after) in [
+        (format!("{garbage}; "), String::new()),
+        (String::new(), format!("; {garbage}")),
+        (
+            format!("{garbage}; discord_session=; "),
+            format!("; {garbage}"),
+        ),
+    ] {
+        let s = client.session(&with_cookies(&browser, &before, &after));
+        assert!(s.authorized().await, "{before} | {after}");
+        assert_eq!(
+            s.user_id().await,
+            Some(mock.users()[0].id),
+            "{before} | {after}"
+        );
+        let set = s.take_set_cookies();
+        assert!(
+            !set.iter()
+                .any(|c| c.to_str().unwrap().starts_with("discord_session=")),
+            "the valid cookie was cleared: {set:?}"
+        );
+    }
+    // Only garbage: logged out, and the cookie is cleared.
+    let s = client.session(&with_cookies(
+        &Browser::default(),
+        garbage,
+        &format!("; {garbage}"),
+    ));
+    assert!(!s.authorized().await);
+    // A pending login survives a garbage pending cookie ahead of it.
+    let mut fresh = Browser::default();
+    let state = start(&client, &mut fresh, identify());
+    let headers = with_cookies(
+        &fresh,
+        "discord_login=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA; ",
+        "",
+    );
+    let e = client
+        .session(&headers)
+        .callback(&format!("error=access_denied&state={state}"))
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::AccessDenied { .. }), "{e:?}");
 }

@@ -167,7 +167,7 @@ impl DiscordSession {
 
     /// What the session cookie carries, from the remembered cookies or by opening it (then
     /// remembered). `None` for anything forged, undecodable or sealed with an unknown key.
-    fn open_session_cookie(&self, raw: &str) -> Option<(Payload, bool)> {
+    pub(super) fn open_session_cookie(&self, raw: &str) -> Option<(Payload, bool)> {
         let sessions = self.sessions();
         if let Some(found) = sessions.opened.get(raw) {
             return Some(found);

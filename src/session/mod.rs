@@ -288,9 +288,27 @@ impl DiscordSession {
         &self.inner.sessions
     }
 
-    /// The sealed session cookie of the request, if any.
+    /// The sealed session cookie of the request, if any. With several cookies of the
+    /// session's name, the first that opens is the one (a garbage or foreign one never hides
+    /// nor clears a valid one); when none opens, the first.
     fn session_cookie(&self) -> Option<&str> {
-        self.inner.cookies.get(&self.policy().session_cookie)
+        self.first_opening(&self.policy().session_cookie, |raw| {
+            self.open_session_cookie(raw).is_some()
+        })
+    }
+
+    /// The value of cookie `name`: the only one, or the first of several that `opens`.
+    fn first_opening<'a>(&'a self, name: &'a str, opens: impl Fn(&str) -> bool) -> Option<&'a str> {
+        let mut all = self.inner.cookies.all(name);
+        let first = all.next()?;
+        let Some(second) = all.next() else {
+            return Some(first);
+        };
+        [first, second]
+            .into_iter()
+            .chain(all)
+            .find(|raw| opens(raw))
+            .or(Some(first))
     }
 
     /// Whether the request carried a session cookie (valid or not): its answer is about one
@@ -308,9 +326,16 @@ impl DiscordSession {
         self.session_cookie().is_some()
     }
 
-    /// The sealed pending-login cookie of the request, if any.
+    /// The sealed pending-login cookie of the request, if any (of several, the first that
+    /// opens).
     fn pending_cookie(&self) -> Option<&str> {
-        self.inner.cookies.get(&self.policy().pending_cookie)
+        let name = &self.policy().pending_cookie;
+        self.first_opening(name, |raw| {
+            self.sessions()
+                .keys
+                .open(cookie::Purpose::Pending, name, raw)
+                .is_some()
+        })
     }
 
     fn policy(&self) -> &SessionPolicy {
