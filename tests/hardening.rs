@@ -245,3 +245,40 @@ async fn several_session_cookies_are_judged_by_the_valid_one() {
         .unwrap_err();
     assert!(matches!(e, Error::AccessDenied { .. }), "{e:?}");
 }
+
+#[tokio::test]
+async fn next_reaches_location_percent_encoded() {
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let base = url::Url::parse("http://127.0.0.1:5000/callback").unwrap();
+    for next in [
+        "/a b",
+        "/caf\u{e9}",
+        "/x\u{2028}y\u{2029}z",
+        "/p?q=a b&r=\u{1F600}#f g\u{e9}",
+        "/%41<b>\"c\"",
+        "/already%20encoded",
+    ] {
+        let mut browser = Browser::default();
+        let cb = login(
+            &client,
+            &mut browser,
+            mock.users()[0].id,
+            identify().next(next),
+        )
+        .await;
+        assert!(
+            cb.next.bytes().all(|b| b.is_ascii_graphic()),
+            "{next:?} → {:?}",
+            cb.next
+        );
+        HeaderValue::from_str(&cb.next).unwrap();
+        assert_eq!(
+            base.join(&cb.next).unwrap(),
+            base.join(next).unwrap(),
+            "{next:?} → {:?}",
+            cb.next
+        );
+        assert_eq!(base.join(&cb.next).unwrap().origin(), base.origin());
+    }
+}

@@ -5,7 +5,7 @@
 
 use super::DiscordSession;
 use super::cookie::Purpose;
-use super::pending::{self, PendingFlow, PendingLogin, PendingSlots, is_local_path};
+use super::pending::{self, PendingFlow, PendingLogin, PendingSlots, local_next};
 use super::refresh::record_from_grant;
 use crate::error::{Error, StateError};
 use crate::http::{Auth, Call};
@@ -141,6 +141,7 @@ impl LoginOptions {
     }
 
     /// Where to send the user after the callback. Local paths only; anything else is ignored.
+    /// [`Callback::next`] gives it back percent-encoded (plain ASCII, fit for `Location`).
     ///
     /// ```no_run
     /// # fn f(o: discord_oauth::LoginOptions) -> discord_oauth::LoginOptions {
@@ -174,7 +175,8 @@ pub enum Flow {
 pub struct Callback {
     /// The `data` given to `create_session`, and nothing else.
     pub data: Option<serde_json::Value>,
-    /// The local path to continue to (`/` when none was given).
+    /// The local path to continue to (`/` when none was given), percent-encoded: plain ASCII,
+    /// fit for a `Location` header, resolving to the same path as the one given.
     pub next: String,
     /// The logged-in user, when the `identify` scope was granted.
     pub user: Option<User>,
@@ -282,7 +284,7 @@ impl DiscordSession {
             PendingLogin {
                 state,
                 verifier,
-                next: options.next.filter(|n| is_local_path(n)),
+                next: options.next.as_deref().and_then(local_next),
                 data,
                 scopes: scopes.to_string(),
                 created_at: now,
@@ -380,7 +382,11 @@ impl DiscordSession {
         }
         Ok(Callback {
             data: pending.data.and_then(|s| serde_json::from_str(&s).ok()),
-            next: pending.next.unwrap_or_else(|| "/".to_owned()),
+            next: pending
+                .next
+                .as_deref()
+                .and_then(local_next)
+                .unwrap_or_else(|| "/".to_owned()),
             user,
             guild,
             webhook,

@@ -95,6 +95,25 @@ pub fn is_local_path(next: &str) -> bool {
         && !next.chars().any(|c| c.is_control() || c == '\\')
 }
 
+/// `next` as kept and answered: a local path ([`is_local_path`]), percent-encoded where a URL
+/// parser would encode it anyway (non-ASCII, space, `"`, `<`, `>`), so that the `Location`
+/// header is plain ASCII and resolves to the same path. `None` for anything else, or when the
+/// encoded path is longer than [`MAX_NEXT_LEN`].
+pub(crate) fn local_next(next: &str) -> Option<String> {
+    if !is_local_path(next) {
+        return None;
+    }
+    let mut out = String::with_capacity(next.len());
+    for b in next.bytes() {
+        if b >= 0x80 || matches!(b, b' ' | b'"' | b'<' | b'>') {
+            out.push_str(&format!("%{b:02X}"));
+        } else {
+            out.push(char::from(b));
+        }
+    }
+    (out.len() <= MAX_NEXT_LEN).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
