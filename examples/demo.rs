@@ -267,7 +267,9 @@ async fn frame(State(state): State<AppState>, req: Request, next: Next) -> Respo
         tracing::info!(
             status = response.status().as_u16(),
             micros = started.elapsed().as_micros() as u64,
-            "{line}"
+            // The path and query come from the client: escaped, never a raw CR, LF or ESC.
+            "{}",
+            line.escape_debug()
         );
     }
     response

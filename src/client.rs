@@ -195,7 +195,8 @@ impl DiscordOAuthBuilder {
         self
     }
 
-    /// Absolute lifetime of a session from login (default 30 days).
+    /// Absolute lifetime of a session from login (default 30 days; at least a minute, at most
+    /// 400 days, [`MAX_LIFETIME`](crate::session::MAX_LIFETIME): a longer one is clamped).
     ///
     /// ```no_run
     /// # fn f(b: discord_oauth::DiscordOAuthBuilder) -> discord_oauth::DiscordOAuthBuilder {
@@ -208,7 +209,8 @@ impl DiscordOAuthBuilder {
         self
     }
 
-    /// A session unused this long ends (default 7 days).
+    /// A session unused this long ends (default 7 days; at least a minute, at most 400 days,
+    /// [`MAX_LIFETIME`](crate::session::MAX_LIFETIME): a longer one is clamped).
     ///
     /// ```no_run
     /// # fn f(b: discord_oauth::DiscordOAuthBuilder) -> discord_oauth::DiscordOAuthBuilder {
@@ -221,7 +223,8 @@ impl DiscordOAuthBuilder {
         self
     }
 
-    /// Refresh the access token this long before it expires (default 5 minutes).
+    /// Refresh the access token this long before it expires (default 5 minutes; at most 400
+    /// days, [`MAX_LIFETIME`](crate::session::MAX_LIFETIME)).
     ///
     /// ```no_run
     /// # fn f(b: discord_oauth::DiscordOAuthBuilder) -> discord_oauth::DiscordOAuthBuilder {
@@ -234,7 +237,8 @@ impl DiscordOAuthBuilder {
         self
     }
 
-    /// How long logout waits for Discord's revoke before answering anyway (default 2 s).
+    /// How long logout waits for Discord's revoke before answering anyway (default 2 s; at
+    /// most 400 days, [`MAX_LIFETIME`](crate::session::MAX_LIFETIME)).
     ///
     /// ```no_run
     /// # fn f(b: discord_oauth::DiscordOAuthBuilder) -> discord_oauth::DiscordOAuthBuilder {
@@ -358,8 +362,9 @@ impl DiscordOAuthBuilder {
         #[cfg(feature = "events")]
         let events = Arc::new(crate::events::Events::new(
             Arc::clone(&revocations),
-            self.session_lifetime
-                .map_or(30 * 24 * 3600, |d| d.as_secs().max(60)),
+            self.session_lifetime.map_or(30 * 24 * 3600, |d| {
+                d.min(crate::session::MAX_LIFETIME).as_secs().max(60)
+            }),
             self.hooks,
         ));
         let cache = self

@@ -58,11 +58,13 @@ impl CallbackQuery {
     }
 
     /// The error Discord redirected with, as a typed [`Error`]: [`Error::AccessDenied`] for
-    /// Cancel, [`Error::OAuth`] (400) for anything else.
+    /// Cancel, [`Error::OAuth`] (400) for anything else. The values come from the browser's
+    /// query string, so they reach the error (and any log of it) escaped: no raw CR, LF, ESC
+    /// or other control character, and at most 256 bytes each.
     #[must_use]
     pub fn error(&self) -> Option<Error> {
-        let error = self.error.clone()?;
-        let description = self.error_description.clone();
+        let error = escaped(self.error.as_deref()?);
+        let description = self.error_description.as_deref().map(escaped);
         Some(if error == "access_denied" {
             Error::AccessDenied { description }
         } else {
@@ -87,6 +89,34 @@ impl CallbackQuery {
     }
 }
 
+/// Longest `error` or `error_description` value kept (escaped and cut beyond).
+pub(crate) const MAX_ERROR_LEN: usize = 256;
+
+/// A value from the query string made safe for logs: control and other non-printable
+/// characters escaped (`\n`, `\u{1b}`...), cut to [`MAX_ERROR_LEN`] bytes.
+fn escaped(value: &str) -> String {
+    let mut out = String::new();
+    for c in value.chars() {
+        // Escapes backslashes, quotes, control and other non-printable characters (U+2028...).
+        let piece: String = c.escape_debug().collect();
+        if out.len() + piece.len() > MAX_ERROR_LEN {
+            break;
+        }
+        out.push_str(&piece);
+    }
+    out
+}
+
+/// Whether `code` can be an authorization code: 1 to 512 characters of `[A-Za-z0-9._~-]`
+/// (Discord's codes are 30 alphanumeric characters). Anything else is refused before a token
+/// request is spent on it.
+pub(crate) fn is_plausible_code(code: &str) -> bool {
+    (1..=512).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~' | b'-'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +135,49 @@ mod tests {
         assert!(
             matches!(q.error(), Some(Error::OAuth { ref error, .. }) if error == "invalid_scope")
         );
+    }
+
+    #[test]
+    fn error_values_are_escaped() {
+        let q = CallbackQuery::parse(
+            "error=x%0D%0Ainjected%1B%5B31m&error_description=a%0Ab%E2%80%A8c%5C",
+        );
+        let Some(Error::OAuth {
+            error, description, ..
+        }) = q.error()
+        else {
+            panic!("an OAuth error");
+        };
+        let description = description.unwrap();
+        for s in [&error, &description] {
+            assert!(!s.chars().any(|c| c.is_control()), "{s:?}");
+            assert!(!s.contains('\u{2028}'), "{s:?}");
+        }
+        assert_eq!(error, "x\\r\\ninjected\\u{1b}[31m");
+        assert_eq!(description, "a\\nb\\u{2028}c\\\\");
+        let long = CallbackQuery::parse(&format!("error={}", "%0A".repeat(1000)));
+        let Some(Error::OAuth { error, .. }) = long.error() else {
+            panic!("an OAuth error");
+        };
+        assert!(error.len() <= MAX_ERROR_LEN);
+    }
+
+    #[test]
+    fn plausible_codes() {
+        assert!(is_plausible_code("NhhvTDYsFcdgNLnnLijcl7Ku7bEEeee"));
+        assert!(is_plausible_code("a.b_c~d-e"));
+        assert!(is_plausible_code(&"a".repeat(512)));
+        for bad in [
+            "",
+            "bo gus",
+            "a\nb",
+            "é",
+            "a/b",
+            "a+b",
+            "a%20b",
+            &"a".repeat(513),
+        ] {
+            assert!(!is_plausible_code(bad), "{bad:?}");
+        }
     }
 }

@@ -14,6 +14,9 @@ use crate::vocab::secret::{AccessToken, PkceVerifier, RefreshToken};
 /// ([Discord: Access Token Response](https://discord.com/developers/docs/topics/oauth2#authorization-code-grant-access-token-response)).
 pub(crate) const DEFAULT_TOKEN_LIFETIME_SECS: u64 = 604_800;
 
+/// The longest access-token lifetime believed (400 days): a larger `expires_in` is cut to it.
+pub(crate) const MAX_TOKEN_LIFETIME_SECS: u64 = 400 * 24 * 3600;
+
 /// Discord's token response.
 #[derive(Deserialize)]
 pub(crate) struct TokenResponse {
@@ -62,9 +65,14 @@ impl TokenResponse {
         Ok(self)
     }
 
-    /// When the access token expires (Unix seconds), seen at `now`.
+    /// When the access token expires (Unix seconds), seen at `now`. Discord's number is not
+    /// trusted beyond [`MAX_TOKEN_LIFETIME_SECS`] (and never overflows).
     pub(crate) fn expires_at(&self, now: u64) -> u64 {
-        now + self.expires_in.unwrap_or(DEFAULT_TOKEN_LIFETIME_SECS)
+        let lifetime = self
+            .expires_in
+            .unwrap_or(DEFAULT_TOKEN_LIFETIME_SECS)
+            .min(MAX_TOKEN_LIFETIME_SECS);
+        now.saturating_add(lifetime)
     }
 
     /// The granted scopes; unknown or malformed entries are skipped, never trusted.
@@ -144,4 +152,23 @@ pub(crate) async fn revoke(
     );
     call.deadline = Some(deadline);
     http.send(call, Auth::Client).await.map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_expires_in_is_cut_and_never_overflows() {
+        let answer = |expires_in: u64| -> TokenResponse {
+            serde_json::from_value(serde_json::json!({
+                "access_token": "a", "token_type": "Bearer", "expires_in": expires_in,
+            }))
+            .unwrap()
+        };
+        assert_eq!(answer(u64::MAX).expires_at(0), MAX_TOKEN_LIFETIME_SECS);
+        assert_eq!(answer(u64::MAX).expires_at(u64::MAX - 5), u64::MAX);
+        assert_eq!(answer(604_800).expires_at(u64::MAX), u64::MAX);
+        assert_eq!(answer(604_800).expires_at(10), 604_810);
+    }
 }

@@ -21,4 +21,5 @@ mod grant;
 pub use authorize::RESERVED_PARAMS;
 pub(crate) use authorize::{AuthorizeParams, authorize_url, check_extra_params};
 pub use callback::CallbackQuery;
+pub(crate) use callback::is_plausible_code;
 pub(crate) use grant::{TokenResponse, exchange_code, refresh, revoke};

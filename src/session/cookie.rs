@@ -180,28 +180,48 @@ impl RequestCookies {
     /// The value of the cookie `name` (RFC 6265 §5.4: `name=value` pairs separated by `;`);
     /// the first one wins. Values are checked by whoever opens them (a sealed value that is
     /// not base64url does not open).
+    #[cfg(test)]
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.all(name).next()
+    }
+
+    /// Every value of the cookie `name`, in order (a browser may send several: one per path
+    /// or domain, or one planted by a sibling subdomain), at most [`MAX_SAME_NAME`].
+    pub(crate) fn all<'a, 'n>(
+        &'a self,
+        name: &'n str,
+    ) -> impl Iterator<Item = &'a str> + use<'a, 'n> {
         self.first
             .iter()
             .chain(&self.rest)
-            .find_map(|header| find_value(header.as_bytes(), name.as_bytes()))
-            .and_then(|value| std::str::from_utf8(value).ok())
+            .flat_map(move |header| values(header.as_bytes(), name.as_bytes()))
+            .filter_map(|value| std::str::from_utf8(value).ok())
+            .take(MAX_SAME_NAME)
     }
 }
 
-/// The value of cookie `name` in one `Cookie` header: the name compared at the start of each
+/// Most values of one cookie name looked at (each may cost a decryption).
+pub(crate) const MAX_SAME_NAME: usize = 8;
+
+/// The values of cookie `name` in one `Cookie` header: the name compared at the start of each
 /// pair, the pairs' ends found with `memchr`.
-fn find_value<'h>(header: &'h [u8], name: &[u8]) -> Option<&'h [u8]> {
-    let mut rest = header;
-    loop {
-        let pair = rest.trim_ascii_start();
-        let after_name = pair.strip_prefix(name).and_then(|v| v.strip_prefix(b"="));
-        let end = memchr::memchr(b';', after_name.unwrap_or(pair));
-        if let Some(value) = after_name {
-            return Some(end.map_or(value, |e| &value[..e]).trim_ascii_end());
+fn values<'h, 'n>(
+    header: &'h [u8],
+    name: &'n [u8],
+) -> impl Iterator<Item = &'h [u8]> + use<'h, 'n> {
+    let mut rest = Some(header);
+    std::iter::from_fn(move || {
+        loop {
+            let pair = rest?.trim_ascii_start();
+            let after_name = pair.strip_prefix(name).and_then(|v| v.strip_prefix(b"="));
+            let scanned = after_name.unwrap_or(pair);
+            let end = memchr::memchr(b';', scanned);
+            rest = end.map(|e| &scanned[e + 1..]);
+            if let Some(value) = after_name {
+                return Some(end.map_or(value, |e| &value[..e]).trim_ascii_end());
+            }
         }
-        rest = &pair[end? + 1..];
-    }
+    })
 }
 
 /// A `Set-Cookie` value: `HttpOnly`, `SameSite=Lax`, path `/`, `Secure` when asked.
@@ -277,6 +297,8 @@ mod tests {
         h.append("cookie", HeaderValue::from_static("p=pend; s=second"));
         let c = RequestCookies::of(&h);
         assert_eq!(c.get("s"), Some("sess"));
+        assert_eq!(c.all("s").collect::<Vec<_>>(), ["sess", "dup", "second"]);
+        assert_eq!(c.all("xs").collect::<Vec<_>>(), ["0"]);
         assert_eq!(c.get("p"), Some("pend"));
         assert_eq!(c.get("a"), Some("1"));
         assert_eq!(c.get("x"), None);

@@ -78,7 +78,9 @@ impl DiscordSession {
         rt: &crate::vocab::secret::RefreshToken,
         record: &SessionRecord,
     ) {
-        let until = record.created_at + self.policy().absolute_lifetime;
+        let until = record
+            .created_at
+            .saturating_add(self.policy().absolute_lifetime);
         if let Err(e) = self
             .sessions()
             .revocations
@@ -165,7 +167,7 @@ impl DiscordSession {
 
     /// What the session cookie carries, from the remembered cookies or by opening it (then
     /// remembered). `None` for anything forged, undecodable or sealed with an unknown key.
-    fn open_session_cookie(&self, raw: &str) -> Option<(Payload, bool)> {
+    pub(super) fn open_session_cookie(&self, raw: &str) -> Option<(Payload, bool)> {
         let sessions = self.sessions();
         if let Some(found) = sessions.opened.get(raw) {
             return Some(found);
@@ -203,8 +205,8 @@ impl DiscordSession {
     /// Whether the session passed its absolute or idle lifetime at `now`.
     fn expired(&self, record: &SessionRecord, now: u64) -> bool {
         let policy = self.policy();
-        record.created_at + policy.absolute_lifetime <= now
-            || record.seen_at + policy.idle_lifetime <= now
+        record.created_at.saturating_add(policy.absolute_lifetime) <= now
+            || record.seen_at.saturating_add(policy.idle_lifetime) <= now
     }
 
     /// Moves `seen_at` forward (and re-seals the cookie with the current key).
@@ -236,8 +238,8 @@ impl DiscordSession {
     /// Seconds the record may still live: the sooner of its absolute and idle expiry.
     pub(super) fn ttl(&self, record: &SessionRecord) -> u64 {
         let policy = self.policy();
-        (record.created_at + policy.absolute_lifetime)
-            .min(record.seen_at + policy.idle_lifetime)
+        (record.created_at.saturating_add(policy.absolute_lifetime))
+            .min(record.seen_at.saturating_add(policy.idle_lifetime))
             .saturating_sub(self.now())
     }
 

@@ -5,7 +5,7 @@
 
 use super::DiscordSession;
 use super::cookie::Purpose;
-use super::pending::{self, PendingFlow, PendingLogin, PendingSlots, is_local_path};
+use super::pending::{self, PendingFlow, PendingLogin, PendingSlots, local_next};
 use super::refresh::record_from_grant;
 use crate::error::{Error, StateError};
 use crate::http::{Auth, Call};
@@ -141,6 +141,7 @@ impl LoginOptions {
     }
 
     /// Where to send the user after the callback. Local paths only; anything else is ignored.
+    /// [`Callback::next`] gives it back percent-encoded (plain ASCII, fit for `Location`).
     ///
     /// ```no_run
     /// # fn f(o: discord_oauth::LoginOptions) -> discord_oauth::LoginOptions {
@@ -174,7 +175,8 @@ pub enum Flow {
 pub struct Callback {
     /// The `data` given to `create_session`, and nothing else.
     pub data: Option<serde_json::Value>,
-    /// The local path to continue to (`/` when none was given).
+    /// The local path to continue to (`/` when none was given), percent-encoded: plain ASCII,
+    /// fit for a `Location` header, resolving to the same path as the one given.
     pub next: String,
     /// The logged-in user, when the `identify` scope was granted.
     pub user: Option<User>,
@@ -282,7 +284,7 @@ impl DiscordSession {
             PendingLogin {
                 state,
                 verifier,
-                next: options.next.filter(|n| is_local_path(n)),
+                next: options.next.as_deref().and_then(local_next),
                 data,
                 scopes: scopes.to_string(),
                 created_at: now,
@@ -317,8 +319,20 @@ impl DiscordSession {
     /// # Ok(()) }
     /// ```
     ///
+    /// # Cost and throttling
+    /// The state is checked first, then the code's shape (1 to 512 characters of
+    /// `[A-Za-z0-9._~-]`): a missing or foreign state, or a malformed code, is refused without
+    /// any request to Discord. A well-formed code with a valid state costs one token request,
+    /// and anyone can get a valid state from the login route: to bound what unauthenticated
+    /// clients can make the application spend, put a rate limiter keyed by client address in
+    /// front of the login and callback routes (with axum, e.g. the `tower_governor` crate's
+    /// `GovernorLayer` on those two routes only); Discord's own limits on the token endpoint
+    /// are enforced by the library either way.
+    ///
     /// # Errors
-    /// [`Error::AccessDenied`] when the user pressed Cancel; [`Error::InvalidState`] (no token
+    /// [`Error::InvalidState`] for a missing, forged, expired or reused state, whatever else
+    /// the query holds (no token request is sent); then [`Error::AccessDenied`] when the user
+    /// pressed Cancel; [`Error::InvalidRequest`] for a missing or malformed code (no token
     /// request is sent); [`Error::OAuth`] for a bad code; [`Error::InstallGuildMismatch`];
     /// upstream failures.
     pub async fn callback(&self, query: &str) -> Result<Callback, Error> {
@@ -368,7 +382,11 @@ impl DiscordSession {
         }
         Ok(Callback {
             data: pending.data.and_then(|s| serde_json::from_str(&s).ok()),
-            next: pending.next.unwrap_or_else(|| "/".to_owned()),
+            next: pending
+                .next
+                .as_deref()
+                .and_then(local_next)
+                .unwrap_or_else(|| "/".to_owned()),
             user,
             guild,
             webhook,
@@ -377,38 +395,39 @@ impl DiscordSession {
         })
     }
 
-    /// The pending login the callback's state names, used up whatever happens next; fails
-    /// with Discord's error, or [`Error::InvalidState`] for a missing, forged, expired or
-    /// reused state.
+    /// The pending login the callback's state names, used up whatever happens next. The state
+    /// is checked first, whatever else the query holds: a missing, forged, expired or reused
+    /// state is [`Error::InvalidState`], and an `error` or a `code` that arrive with it are
+    /// never acted on. Only then Discord's error counts, and a malformed code is refused
+    /// before any token request.
     async fn take_pending(&self, query: &CallbackQuery, now: u64) -> Result<PendingLogin, Error> {
+        let Some(state) = query.state() else {
+            return Err(Error::InvalidState(StateError::Missing));
+        };
         let mut slots = self.read_pending();
-        let taken = query.state().and_then(|s| slots.take(s));
-        if taken.is_some() {
-            self.write_pending(slots);
+        let Some(pending) = slots.take(state) else {
+            return Err(Error::InvalidState(StateError::Mismatch));
+        };
+        self.write_pending(slots);
+        let until = pending.created_at.saturating_add(PENDING_LIFETIME_SECS);
+        if until <= now || pending.created_at > now.saturating_add(60) {
+            return Err(Error::InvalidState(StateError::Expired));
         }
         if let Some(error) = query.error() {
             return Err(error);
         }
-        let Some(state) = query.state() else {
-            return Err(Error::InvalidState(StateError::Missing));
-        };
-        let Some(pending) = taken else {
-            return Err(Error::InvalidState(StateError::Mismatch));
-        };
-        if pending.created_at + PENDING_LIFETIME_SECS <= now || pending.created_at > now + 60 {
-            return Err(Error::InvalidState(StateError::Expired));
-        }
-        if query.code().is_none() {
+        let Some(code) = query.code() else {
             return Err(Error::InvalidRequest("the callback has no code".into()));
+        };
+        if !oauth::is_plausible_code(code) {
+            return Err(Error::InvalidRequest(
+                "the callback's code is malformed".into(),
+            ));
         }
         let fresh = self
             .sessions()
             .consumed
-            .consume(
-                Fingerprint::of(state).as_bytes(),
-                pending.created_at + PENDING_LIFETIME_SECS,
-                now,
-            )
+            .consume(Fingerprint::of(state).as_bytes(), until, now)
             .await?;
         if !fresh {
             return Err(Error::InvalidState(StateError::Reused));

@@ -25,7 +25,8 @@ impl DiscordSession {
             return false;
         };
         self.end_locally(&record).await;
-        let deadline = tokio::time::Instant::now() + self.policy().revoke_timeout;
+        let deadline =
+            tokio::time::Instant::now() + self.policy().revoke_timeout.min(super::MAX_LIFETIME);
         let (token, hint) = match &record.refresh_token {
             Some(rt) => (rt.secret(), "refresh_token"),
             None => (record.access_token.secret(), "access_token"),
@@ -74,7 +75,9 @@ impl DiscordSession {
     /// cached data of this authorization.
     pub(super) async fn end_locally(&self, record: &SessionRecord) {
         let sessions = self.sessions();
-        let until = record.created_at + self.policy().absolute_lifetime;
+        let until = record
+            .created_at
+            .saturating_add(self.policy().absolute_lifetime);
         if let Err(e) = sessions.revocations.revoke(&record.id, until).await {
             tracing::warn!(error = %e, "could not record the session revocation");
         }
@@ -114,7 +117,7 @@ impl super::Sessions {
             return Err(crate::store::StoreError::Unsupported("user_sessions").into());
         };
         let ids = store.user_sessions(user_id).await?;
-        let until = self.now() + self.policy.absolute_lifetime;
+        let until = self.now().saturating_add(self.policy.absolute_lifetime);
         let mut first_error = None;
         let mut ended = 0;
         for id in &ids {

@@ -60,7 +60,17 @@ use cookie::CookieKeys;
 use opened::OpenedCookies;
 use refresh::RefreshCoordinator;
 
-/// Lifetimes and cookie settings of the sessions of one application.
+/// The longest configurable lifetime or delay: 400 days (browsers cap a cookie's `Max-Age`
+/// there too, RFC 6265bis). Longer settings are clamped to it, so no expiry time overflows.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(400 * 24 * 3600);
+
+/// `duration` in whole seconds, clamped to [`MAX_LIFETIME`].
+fn clamp_secs(duration: Duration) -> u64 {
+    duration.min(MAX_LIFETIME).as_secs()
+}
+
+/// Lifetimes and cookie settings of the sessions of one application: every lifetime and
+/// delay is clamped to [`MAX_LIFETIME`] (400 days) and all expiry arithmetic saturates.
 #[derive(Debug, Clone)]
 pub(crate) struct SessionPolicy {
     session_cookie: String,
@@ -92,24 +102,24 @@ impl SessionPolicy {
         }
     }
 
-    /// A session ends this long after login (at least a minute).
+    /// A session ends this long after login (at least a minute, at most [`MAX_LIFETIME`]).
     pub(crate) fn absolute_lifetime(&mut self, lifetime: Duration) {
-        self.absolute_lifetime = lifetime.as_secs().max(60);
+        self.absolute_lifetime = clamp_secs(lifetime).max(60);
     }
 
-    /// A session unused this long ends (at least a minute).
+    /// A session unused this long ends (at least a minute, at most [`MAX_LIFETIME`]).
     pub(crate) fn idle_lifetime(&mut self, lifetime: Duration) {
-        self.idle_lifetime = lifetime.as_secs().max(60);
+        self.idle_lifetime = clamp_secs(lifetime).max(60);
     }
 
-    /// Tokens are refreshed this long before they expire.
+    /// Tokens are refreshed this long before they expire (at most [`MAX_LIFETIME`]).
     pub(crate) fn refresh_margin(&mut self, margin: Duration) {
-        self.refresh_margin = margin.as_secs();
+        self.refresh_margin = clamp_secs(margin);
     }
 
-    /// Logout waits this long for Discord's revoke.
+    /// Logout waits this long for Discord's revoke (at most [`MAX_LIFETIME`]).
     pub(crate) fn revoke_timeout(&mut self, timeout: Duration) {
-        self.revoke_timeout = timeout;
+        self.revoke_timeout = timeout.min(MAX_LIFETIME);
     }
 }
 
@@ -278,9 +288,27 @@ impl DiscordSession {
         &self.inner.sessions
     }
 
-    /// The sealed session cookie of the request, if any.
+    /// The sealed session cookie of the request, if any. With several cookies of the
+    /// session's name, the first that opens is the one (a garbage or foreign one never hides
+    /// nor clears a valid one); when none opens, the first.
     fn session_cookie(&self) -> Option<&str> {
-        self.inner.cookies.get(&self.policy().session_cookie)
+        self.first_opening(&self.policy().session_cookie, |raw| {
+            self.open_session_cookie(raw).is_some()
+        })
+    }
+
+    /// The value of cookie `name`: the only one, or the first of several that `opens`.
+    fn first_opening<'a>(&'a self, name: &'a str, opens: impl Fn(&str) -> bool) -> Option<&'a str> {
+        let mut all = self.inner.cookies.all(name);
+        let first = all.next()?;
+        let Some(second) = all.next() else {
+            return Some(first);
+        };
+        [first, second]
+            .into_iter()
+            .chain(all)
+            .find(|raw| opens(raw))
+            .or(Some(first))
     }
 
     /// Whether the request carried a session cookie (valid or not): its answer is about one
@@ -298,9 +326,16 @@ impl DiscordSession {
         self.session_cookie().is_some()
     }
 
-    /// The sealed pending-login cookie of the request, if any.
+    /// The sealed pending-login cookie of the request, if any (of several, the first that
+    /// opens).
     fn pending_cookie(&self) -> Option<&str> {
-        self.inner.cookies.get(&self.policy().pending_cookie)
+        let name = &self.policy().pending_cookie;
+        self.first_opening(name, |raw| {
+            self.sessions()
+                .keys
+                .open(cookie::Purpose::Pending, name, raw)
+                .is_some()
+        })
     }
 
     fn policy(&self) -> &SessionPolicy {
@@ -510,4 +545,38 @@ static SEC_FETCH_SITE: http::HeaderName = http::HeaderName::from_static("sec-fet
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifetimes_are_clamped_to_400_days() {
+        let config = Config::builder()
+            .client_id(1)
+            .client_secret("s")
+            .redirect_uri("http://127.0.0.1:5000/callback")
+            .secret_key("k".repeat(48))
+            .build()
+            .unwrap();
+        let mut policy = SessionPolicy::for_config(&config);
+        policy.absolute_lifetime(Duration::MAX);
+        policy.idle_lifetime(Duration::MAX);
+        policy.refresh_margin(Duration::MAX);
+        policy.revoke_timeout(Duration::MAX);
+        let max = MAX_LIFETIME.as_secs();
+        assert_eq!(max, 400 * 24 * 3600);
+        assert_eq!(
+            (
+                policy.absolute_lifetime,
+                policy.idle_lifetime,
+                policy.refresh_margin
+            ),
+            (max, max, max)
+        );
+        assert_eq!(policy.revoke_timeout, MAX_LIFETIME);
+        policy.absolute_lifetime(Duration::ZERO);
+        assert_eq!(policy.absolute_lifetime, 60);
+    }
 }

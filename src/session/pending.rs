@@ -65,7 +65,8 @@ impl PendingSlots {
 
     /// Adds a login, dropping expired ones and the oldest beyond [`MAX_SLOTS`].
     pub(crate) fn push(&mut self, login: PendingLogin, now: u64, lifetime: u64) {
-        self.slots.retain(|s| s.created_at + lifetime > now);
+        self.slots
+            .retain(|s| s.created_at.saturating_add(lifetime) > now);
         while self.slots.len() >= MAX_SLOTS {
             self.slots.remove(0);
         }
@@ -92,6 +93,25 @@ pub fn is_local_path(next: &str) -> bool {
         && !next.starts_with("/\\")
         && next.len() <= MAX_NEXT_LEN
         && !next.chars().any(|c| c.is_control() || c == '\\')
+}
+
+/// `next` as kept and answered: a local path ([`is_local_path`]), percent-encoded where a URL
+/// parser would encode it anyway (non-ASCII, space, `"`, `<`, `>`), so that the `Location`
+/// header is plain ASCII and resolves to the same path. `None` for anything else, or when the
+/// encoded path is longer than [`MAX_NEXT_LEN`].
+pub(crate) fn local_next(next: &str) -> Option<String> {
+    if !is_local_path(next) {
+        return None;
+    }
+    let mut out = String::with_capacity(next.len());
+    for b in next.bytes() {
+        if b >= 0x80 || matches!(b, b' ' | b'"' | b'<' | b'>') {
+            out.push_str(&format!("%{b:02X}"));
+        } else {
+            out.push(char::from(b));
+        }
+    }
+    (out.len() <= MAX_NEXT_LEN).then_some(out)
 }
 
 #[cfg(test)]
@@ -141,5 +161,22 @@ mod tests {
         assert!(p.take("s5").is_none());
         let round = PendingSlots::decode(&p.encode()).unwrap();
         assert_eq!(round.slots.len(), MAX_SLOTS - 1);
+    }
+
+    #[test]
+    fn slots_created_near_the_end_of_time_do_not_overflow() {
+        let login = |state: &str, created_at| PendingLogin {
+            state: OAuthState::new(state.to_owned()),
+            verifier: None,
+            next: None,
+            data: None,
+            scopes: String::new(),
+            created_at,
+            flow: PendingFlow::Login,
+        };
+        let mut p = PendingSlots::default();
+        p.push(login("a", u64::MAX - 10), u64::MAX - 10, 600);
+        p.push(login("b", u64::MAX - 5), u64::MAX - 5, 600);
+        assert_eq!(p.slots.len(), 2, "both still young");
     }
 }

@@ -57,7 +57,7 @@ impl RefreshCoordinator {
         map.retain(|_, (_, exp)| *exp > now);
         map.insert(
             Fingerprint::of(old.secret()),
-            (new, now + ROTATION_GRACE_SECS),
+            (new, now.saturating_add(ROTATION_GRACE_SECS)),
         );
     }
 }
@@ -171,7 +171,7 @@ impl DiscordSession {
         &self,
         record: SessionRecord,
     ) -> Result<(SessionRecord, bool), Error> {
-        if record.expires_at <= self.now() + self.policy().refresh_margin {
+        if record.expires_at <= self.now().saturating_add(self.policy().refresh_margin) {
             Ok((self.refresh(&record).await?, true))
         } else {
             Ok((record, false))
@@ -234,7 +234,13 @@ impl DiscordSession {
                 let record = record_from_grant(token, Some(&base), now);
                 tracing::info!(user = record.user_id, "discord token refreshed");
                 sessions.refresh.remember(rt, record.clone(), now);
-                shared::remember(&sessions, rt, &record, now + ROTATION_GRACE_SECS).await;
+                shared::remember(
+                    &sessions,
+                    rt,
+                    &record,
+                    now.saturating_add(ROTATION_GRACE_SECS),
+                )
+                .await;
                 self.save_rotated(stale, base, record).await
             }
             Err(Error::OAuth { error, .. }) if error == "invalid_grant" => {

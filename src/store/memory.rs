@@ -11,12 +11,57 @@ use super::{
 use crate::vocab::BoxFuture;
 use crate::vocab::clock::{self, Clock};
 
-/// Records in process memory, by id. Entries expire after
-/// their TTL and the map is pruned as it grows.
+/// Most live sessions one user keeps in a [`MemoryTokenStore`]: a new login beyond it drops
+/// that user's oldest session, so one account cannot grow the store without bound.
+pub(crate) const MAX_SESSIONS_PER_USER: usize = 64;
+
+/// Records in process memory, by id. Entries expire after their TTL and the map is pruned as
+/// it grows; each user keeps at most 64 live sessions (a new login beyond that drops the
+/// user's oldest session), so one account cannot grow the store without bound.
 #[derive(Debug)]
 pub struct MemoryTokenStore {
-    records: RwLock<HashMap<SessionId, (SessionRecord, u64)>>,
+    records: RwLock<Records>,
     clock: Arc<dyn Clock>,
+}
+
+/// The records, and each user's session ids, oldest first.
+#[derive(Debug, Default)]
+struct Records {
+    by_id: HashMap<SessionId, (SessionRecord, u64)>,
+    by_user: HashMap<u64, std::collections::VecDeque<SessionId>>,
+}
+
+impl Records {
+    /// Notes that `id` belongs to `user`; drops the user's ids that are gone or expired and,
+    /// beyond [`MAX_SESSIONS_PER_USER`], the user's oldest sessions.
+    fn note_user(&mut self, user: u64, id: SessionId, now: u64) {
+        let Self { by_id, by_user } = self;
+        let ids = by_user.entry(user).or_default();
+        if !ids.contains(&id) {
+            ids.push_back(id);
+        }
+        ids.retain(|i| {
+            by_id
+                .get(i)
+                .is_some_and(|(r, exp)| *exp > now && r.user_id == Some(user))
+                || *i == id
+        });
+        while ids.len() > MAX_SESSIONS_PER_USER {
+            if let Some(oldest) = ids.pop_front() {
+                by_id.remove(&oldest);
+            }
+        }
+    }
+
+    /// Drops expired records (and the users left without any).
+    fn prune(&mut self, now: u64) {
+        self.by_id.retain(|_, (_, exp)| *exp > now);
+        let by_id = &self.by_id;
+        self.by_user.retain(|_, ids| {
+            ids.retain(|i| by_id.contains_key(i));
+            !ids.is_empty()
+        });
+    }
 }
 
 impl Default for MemoryTokenStore {
@@ -50,6 +95,7 @@ impl MemoryTokenStore {
     pub fn len(&self) -> usize {
         let now = self.now();
         read(&self.records)
+            .by_id
             .values()
             .filter(|(_, exp)| *exp > now)
             .count()
@@ -80,16 +126,23 @@ impl TokenStore for MemoryTokenStore {
         ttl_secs: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         let now = self.now();
-        let mut map = write(&self.records);
-        let current = map
+        let mut records = write(&self.records);
+        let current = records
+            .by_id
             .get(&record.id)
             .filter(|(_, exp)| *exp > now)
             .map(|(r, _)| r.version);
         let result = if current == expected_version {
-            if map.len() > 1024 && map.len().is_power_of_two() {
-                map.retain(|_, (_, exp)| *exp > now);
+            let len = records.by_id.len();
+            if len > 1024 && len.is_power_of_two() {
+                records.prune(now);
             }
-            map.insert(record.id, (record.clone(), now.saturating_add(ttl_secs)));
+            records
+                .by_id
+                .insert(record.id, (record.clone(), now.saturating_add(ttl_secs)));
+            if let Some(user) = record.user_id {
+                records.note_user(user, record.id, now);
+            }
             Ok(())
         } else {
             Err(StoreError::Conflict)
@@ -103,6 +156,7 @@ impl TokenStore for MemoryTokenStore {
     ) -> BoxFuture<'a, Result<Option<SessionRecord>, StoreError>> {
         let now = self.now();
         let found = read(&self.records)
+            .by_id
             .get(id)
             .filter(|(_, exp)| *exp > now)
             .map(|(r, _)| r.clone());
@@ -110,7 +164,17 @@ impl TokenStore for MemoryTokenStore {
     }
 
     fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<(), StoreError>> {
-        write(&self.records).remove(id);
+        let mut records = write(&self.records);
+        if let Some((record, _)) = records.by_id.remove(id)
+            && let Some(user) = record.user_id
+            && let Some(ids) = records.by_user.get_mut(&user)
+        {
+            ids.retain(|i| i != id);
+            if ids.is_empty() {
+                records.by_user.remove(&user);
+            }
+        }
+        drop(records);
         Box::pin(std::future::ready(Ok(())))
     }
 
@@ -119,16 +183,25 @@ impl TokenStore for MemoryTokenStore {
         false
     }
 
-    /// A scan of the live records (memory is fast; a database uses an index).
+    /// The user's live records, from a per-user index.
     fn user_sessions<'a>(
         &'a self,
         user_id: u64,
     ) -> BoxFuture<'a, Result<Vec<SessionId>, StoreError>> {
         let now = self.now();
-        let ids = read(&self.records)
-            .values()
-            .filter(|(r, exp)| *exp > now && r.user_id == Some(user_id))
-            .map(|(r, _)| r.id)
+        let records = read(&self.records);
+        let ids = records
+            .by_user
+            .get(&user_id)
+            .into_iter()
+            .flatten()
+            .filter(|id| {
+                records
+                    .by_id
+                    .get(*id)
+                    .is_some_and(|(r, exp)| *exp > now && r.user_id == Some(user_id))
+            })
+            .copied()
             .collect();
         Box::pin(std::future::ready(Ok(ids)))
     }
@@ -445,6 +518,54 @@ mod tests {
         futures_ready(list.revoke_user(user, 250, 1_050)).unwrap();
         assert_eq!(list.is_user_revoked_now(user, 290, 400), Some(true));
         assert_eq!(list.len(), 1);
+    }
+
+    fn record(user: u64, created_at: u64) -> SessionRecord {
+        SessionRecord {
+            id: SessionId::random(),
+            version: 0,
+            access_token: crate::vocab::secret::AccessToken::new("at"),
+            refresh_token: None,
+            scopes: crate::vocab::scope::Scopes::default(),
+            user_id: Some(user),
+            expires_at: created_at + 3600,
+            created_at,
+            seen_at: created_at,
+        }
+    }
+
+    #[test]
+    fn one_user_keeps_at_most_64_sessions() {
+        let clock = Arc::new(clock::ManualClock::new());
+        let store = MemoryTokenStore::with_clock(clock.clone());
+        let (user, other) = (80_351_110_224_678_912, 41_771_983_423_143_937);
+        let theirs = record(other, 1);
+        futures_ready(store.save(&theirs, None, 3600)).unwrap();
+        let mut ids = Vec::new();
+        for i in 0..(MAX_SESSIONS_PER_USER + 10) {
+            let r = record(user, i as u64);
+            futures_ready(store.save(&r, None, 3600)).unwrap();
+            ids.push(r.id);
+        }
+        assert_eq!(store.len(), MAX_SESSIONS_PER_USER + 1);
+        let live = futures_ready(store.user_sessions(user)).unwrap();
+        assert_eq!(live, ids[10..].to_vec(), "the oldest went first");
+        for gone in &ids[..10] {
+            assert_eq!(futures_ready(store.load(gone)).unwrap(), None);
+        }
+        assert!(futures_ready(store.load(&theirs.id)).unwrap().is_some());
+        // Updating a live session does not drop anything.
+        let mut newest = futures_ready(store.load(&ids[MAX_SESSIONS_PER_USER + 9]))
+            .unwrap()
+            .unwrap();
+        newest.version += 1;
+        futures_ready(store.save(&newest, Some(0), 3600)).unwrap();
+        assert_eq!(store.len(), MAX_SESSIONS_PER_USER + 1);
+        futures_ready(store.delete(&ids[20])).unwrap();
+        assert_eq!(
+            futures_ready(store.user_sessions(user)).unwrap().len(),
+            MAX_SESSIONS_PER_USER - 1
+        );
     }
 
     /// The output of a future that is ready at once (the memory stores' futures are).
