@@ -406,3 +406,60 @@ async fn the_callback_is_at_the_redirect_uri_path() {
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     assert!(content_type(&resp).starts_with("application/json"));
 }
+
+#[derive(Clone, Default)]
+struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Buffer {
+    type Writer = Buffer;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// Mounting the callback elsewhere than the redirect URI's path is reported at mount time;
+/// the default (the redirect URI's path) is not.
+#[tokio::test]
+async fn a_callback_path_other_than_the_redirect_uri_is_reported_when_mounted() {
+    let fake = mock().await;
+    let client = client_for(&fake);
+    let logs = Buffer::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        let _ = DiscordLayer::new(client.clone()).routes(LoginRoutes::new());
+        let _ =
+            DiscordLayer::new(client.clone()).routes(LoginRoutes::new().callback_path("/callback"));
+    });
+    let quiet = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(!quiet.contains("WARN"), "{quiet}");
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        let _ = DiscordLayer::new(client).routes(LoginRoutes::new().callback_path("/auth/cb"));
+    });
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("WARN"), "{text}");
+    assert!(
+        text.contains("not the path of DISCORD_REDIRECT_URI"),
+        "{text}"
+    );
+    assert!(
+        text.contains("/auth/cb") && text.contains("/callback"),
+        "{text}"
+    );
+}
