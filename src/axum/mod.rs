@@ -162,7 +162,9 @@ where
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         let session = self.client.session(req.headers());
-        let wants_html = prefers_html(req.headers());
+        // Only looked at when something may render a page (the default layer never does).
+        let wants_html =
+            (self.routes.is_some() || self.pages.negotiates()) && prefers_html(req.headers());
         if let Some(routes) = &self.routes
             && let Some(endpoint) = routes.endpoint(req.method(), req.uri().path())
         {
