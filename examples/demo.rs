@@ -46,7 +46,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
-use discord_oauth::axum::{DiscordLayer, SameOrigin};
+use discord_oauth::axum::{DiscordLayer, ErrorPages, SameOrigin};
 use discord_oauth::backends::Backends;
 use discord_oauth::models::{Cdn, Guild, GuildId, Install, RoleConnection, RoleConnectionValue};
 use discord_oauth::permissions::Permissions;
@@ -216,7 +216,7 @@ pub fn app(client: DiscordOAuth, offline: bool) -> Result<Router, StartError> {
         .route("/", get(index))
         .route("/health", get(health))
         .route("/login", get(login))
-        .route("/callback", get(callback))
+        .route("/callback", get(callback).layer(ErrorPages::html())) // a page for a cancel
         .route("/me", get(me))
         .route("/guilds", get(guilds))
         .route("/connections", get(connections))

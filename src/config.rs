@@ -50,8 +50,40 @@ impl ConfigError {
         }
     }
 
+    /// A key missing from the environment (or the lookup): says which variable to set.
     fn missing(key: &'static str) -> Self {
-        Self::new(key, "is required but missing")
+        Self::new(
+            key,
+            format!(
+                "is required but missing: set the {key} environment variable{}",
+                hint(key)
+            ),
+        )
+    }
+
+    /// A value missing from a [`ConfigBuilder`]: names the builder method to call.
+    fn missing_in_builder(key: &'static str, method: &str) -> Self {
+        Self::new(
+            key,
+            format!(
+                "is required but missing: call `Config::builder().{method}(..)`{}",
+                hint(key)
+            ),
+        )
+    }
+}
+
+/// Where a required value comes from.
+fn hint(key: &str) -> &'static str {
+    match key {
+        "DISCORD_CLIENT_ID" | "DISCORD_CLIENT_SECRET" => {
+            " (the application's OAuth2 page at https://discord.com/developers/applications)"
+        }
+        "DISCORD_REDIRECT_URI" => {
+            " (the callback URL of this app, registered on the application's OAuth2 page at \
+             https://discord.com/developers/applications, e.g. `http://127.0.0.1:5000/callback`)"
+        }
+        _ => "",
     }
 }
 
@@ -456,7 +488,9 @@ impl ConfigBuilder {
         let client_secret = self
             .client_secret
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| ConfigError::missing("DISCORD_CLIENT_SECRET"))?;
+            .ok_or_else(|| {
+                ConfigError::missing_in_builder("DISCORD_CLIENT_SECRET", "client_secret")
+            })?;
         let redirect_uri = check_redirect_uri(self.redirect_uri)?;
         let bot_token = check_bot_token(self.bot_token)?;
         let base_url = parse_root(
@@ -523,7 +557,10 @@ impl ConfigBuilder {
 /// `DISCORD_CLIENT_ID`: present and not zero.
 fn check_client_id(id: Option<u64>) -> Result<u64, ConfigError> {
     match id {
-        None => Err(ConfigError::missing("DISCORD_CLIENT_ID")),
+        None => Err(ConfigError::missing_in_builder(
+            "DISCORD_CLIENT_ID",
+            "client_id",
+        )),
         Some(0) => Err(ConfigError::new(
             "DISCORD_CLIENT_ID",
             "must be a non-zero application id",
@@ -534,7 +571,8 @@ fn check_client_id(id: Option<u64>) -> Result<u64, ConfigError> {
 
 /// `DISCORD_REDIRECT_URI`: present, http(s), no fragment.
 fn check_redirect_uri(raw: Option<String>) -> Result<Url, ConfigError> {
-    let raw = raw.ok_or_else(|| ConfigError::missing("DISCORD_REDIRECT_URI"))?;
+    let raw =
+        raw.ok_or_else(|| ConfigError::missing_in_builder("DISCORD_REDIRECT_URI", "redirect_uri"))?;
     let url = parse_http_url("DISCORD_REDIRECT_URI", &raw)?;
     if url.fragment().is_some() {
         return Err(ConfigError::new(
@@ -627,7 +665,10 @@ fn check_secret_keys(
         if value.secret().len() < MIN_SECRET_KEY_LEN {
             return Err(ConfigError::new(
                 key,
-                format!("is too short: at least {MIN_SECRET_KEY_LEN} bytes are required"),
+                format!(
+                    "is too short: at least {MIN_SECRET_KEY_LEN} bytes are required; \
+                     make one with `openssl rand -hex 32`"
+                ),
             ));
         }
     }
@@ -685,12 +726,34 @@ fn parse_client_id(key: &'static str, raw: &str) -> Result<u64, ConfigError> {
 }
 
 fn parse_http_url(key: &'static str, raw: &str) -> Result<Url, ConfigError> {
-    let url = Url::parse(raw.trim())
-        .map_err(|e| ConfigError::new(key, format!("is not a valid URL: {e}")))?;
+    let raw = raw.trim();
+    let url = Url::parse(raw).map_err(|e| {
+        ConfigError::new(
+            key,
+            format!("is not a valid URL ({e}){}", scheme_hint(key, raw)),
+        )
+    })?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(ConfigError::new(key, "must be an absolute http(s) URL"));
+        return Err(ConfigError::new(
+            key,
+            format!("must be an absolute http(s) URL{}", scheme_hint(key, raw)),
+        ));
     }
     Ok(url)
+}
+
+/// For a value without a scheme (`127.0.0.1:5000/callback`, `localhost:5000/callback`): the
+/// missing `http://`. The value itself is shown except for the proxy URL (it may hold a
+/// password).
+fn scheme_hint(key: &str, raw: &str) -> String {
+    if raw.contains("://") {
+        return String::new();
+    }
+    if key == "DISCORD_PROXY_URL" {
+        "; it has no scheme: add `http://` in front".to_owned()
+    } else {
+        format!("; it has no scheme: did you mean `http://{raw}`?")
+    }
 }
 
 fn parse_root(key: &'static str, raw: &str) -> Result<Url, ConfigError> {
@@ -878,5 +941,100 @@ mod tests {
                 .build()
                 .is_ok()
         );
+    }
+
+    fn reason_of(r: Result<Config, ConfigError>) -> String {
+        r.expect_err("the configuration is refused").to_string()
+    }
+
+    #[test]
+    fn a_builder_missing_a_value_names_the_builder_method() {
+        let msg = reason_of(Config::builder().build());
+        assert!(msg.starts_with("DISCORD_CLIENT_ID: "), "{msg}");
+        assert!(msg.contains("`Config::builder().client_id(..)`"), "{msg}");
+        assert!(!msg.contains("environment variable"), "{msg}");
+        let msg = reason_of(Config::builder().client_id(1).build());
+        assert!(
+            msg.contains("`Config::builder().client_secret(..)`"),
+            "{msg}"
+        );
+        let msg = reason_of(Config::builder().client_id(1).client_secret("s").build());
+        assert!(
+            msg.contains("`Config::builder().redirect_uri(..)`"),
+            "{msg}"
+        );
+        assert!(msg.contains("http://127.0.0.1:5000/callback"), "{msg}");
+    }
+
+    #[test]
+    fn the_environment_missing_a_value_names_the_variable() {
+        let msg = reason_of(Config::from_lookup(|_| None));
+        assert!(
+            msg.contains("set the DISCORD_CLIENT_ID environment variable"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("https://discord.com/developers/applications"),
+            "{msg}"
+        );
+        assert!(!msg.contains("builder"), "{msg}");
+        let msg = reason_of(Config::from_lookup(env(&[("DISCORD_CLIENT_ID", "1")])));
+        assert!(
+            msg.contains("set the DISCORD_CLIENT_SECRET environment variable"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_url_without_scheme_suggests_http() {
+        let with = |uri: &str| {
+            Config::builder()
+                .client_id(1)
+                .client_secret("s")
+                .redirect_uri(uri)
+                .build()
+        };
+        // Not parsable at all (a scheme cannot start with a digit).
+        let msg = reason_of(with("127.0.0.1:5000/callback"));
+        assert!(msg.contains("is not a valid URL"), "{msg}");
+        assert!(
+            msg.contains("did you mean `http://127.0.0.1:5000/callback`?"),
+            "{msg}"
+        );
+        // Parsed with `localhost` as its scheme.
+        let msg = reason_of(with("localhost:5000/callback"));
+        assert!(
+            msg.contains("did you mean `http://localhost:5000/callback`?"),
+            "{msg}"
+        );
+        // With a scheme: no suggestion.
+        let msg = reason_of(with("ftp://example.com/callback"));
+        assert!(msg.contains("must be an absolute http(s) URL"), "{msg}");
+        assert!(!msg.contains("did you mean"), "{msg}");
+        // The proxy URL may hold a password: never echoed.
+        let msg = reason_of(
+            Config::builder()
+                .client_id(1)
+                .client_secret("s")
+                .redirect_uri("http://127.0.0.1:5000/callback")
+                .proxy("user:hunter2@proxy.internal:3128")
+                .build(),
+        );
+        assert!(msg.contains("add `http://` in front"), "{msg}");
+        assert!(!msg.contains("hunter2"), "{msg}");
+    }
+
+    #[test]
+    fn a_short_secret_key_says_how_to_make_one() {
+        let msg = reason_of(
+            Config::builder()
+                .client_id(1)
+                .client_secret("s")
+                .redirect_uri("http://127.0.0.1:5000/callback")
+                .secret_key("short")
+                .build(),
+        );
+        assert!(msg.starts_with("SECRET_KEY: is too short"), "{msg}");
+        assert!(msg.contains("`openssl rand -hex 32`"), "{msg}");
     }
 }

@@ -1072,3 +1072,42 @@ async fn discord_events_are_503_without_a_public_key_and_use_the_configured_one(
     let err = demo::start(bad, listener).await.err().expect("refused");
     assert!(err.to_string().contains("DISCORD_PUBLIC_KEY"), "{err}");
 }
+
+/// A cancelled login (`error=access_denied` with a valid state) is a friendly 403 HTML page
+/// for a browser, and stays 403 JSON for `Accept: application/json` and for no `Accept`.
+#[tokio::test]
+async fn a_cancelled_login_is_a_page_for_a_browser_and_json_otherwise() {
+    let demo = offline().await;
+    let mut b = Browser::new(&demo);
+    let accepts = [
+        Some("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+        Some("application/json"),
+        None,
+    ];
+    for accept in accepts {
+        let resp = b.get("/login").await;
+        let url = url::Url::parse(location(&resp)).unwrap();
+        let state = url
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .unwrap()
+            .1
+            .into_owned();
+        let headers: Vec<(&str, &str)> = accept.map(|a| ("accept", a)).into_iter().collect();
+        let path = format!("/callback?error=access_denied&state={state}");
+        let denied = b.send(reqwest::Method::GET, &path, &headers).await;
+        assert_eq!(denied.status(), 403, "{accept:?}");
+        if accept.is_some_and(|a| a.starts_with("text/html")) {
+            let ct = denied.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert!(ct.starts_with("text/html"), "{ct}");
+            let page = denied.text().await.unwrap();
+            assert!(page.contains("You cancelled the login"), "{page}");
+            assert!(page.contains("href=\"/login\""), "{page}");
+        } else {
+            assert_eq!(json(denied).await["error"], "access_denied");
+        }
+    }
+}

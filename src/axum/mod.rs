@@ -9,7 +9,10 @@
 //!   holding guild permissions through (owner and ADMINISTRATOR hold all);
 //!   [`SameOrigin`] refuses cross-site state-changing requests;
 //! - [`Error`] renders as a response with the status of [`Error::status`]; extractors reject
-//!   with a typed [`Rejection`].
+//!   with a typed [`Rejection`]; both are JSON, or an HTML page for a browser with
+//!   [`ErrorPages`] (see [`pages`] for how the request's `Accept` is seen);
+//! - [`DiscordLayer::routes`] serves ready-made login, callback and logout routes
+//!   ([`LoginRoutes`], see [`routes`]).
 //!
 //! Another framework is supported the same way: build the session with
 //! [`DiscordOAuth::session`] from the request headers, and copy
@@ -17,8 +20,15 @@
 //!
 //! Owns: the glue to axum. The only module that imports a web framework.
 
+pub mod pages;
+pub mod routes;
+
+pub use pages::{ErrorPageFn, ErrorPages, ErrorPagesService, error_page, prefers_html};
+pub use routes::LoginRoutes;
+
 use std::convert::Infallible;
 use std::marker::PhantomData;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum_core::body::Body;
@@ -51,12 +61,16 @@ struct LayerConfig {
     unauthorized: UnauthorizedBehavior,
 }
 
-/// Adds a [`DiscordSession`] to every request and its cookies to every response.
+/// Adds a [`DiscordSession`] to every request and its cookies to every response; optionally
+/// serves the ready-made login routes ([`routes`](Self::routes)) and renders errors as HTML
+/// pages for browsers ([`error_pages`](Self::error_pages)).
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct DiscordLayer {
     client: DiscordOAuth,
     config: LayerConfig,
+    pages: ErrorPages,
+    routes: Option<Arc<routes::MountedRoutes>>,
 }
 
 impl DiscordLayer {
@@ -67,7 +81,38 @@ impl DiscordLayer {
             config: LayerConfig {
                 unauthorized: UnauthorizedBehavior::default(),
             },
+            pages: ErrorPages::json(),
+            routes: None,
         }
+    }
+
+    /// Serves the ready-made routes: `GET /login[?next=]`, `GET` at the redirect URI's path
+    /// and `POST /logout` by default (see [`LoginRoutes`] and the [`routes`] module). Other
+    /// requests go on to the app.
+    ///
+    /// ```no_run
+    /// use axum::{Router, routing::get};
+    /// use discord_oauth::axum::{Authorized, DiscordLayer, LoginRoutes};
+    /// use discord_oauth::{Config, DiscordOAuth, Scope};
+    /// # async fn me(_: Authorized) {}
+    /// # fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// let discord = DiscordOAuth::new(Config::from_env()?)?;
+    /// let app: Router = Router::new()
+    ///     .route("/me", get(me))
+    ///     .layer(DiscordLayer::new(discord).routes(LoginRoutes::new().scopes([Scope::Identify])));
+    /// # let _ = app; Ok(()) }
+    /// ```
+    pub fn routes(mut self, routes: LoginRoutes) -> Self {
+        self.routes = Some(Arc::new(routes.mount(self.client.config())));
+        self
+    }
+
+    /// How the crate's error responses are rendered for every route under the layer (default
+    /// [`ErrorPages::json`]: always JSON). With [`ErrorPages::html`] or
+    /// [`ErrorPages::custom`], a request preferring HTML gets a page.
+    pub fn error_pages(mut self, pages: ErrorPages) -> Self {
+        self.pages = pages;
+        self
     }
 
     /// What [`Authorized`] and [`RequireAuthorizationLayer`] answer without a session.
@@ -85,6 +130,8 @@ impl<S> tower_layer::Layer<S> for DiscordLayer {
             inner,
             client: self.client.clone(),
             config: self.config.clone(),
+            pages: self.pages.clone(),
+            routes: self.routes.clone(),
         }
     }
 }
@@ -95,6 +142,8 @@ pub struct DiscordService<S> {
     inner: S,
     client: DiscordOAuth,
     config: LayerConfig,
+    pages: ErrorPages,
+    routes: Option<Arc<routes::MountedRoutes>>,
 }
 
 impl<S, B> tower_service::Service<Request<B>> for DiscordService<S>
@@ -113,27 +162,46 @@ where
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         let session = self.client.session(req.headers());
+        // Only looked at when something may render a page (the default layer never does).
+        let wants_html =
+            (self.routes.is_some() || self.pages.negotiates()) && prefers_html(req.headers());
+        if let Some(routes) = &self.routes
+            && let Some(endpoint) = routes.endpoint(req.method(), req.uri().path())
+        {
+            let routes = Arc::clone(routes);
+            let query = req.uri().query().map(str::to_owned);
+            return Box::pin(async move {
+                let response = routes.serve(endpoint, &session, query.as_deref()).await;
+                let response = routes.pages.render(wants_html, response);
+                Ok(finish(&session, response))
+            });
+        }
         req.extensions_mut().insert(session.clone());
         req.extensions_mut().insert(self.config.clone());
+        let pages = self.pages.clone();
         // Standard tower practice: call the clone that was driven to readiness.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
-            let mut response = inner.call(req).await?;
-            for cookie in session.take_set_cookies() {
-                response.headers_mut().append(header::SET_COOKIE, cookie);
-            }
-            // A user's answer (or one that sets a cookie): never kept by a shared cache.
-            if session.carries_session_cookie()
-                || response.headers().contains_key(header::SET_COOKIE)
-            {
-                response
-                    .headers_mut()
-                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            }
-            Ok(response)
+            let response = inner.call(req).await?;
+            let response = pages.render(wants_html, response);
+            Ok(finish(&session, response))
         })
     }
+}
+
+/// The session's cookies into the response, and `Cache-Control: no-store` on a user's answer.
+fn finish(session: &DiscordSession, mut response: Response) -> Response {
+    for cookie in session.take_set_cookies() {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    // A user's answer (or one that sets a cookie): never kept by a shared cache.
+    if session.carries_session_cookie() || response.headers().contains_key(header::SET_COOKIE) {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 /// Why an extractor of this module refused a request. Renders as the response the demo
@@ -161,6 +229,10 @@ impl IntoResponse for Rejection {
                 );
                 r.headers_mut()
                     .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                r.extensions_mut()
+                    .insert(pages::RenderedError(Error::Internal(
+                        "DiscordLayer is not installed on this router",
+                    )));
                 r
             }
             Self::Unauthorized(UnauthorizedBehavior::Json401, _) => {
@@ -652,6 +724,8 @@ impl IntoResponse for Error {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }
+        // Seen by `ErrorPages`, which renders a page instead for a browser.
+        response.extensions_mut().insert(pages::RenderedError(self));
         response
     }
 }
