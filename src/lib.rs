@@ -91,6 +91,7 @@
 //! | 6 | [`cache`] | the users cache (`UserCache`, moka by default) |
 //! | 6 | `request` | [`ApiRequest`], a call to any route |
 //! | 7 | [`session`] | the per-request handle: load, login, logout, refresh |
+//! | 7 | `app_token` | the application's own tokens: [`AppToken`] (client credentials, cached per scope set, one grant at a time) and [`ActivityToken`] (an Activity's code exchange) |
 //! | 8 | [`api`] | the resources a session reads: user, guilds, connections, members, joins |
 //! | 8 | `events` | Discord's webhook events: Ed25519 signature, typed events, a deauthorization ending the user's sessions (feature `events`) |
 //! | 9 | `client` | [`DiscordOAuth`]: assembles the services |
@@ -119,6 +120,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod api;
+mod app_token;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
@@ -144,6 +146,7 @@ mod vocab;
 pub use vocab::{BoxFuture, clock, permissions, scope, secret};
 
 pub use api::{AddMemberOptions, Fetch, Fetched};
+pub use app_token::{APP_TOKEN_MARGIN, ActivityToken, AppToken};
 pub use client::{DiscordOAuth, DiscordOAuthBuilder};
 pub use config::Config;
 pub use error::{Error, Result};
