@@ -23,6 +23,10 @@
 //! - **Typed models** ([`models`]): users, guilds, members, connections, with CDN helpers and
 //!   the current default-avatar rule; [`Scope`] and [`permissions::Permissions`] cover every
 //!   current value.
+//! - **The application's own tokens**: [`DiscordOAuth::app_token`] (the client-credentials
+//!   grant, one token per scope set reused until shortly before expiry, one grant for concurrent
+//!   callers) and [`DiscordOAuth::exchange_activity_code`] (an Activity's code, exchanged without
+//!   `redirect_uri`, its token handed back).
 //! - **A thin axum layer** ([`axum`]); the core imports no web framework.
 //! - **A fake Discord** (`discord-oauth-mock`, a separate crate) so that your own tests run the
 //!   whole login offline.
