@@ -11,6 +11,7 @@ use std::sync::Arc;
 use http::{HeaderMap, Method};
 
 use crate::api::{fetch_metadata, register_metadata};
+use crate::app_token::{ActivityToken, AppToken, AppTokens};
 use crate::backends::Backends;
 use crate::cache::{CacheTtls, MAX_TTL, UserCache, default_cache};
 use crate::config::Config;
@@ -19,6 +20,7 @@ use crate::http::Http;
 use crate::models::RoleConnectionMetadata;
 use crate::ratelimit::{DiscordLimiter, Limiter};
 use crate::request::{ApiRequest, Sender};
+use crate::scope::Scopes;
 use crate::session::{DiscordSession, SessionPolicy, Sessions, SessionsParts, Storage};
 use crate::store::{
     ConsumedStates, MemoryConsumedStates, MemoryRevocationList, RefreshCoordination,
@@ -38,6 +40,7 @@ use crate::store::{
 #[derive(Clone, Debug)]
 pub struct DiscordOAuth {
     sessions: Arc<Sessions>,
+    app_tokens: Arc<AppTokens>,
     #[cfg(feature = "events")]
     events: Arc<crate::events::Events>,
 }
@@ -370,8 +373,10 @@ impl DiscordOAuthBuilder {
         let cache = self
             .users_cache
             .unwrap_or_else(|| default_cache(self.config.users_cache_max_limit(), clock.clone()));
+        let http = Http::new(self.config, limiter)?;
+        let app_tokens = Arc::new(AppTokens::new(http.clone()));
         let sessions = Sessions::new(SessionsParts {
-            http: Http::new(self.config, limiter)?,
+            http,
             policy,
             storage: self.token_store.map_or(Storage::Cookie, Storage::Server),
             revocations,
@@ -386,6 +391,7 @@ impl DiscordOAuthBuilder {
         });
         Ok(DiscordOAuth {
             sessions: Arc::new(sessions),
+            app_tokens,
             #[cfg(feature = "events")]
             events,
         })
@@ -571,6 +577,54 @@ impl DiscordOAuth {
         &self,
     ) -> Result<Vec<RoleConnectionMetadata>, Error> {
         fetch_metadata(self.sessions.http()).await
+    }
+
+    /// An app token with `scopes` from the client-credentials grant: a Bearer token for the
+    /// application's owner, no refresh token
+    /// ([Discord: Client Credentials Grant](https://discord.com/developers/docs/topics/oauth2#client-credentials-grant)).
+    /// One token per scope set (order and repeats do not matter) is kept in memory and reused
+    /// until [`APP_TOKEN_MARGIN`](crate::APP_TOKEN_MARGIN) before its expiry on the configured
+    /// clock; concurrent callers share one grant; a failed grant is not remembered. Send calls
+    /// with [`AppToken::request`].
+    ///
+    /// ```no_run
+    /// # async fn f(discord: discord_oauth::DiscordOAuth) -> Result<(), discord_oauth::Error> {
+    /// use discord_oauth::{Scope, Scopes};
+    /// let app = discord.app_token(&Scopes::from([Scope::ApplicationsCommandsUpdate])).await?;
+    /// let commands = app
+    ///     .request(http::Method::GET, format!("/applications/{}/commands", discord.config().client_id()))
+    ///     .send_payload()
+    ///     .await?;
+    /// # let _ = commands; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] without a scope or with `bot` / `webhook.incoming` (no call);
+    /// [`Error::OAuth`] when Discord refuses the grant (`invalid_scope`, `invalid_client`),
+    /// upstream errors ([`Error::Api`], [`Error::Timeout`], [`Error::RateLimited`], ...).
+    pub async fn app_token(&self, scopes: &Scopes) -> Result<AppToken, Error> {
+        self.app_tokens.get(scopes).await
+    }
+
+    /// Exchanges the code an Activity's frontend got from the Embedded App SDK's `authorize`
+    /// command (issued without a redirect, so none is sent) and returns the user's access token,
+    /// its lifetime and scopes, for the frontend's `authenticate` command
+    /// ([Discord: How Activities Work](https://discord.com/developers/docs/activities/how-activities-work)).
+    /// No session and no cookie: the caller decides what to keep.
+    ///
+    /// ```no_run
+    /// # async fn f(discord: discord_oauth::DiscordOAuth, code: &str) -> Result<(), discord_oauth::Error> {
+    /// let token = discord.exchange_activity_code(code).await?;
+    /// let body = serde_json::json!({ "access_token": token.access_token.secret() });
+    /// # let _ = body; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] (400) for an empty or malformed code (no call);
+    /// [`Error::OAuth`] (400, `invalid_grant`) for an unknown, used or expired code; upstream
+    /// errors; [`Error::Decode`] for a malformed answer.
+    pub async fn exchange_activity_code(&self, code: &str) -> Result<ActivityToken, Error> {
+        self.app_tokens.exchange_activity_code(code).await
     }
 
     /// A call without `Authorization`, Flask-Discord's `request(..., oauth=False)`.

@@ -23,6 +23,10 @@
 //! - **Typed models** ([`models`]): users, guilds, members, connections, with CDN helpers and
 //!   the current default-avatar rule; [`Scope`] and [`permissions::Permissions`] cover every
 //!   current value.
+//! - **The application's own tokens**: [`DiscordOAuth::app_token`] (the client-credentials
+//!   grant, one token per scope set reused until shortly before expiry, one grant for concurrent
+//!   callers) and [`DiscordOAuth::exchange_activity_code`] (an Activity's code, exchanged without
+//!   `redirect_uri`, its token handed back).
 //! - **A thin axum layer** ([`axum`]); the core imports no web framework.
 //! - **A fake Discord** (`discord-oauth-mock`, a separate crate) so that your own tests run the
 //!   whole login offline.
@@ -91,6 +95,7 @@
 //! | 6 | [`cache`] | the users cache (`UserCache`, moka by default) |
 //! | 6 | `request` | [`ApiRequest`], a call to any route |
 //! | 7 | [`session`] | the per-request handle: load, login, logout, refresh |
+//! | 7 | `app_token` | the application's own tokens: [`AppToken`] (client credentials, cached per scope set, one grant at a time) and [`ActivityToken`] (an Activity's code exchange) |
 //! | 8 | [`api`] | the resources a session reads: user, guilds, connections, members, joins |
 //! | 8 | `events` | Discord's webhook events: Ed25519 signature, typed events, a deauthorization ending the user's sessions (feature `events`) |
 //! | 9 | `client` | [`DiscordOAuth`]: assembles the services |
@@ -119,6 +124,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod api;
+mod app_token;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
@@ -144,6 +150,7 @@ mod vocab;
 pub use vocab::{BoxFuture, clock, permissions, scope, secret};
 
 pub use api::{AddMemberOptions, Fetch, Fetched};
+pub use app_token::{APP_TOKEN_MARGIN, ActivityToken, AppToken};
 pub use client::{DiscordOAuth, DiscordOAuthBuilder};
 pub use config::Config;
 pub use error::{Error, Result};

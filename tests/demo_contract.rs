@@ -1111,3 +1111,53 @@ async fn a_cancelled_login_is_a_page_for_a_browser_and_json_otherwise() {
         }
     }
 }
+
+// ----- the page's links and forms to /install, /linked-role and the joins ----------------------
+
+/// The page links "Add the bot" (`/install`) and linked roles (`/linked-role`), logged in or
+/// not, and logged in has one same-origin join form per listed guild (a POST the demo serves).
+#[tokio::test]
+async fn the_page_links_install_linked_roles_and_join_forms() {
+    let demo = offline().await;
+    let mut b = Browser::new(&demo);
+    let html = b.get("/").await.text().await.unwrap();
+    assert!(html.contains("href=\"/install\""), "logged out: {html}");
+    assert!(html.contains("href=\"/linked-role\""), "logged out");
+    assert!(!html.contains("/join\""), "no join form logged out");
+
+    assert_eq!(b.login_as(seed::ALICE, "/").await.status(), 302);
+    let html = b.get("/").await.text().await.unwrap();
+    assert!(html.contains("href=\"/install\""));
+    assert!(html.contains("href=\"/linked-role\""));
+    let listed = fake(&demo)
+        .guilds()
+        .iter()
+        .filter(|g| g.has_member(seed::ALICE))
+        .count();
+    assert_eq!(
+        html.matches("<form class=\"join\" method=\"post\" action=\"/guilds/")
+            .count(),
+        listed,
+        "one join form per listed guild"
+    );
+    let action = format!("action=\"/guilds/{}/join\"", seed::GUILD_WORKSHOP);
+    assert!(html.contains(&action), "{html}");
+    // The links lead where the contract says.
+    let install = b.get("/install").await;
+    assert_eq!(install.status(), 302);
+    let to = install.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        to.contains("/oauth2/authorize") && to.contains("bot"),
+        "{to}"
+    );
+    let linked = b.get("/linked-role").await;
+    assert_eq!(linked.status(), 302);
+    let to = linked.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to.contains("role_connections.write"), "{to}");
+    // The form's POST (same origin, as the page sends it) is served: Alice is already a
+    // member there, so 200 `{}`.
+    let path = format!("/guilds/{}/join", seed::GUILD_WORKSHOP);
+    let origin = demo.url();
+    let joined = b.post(&path, &[("origin", &origin)]).await;
+    assert_eq!(joined.status(), 200);
+}

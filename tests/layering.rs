@@ -20,6 +20,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("cache", 6),
     ("request", 6),
     ("session", 7),
+    ("app_token", 7),
     ("api", 8),
     ("events", 8),
     ("backends", 5),

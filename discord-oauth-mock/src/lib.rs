@@ -780,6 +780,13 @@ impl MockDiscord {
         out.sort_by_key(|t| t.expires_at_unix_ms);
         out
     }
+    /// An authorization code for `user_id` with `scopes`, issued without a redirect as the
+    /// Embedded App SDK's `authorize` command does for an Activity: it must be exchanged
+    /// without `redirect_uri` (with one, `invalid_request`), once, within the code lifetime.
+    pub fn activity_code(&self, user_id: u64, scopes: &[&str]) -> String {
+        let scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+        oauth::authorize::activity_code(&mut self.shared().lock(), user_id, scopes)
+    }
     /// The user's current role connection for this app, if one was PUT.
     pub fn role_connection(&self, user_id: u64) -> Option<serde_json::Value> {
         self.shared().lock().role_connections.get(&user_id).cloned()

@@ -118,6 +118,41 @@ pub(crate) async fn exchange_code(
         .check()
 }
 
+/// `grant_type=authorization_code` without `redirect_uri`: the code of an Activity, which the
+/// Embedded App SDK's `authorize` command issued without a redirect
+/// ([Discord: How Activities Work](https://discord.com/developers/docs/activities/how-activities-work)).
+/// Never retried, as [`exchange_code`].
+pub(crate) async fn exchange_activity_code(
+    http: &Http,
+    code: &str,
+) -> Result<TokenResponse, Error> {
+    let call = token_call(
+        Route::token(),
+        &[("grant_type", "authorization_code"), ("code", code)],
+    );
+    http.send_json::<TokenResponse>(call, Auth::Client)
+        .await?
+        .check()
+}
+
+/// `grant_type=client_credentials`: a token for the application's owner with `scopes`, no
+/// refresh token
+/// ([Discord: Client Credentials Grant](https://discord.com/developers/docs/topics/oauth2#client-credentials-grant)).
+/// One attempt: the caller decides whether to ask again.
+pub(crate) async fn client_credentials(
+    http: &Http,
+    scopes: &Scopes,
+) -> Result<TokenResponse, Error> {
+    let scope = scopes.to_string();
+    let call = token_call(
+        Route::token(),
+        &[("grant_type", "client_credentials"), ("scope", &scope)],
+    );
+    http.send_json::<TokenResponse>(call, Auth::Client)
+        .await?
+        .check()
+}
+
 /// `grant_type=refresh_token`. Never retried: Discord rotates the refresh token, so a second
 /// attempt after the first reached Discord would fail with `invalid_grant`.
 pub(crate) async fn refresh(

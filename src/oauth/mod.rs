@@ -1,8 +1,8 @@
 //! The OAuth2 protocol with Discord
 //! ([Discord: OAuth2](https://discord.com/developers/docs/topics/oauth2)): the authorize URL
 //! (state, PKCE S256, prompt, bot and webhook parameters), the callback's query parsed into a
-//! typed [`CallbackQuery`], and the three calls to the token endpoint — code exchange, refresh
-//! and revoke — all sent through the crate's one HTTP pipeline, form-encoded (the only body type
+//! typed [`CallbackQuery`], and the calls to the token endpoint — code exchange (with or without
+//! `redirect_uri`), refresh, client credentials and revoke — all sent through the crate's one HTTP pipeline, form-encoded (the only body type
 //! Discord's token endpoints take) with the client authenticated by HTTP Basic.
 //!
 //! Why not the `oauth2` crate: Discord's token answers carry `guild` and `webhook`, name the type
@@ -22,4 +22,6 @@ pub use authorize::RESERVED_PARAMS;
 pub(crate) use authorize::{AuthorizeParams, authorize_url, check_extra_params};
 pub use callback::CallbackQuery;
 pub(crate) use callback::is_plausible_code;
-pub(crate) use grant::{TokenResponse, exchange_code, refresh, revoke};
+pub(crate) use grant::{
+    TokenResponse, client_credentials, exchange_activity_code, exchange_code, refresh, revoke,
+};

@@ -207,6 +207,28 @@ fn implicit_grant(st: &mut State, req: &AuthReq, uri: &str, user: u64) -> Resp {
     redirect(&format!("{uri}#{}", ser.finish()))
 }
 
+/// The code the Embedded App SDK's `authorize` command gives an Activity: issued for `user`
+/// with `scopes`, without a redirect (an empty `redirect_uri`: the exchange must send none)
+/// (<https://discord.com/developers/docs/activities/how-activities-work>).
+pub(crate) fn activity_code(st: &mut State, user: u64, scopes: Vec<String>) -> String {
+    let code = random_token(30);
+    st.sweep_codes_if_due();
+    st.codes.insert(
+        code.clone(),
+        Code {
+            user_id: user,
+            scopes,
+            redirect_uri: String::new(),
+            challenge: None,
+            created: Instant::now(),
+            bot_guild: None,
+            webhook: None,
+        },
+    );
+    st.stats.codes_issued += 1;
+    code
+}
+
 /// Authorization code grant: a single-use code in the query, with the bot flow's `guild_id` and
 /// `permissions` as hints (the token response's `guild` is authoritative).
 fn code_grant(st: &mut State, req: &AuthReq, uri: &str, user: u64, inst: &Installed) -> Resp {

@@ -120,7 +120,8 @@ fn exchange_code(shared: &Shared, st: &mut State, form: &Form) -> Resp {
 }
 
 /// Takes the request's code, which any attempt consumes, and checks it: known, not expired,
-/// issued for the same `redirect_uri`, and the PKCE verifier when it was issued with a challenge.
+/// issued for the same `redirect_uri` (an Activity's code, issued without one, must be exchanged
+/// without one), and the PKCE verifier when it was issued with a challenge.
 fn take_code(st: &mut State, form: &Form) -> Result<Code, Resp> {
     const BAD_CODE: &str = "Invalid \"code\" in request.";
     let Some(code) = get(form, "code") else {
@@ -136,7 +137,8 @@ fn take_code(st: &mut State, form: &Form) -> Result<Code, Resp> {
     if c.created.elapsed() >= st.code_lifetime {
         return Err(oauth_error(400, "invalid_grant", Some(BAD_CODE)));
     }
-    if get(form, "redirect_uri") != Some(c.redirect_uri.as_str()) {
+    let expected = Some(c.redirect_uri.as_str()).filter(|u| !u.is_empty());
+    if get(form, "redirect_uri") != expected {
         return Err(oauth_error(
             400,
             "invalid_request",
