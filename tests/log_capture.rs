@@ -165,6 +165,7 @@ async fn no_secret_in_any_log_line() {
         logs.contains("bucket="),
         "the span records Discord's bucket"
     );
+    assert!(logs.contains("logged in with Discord"), "login at info");
     assert!(logs.contains("discord token refreshed"), "refresh at info");
     assert!(
         logs.contains("logged out; grant revoked at Discord"),

@@ -369,6 +369,7 @@ impl DiscordSession {
                 self.end_locally(&old).await;
             }
             self.save_record(&record, None).await?;
+            tracing::info!(user = record.user_id, scopes = %record.scopes, "logged in with Discord");
             if let Some(u) = &user {
                 crate::cache::seed_user(
                     self.sessions().cache(),
