@@ -252,11 +252,12 @@ impl DiscordSession {
             Some(id) => id,
             None => self.fetch_user(super::Fetch::Cached).await?.id.get(),
         };
-        let refused = |e: Error| match &e {
-            Error::Api { code, .. } if matches!(code, 10004 | 10007 | 50001) => {
-                Error::MissingPermissions(required)
-            }
-            _ => e,
+        let refused = |e: Error| match e {
+            Error::Api {
+                code: 10004 | 10007 | 50001,
+                ..
+            } => Error::MissingPermissions(required),
+            e => e,
         };
         // The member first: for someone who is not in the guild, one call decides.
         let member: GuildMember = self
