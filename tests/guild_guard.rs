@@ -374,3 +374,226 @@ fn allows_is_the_rule_the_guard_applies() {
     let e = GuildAccess::check(&list, GuildId::new(2), manage).unwrap_err();
     assert!(matches!(e, Error::MissingPermissions(m) if m == manage));
 }
+
+// ----- live with the bot ------------------------------------------------------------------------
+
+const BOT_MEMBER_ROUTE: &str = "GET /api/v10/guilds/{guild_id}/members/{user_id}";
+const BOT_GUILD_ROUTE: &str = "GET /api/v10/guilds/{guild_id}";
+
+/// The table of the cached check, answered by the bot from the guild's roles and the member's
+/// role ids: owner, MANAGE_GUILD through a role, none, not a member; plus a guild the bot is
+/// not in (refused alike), and ADMINISTRATOR through a role once the bot added Alice with it.
+#[tokio::test]
+async fn the_bot_check_answers_the_table_from_roles() {
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let scopes = [Scope::Identify, Scope::GuildsJoin];
+    let browser = alice(&client, &scopes).await;
+    let session = browser.session(&client);
+    let manage = Permissions::MANAGE_GUILD;
+    let table = [
+        (seed::GUILD_WORKSHOP, true, "owner"),
+        (seed::GUILD_LOBBY, true, "owner, no role with MANAGE_GUILD"),
+        (seed::GUILD_LONG, true, "MANAGE_GUILD through a role"),
+        (seed::GUILD_KREW, false, "member without the permission"),
+        (seed::GUILD_XSS, false, "member with @everyone only"),
+        (seed::GUILD_QUIET, false, "not a member (10007)"),
+        (
+            seed::GUILD_RTL,
+            false,
+            "the bot is not in the guild (50001)",
+        ),
+        (1234, false, "unknown guild (10004)"),
+    ];
+    for (id, allowed, why) in table {
+        let result = session
+            .require_guild_permissions_by_bot(guild(id), manage)
+            .await;
+        if allowed {
+            let access = result.unwrap_or_else(|e| panic!("{why}: refused with {e}"));
+            let seeded = mock.guilds().into_iter().find(|g| g.id == id).unwrap();
+            assert_eq!(access.id(), guild(id), "{why}");
+            assert_eq!(access.name(), seeded.name, "{why}");
+            assert_eq!(access.is_owner(), seeded.owner_id == seed::ALICE, "{why}");
+            assert_eq!(access.guild.permissions, access.permissions, "{why}");
+            if id == seed::GUILD_LONG {
+                // @everyone | Manager, computed from the roles.
+                let member = seeded
+                    .members
+                    .iter()
+                    .find(|m| m.user_id == seed::ALICE)
+                    .unwrap();
+                assert_eq!(access.permissions.bits(), member.permissions, "{why}");
+                assert!(!access.permissions.contains(Permissions::ADMINISTRATOR));
+            } else {
+                assert!(access.permissions.contains(Permissions::all()), "{why}");
+            }
+        } else {
+            let e = result.expect_err(why);
+            assert!(
+                matches!(e, Error::MissingPermissions(m) if m == manage),
+                "{why}: {e:?}"
+            );
+            assert_eq!(e.status(), StatusCode::FORBIDDEN, "{why}");
+        }
+    }
+    let stats = mock.stats();
+    assert_eq!(stats.requests_to(GUILDS_ROUTE), 0, "no guild list read");
+    // One member call per case; the guild only where the member was found.
+    assert_eq!(stats.requests_to(BOT_MEMBER_ROUTE), 8);
+    assert_eq!(stats.requests_to(BOT_GUILD_ROUTE), 5);
+
+    // ADMINISTRATOR through a role: the bot adds Alice to the quiet guild with its Admin role.
+    let quiet = guild(seed::GUILD_QUIET);
+    session
+        .add_to_guild(
+            quiet,
+            AddMemberOptions::new().roles([RoleId::new(seed::ROLE_QUIET_ADMIN)]),
+        )
+        .await
+        .unwrap();
+    let both = Permissions::MANAGE_GUILD | Permissions::BAN_MEMBERS;
+    let access = session
+        .require_guild_permissions_by_bot(quiet, both)
+        .await
+        .expect("ADMINISTRATOR holds every permission");
+    assert!(!access.is_owner());
+    assert!(access.permissions.contains(Permissions::all()));
+    // Several permissions: only the missing one is reported.
+    let e = session
+        .require_guild_permissions_by_bot(guild(seed::GUILD_LONG), both)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::MissingPermissions(m) if m == Permissions::BAN_MEMBERS));
+}
+
+/// A role given after the user's guild list was cached: the cached check still refuses, the
+/// bot check sees it at once (and leaves the users cache alone).
+#[tokio::test]
+async fn the_bot_check_sees_a_role_granted_after_the_list_was_cached() {
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let scopes = [Scope::Identify, Scope::Guilds, Scope::GuildsJoin];
+    let browser = alice(&client, &scopes).await;
+    let session = browser.session(&client);
+    let quiet = guild(seed::GUILD_QUIET);
+    let manage = Permissions::MANAGE_GUILD;
+    assert!(matches!(
+        session
+            .require_guild_permissions(quiet, manage, Fetch::Cached)
+            .await,
+        Err(Error::MissingPermissions(_))
+    ));
+    session
+        .add_to_guild(
+            quiet,
+            AddMemberOptions::new().roles([RoleId::new(seed::ROLE_QUIET_MANAGER)]),
+        )
+        .await
+        .unwrap()
+        .expect("added");
+    let calls = mock.stats().requests_to(GUILDS_ROUTE);
+    let live = session
+        .require_guild_permissions_by_bot(quiet, manage)
+        .await
+        .expect("the bot sees the new role");
+    assert_eq!(live.name(), "Quiet Corner");
+    assert!(live.permissions.contains(manage));
+    assert!(!live.permissions.contains(Permissions::ADMINISTRATOR));
+    assert!(
+        session
+            .require_guild_permissions(quiet, manage, Fetch::Cached)
+            .await
+            .is_err(),
+        "the cached list is unchanged"
+    );
+    assert_eq!(mock.stats().requests_to(GUILDS_ROUTE), calls);
+}
+
+/// Without a bot token: 503 `NoBotToken`, no call; the axum requirement answers 503 too, and
+/// with the bot token lets a manager through and refuses a non-member with 403.
+#[tokio::test]
+async fn the_bot_check_needs_the_bot_token_and_drives_the_axum_guard() {
+    use discord_oauth::axum::ManageGuildByBot;
+    let mock = mock().await;
+    let no_bot = DiscordOAuth::new(
+        discord_oauth::Config::builder()
+            .client_id(mock.client_id())
+            .client_secret(mock.client_secret())
+            .redirect_uri(REDIRECT)
+            .base_url(mock.base_url())
+            .cdn_url(mock.cdn_url())
+            .secret_key("k".repeat(48))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let browser = alice(&no_bot, &[Scope::Identify]).await;
+    let e = browser
+        .session(&no_bot)
+        .require_guild_permissions_by_bot(guild(seed::GUILD_WORKSHOP), Permissions::MANAGE_GUILD)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::NoBotToken), "{e:?}");
+    assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(mock.stats().requests_to(BOT_MEMBER_ROUTE), 0);
+
+    async fn by_bot(guard: RequireGuildPermission<ManageGuildByBot>) -> String {
+        guard.guild.id().to_string()
+    }
+    async fn layered(access: GuildAccess) -> String {
+        format!("layer:{}", access.id())
+    }
+    let router = |client: DiscordOAuth| {
+        let layer = Router::new()
+            .route("/l/guilds/{guild_id}", get(layered))
+            .route_layer(RequireGuildPermissionLayer::new(Permissions::MANAGE_GUILD).by_bot());
+        Router::new()
+            .route("/guilds/{guild_id}/manage", get(by_bot))
+            .merge(layer)
+            .layer(DiscordLayer::new(client))
+    };
+    let h = browser.headers();
+    let app = router(no_bot);
+    for path in [
+        format!("/guilds/{}/manage", seed::GUILD_WORKSHOP),
+        format!("/l/guilds/{}", seed::GUILD_WORKSHOP),
+    ] {
+        let resp = call(&app, &path, &h).await;
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+    }
+
+    let client = client_for(&mock);
+    let app = router(client.clone());
+    let resp = call(
+        &app,
+        &format!("/guilds/{}/manage", seed::GUILD_LONG),
+        &HeaderMap::new(),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let browser = alice(&client, &[Scope::Identify]).await;
+    let h = browser.headers();
+    for (id, allowed) in [
+        (seed::GUILD_WORKSHOP, true),
+        (seed::GUILD_LONG, true),
+        (seed::GUILD_KREW, false),
+        (seed::GUILD_QUIET, false),
+    ] {
+        for path in [format!("/guilds/{id}/manage"), format!("/l/guilds/{id}")] {
+            let resp = call(&app, &path, &h).await;
+            if allowed {
+                assert_eq!(resp.status(), StatusCode::OK, "{path}");
+                assert!(text(resp).await.contains(&id.to_string()), "{path}");
+            } else {
+                assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{path}");
+                assert_eq!(error_kind(resp).await, "missing_permissions", "{path}");
+            }
+        }
+    }
+    assert_eq!(
+        mock.stats().requests_to(GUILDS_ROUTE),
+        0,
+        "the guild list is never read"
+    );
+}

@@ -54,6 +54,8 @@ const TOKEN: &[ApiRoute] = &[
 ];
 
 /// The REST endpoints (<https://discord.com/developers/docs/resources/user>,
+/// <https://discord.com/developers/docs/resources/guild#get-guild>,
+/// <https://discord.com/developers/docs/resources/guild#get-guild-member>,
 /// <https://discord.com/developers/docs/resources/guild#add-guild-member>,
 /// <https://discord.com/developers/docs/resources/application>), served under the versions.
 const REST: &[ApiRoute] = &[
@@ -100,8 +102,16 @@ const REST: &[ApiRoute] = &[
     ),
     (
         "/guilds/{guild_id}/members/{user_id}",
-        "guild-member-add",
-        &[(Method::PUT, guilds::add_member)],
+        "guild-member",
+        &[
+            (Method::GET, guilds::get_member),
+            (Method::PUT, guilds::add_member),
+        ],
+    ),
+    (
+        "/guilds/{guild_id}",
+        "guild",
+        &[(Method::GET, guilds::get_guild)],
     ),
     (
         "/applications/{application_id}/role-connections/metadata",

@@ -30,7 +30,7 @@ pub const GUILD_XSS: u64 = 887_766_554_433_221_100;
 /// a member with ADMINISTRATOR (not the owner).
 pub const GUILD_RTL: u64 = 923_456_789_012_345_678;
 /// Guild with a 100-character name; the bot lacks `CREATE_INSTANT_INVITE` (PUT member gives 50013).
-/// Alice is a member with MANAGE_GUILD (not ADMINISTRATOR).
+/// Alice is a member with MANAGE_GUILD (not ADMINISTRATOR), through its [`ROLE_LONG_MANAGER`].
 pub const GUILD_LONG: u64 = 1_034_567_890_123_456_789;
 /// Small guild owned by Alice with only Alice in it; the bot can add members (PUT member gives 201).
 /// Like Discord's own example, the owner's listed `permissions` (`36953089`) lack MANAGE_GUILD
@@ -40,6 +40,10 @@ pub const GUILD_LOBBY: u64 = 1_145_678_901_234_567_890;
 pub const GUILD_QUIET: u64 = 1_198_765_432_109_876_543;
 /// The "Manager" role of [`GUILD_QUIET`] (MANAGE_GUILD): a member added with it may manage the guild.
 pub const ROLE_QUIET_MANAGER: u64 = 1_198_765_432_109_876_600;
+/// The "Admin" role of [`GUILD_QUIET`] (ADMINISTRATOR): a member added with it holds every permission.
+pub const ROLE_QUIET_ADMIN: u64 = 1_198_765_432_109_876_601;
+/// The "Manager" role of [`GUILD_LONG`] (MANAGE_GUILD), held by Alice.
+pub const ROLE_LONG_MANAGER: u64 = 1_034_567_890_123_456_800;
 
 /// A seeded Discord user (<https://discord.com/developers/docs/resources/user#user-object>).
 #[derive(Clone, Debug, PartialEq)]
@@ -649,6 +653,10 @@ fn long_guild() -> SeedGuild {
         approximate_member_count: 250_000,
         approximate_presence_count: 31_337,
         bot_permissions: Some(2048),
+        roles: vec![
+            role(GUILD_LONG, "@everyone", EVERYONE, 0, 0),
+            role(ROLE_LONG_MANAGER, "Manager", MANAGE_GUILD, 15_844_367, 1),
+        ],
         members: vec![
             member(
                 QUOTES,
@@ -660,7 +668,7 @@ fn long_guild() -> SeedGuild {
             member(
                 ALICE,
                 None,
-                vec![],
+                vec![ROLE_LONG_MANAGER],
                 "2020-02-03T02:02:02.000000+00:00",
                 EVERYONE | MANAGE_GUILD,
             ),
@@ -698,6 +706,7 @@ fn quiet_guild() -> SeedGuild {
                 15_844_367,
                 1,
             ),
+            role(ROLE_QUIET_ADMIN, "Admin", ADMINISTRATOR, 10_181_046, 2),
         ],
         members: vec![member(
             QUIET,

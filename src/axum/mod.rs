@@ -438,6 +438,10 @@ pub trait GuildRequirement: Send + Sync + 'static {
     /// [`Fetch::Fresh`] for decisions that must not be stale (see
     /// [`DiscordSession::require_guild_permissions`]).
     const FETCH: Fetch = Fetch::Cached;
+    /// Whether to ask the bot live for the member and its roles instead of reading the user's
+    /// guild list (see [`DiscordSession::require_guild_permissions_by_bot`]; then
+    /// [`FETCH`](Self::FETCH) is not used). Default `false`.
+    const BY_BOT: bool = false;
 
     /// The guild the request is about. The default, [`guild_id_from_path`], reads the path
     /// segment after `guilds` (`/guilds/{guild_id}/...`).
@@ -465,6 +469,17 @@ pub struct ManageGuildFresh;
 impl GuildRequirement for ManageGuildFresh {
     const PERMISSIONS: Permissions = Permissions::MANAGE_GUILD;
     const FETCH: Fetch = Fetch::Fresh;
+}
+
+/// Requires MANAGE_GUILD, checked live with the bot at each request (the member and its roles;
+/// see [`DiscordSession::require_guild_permissions_by_bot`]): a role given or taken away at
+/// Discord counts at once. Needs a bot token in the guild (without a bot token: 503).
+#[derive(Debug, Clone, Copy)]
+pub struct ManageGuildByBot;
+
+impl GuildRequirement for ManageGuildByBot {
+    const PERMISSIONS: Permissions = Permissions::MANAGE_GUILD;
+    const BY_BOT: bool = true;
 }
 
 /// Requires ADMINISTRATOR (or ownership), from the users cache.
@@ -496,22 +511,32 @@ pub fn guild_id_from_path(parts: &Parts) -> Result<GuildId, Error> {
 
 /// The guard shared by [`RequireGuildPermission`] and [`RequireGuildPermissionLayer`]: a live
 /// session first (401 or the login redirect), then the guild id (400), then the permissions
-/// (403 [`Error::MissingPermissions`], also for a guild the user is not in).
+/// (403 [`Error::MissingPermissions`], also for a guild the user is not in), from the user's
+/// guild list per `fetch`, or live with the bot for `None`.
 async fn guild_guard(
     parts: &Parts,
     session: &DiscordSession,
     required: Permissions,
-    fetch: Fetch,
+    fetch: Option<Fetch>,
     guild_id: fn(&Parts) -> Result<GuildId, Error>,
 ) -> Result<GuildAccess, Rejection> {
     if session.record().await?.is_none() {
         return Err(unauthorized(parts));
     }
     let guild_id = guild_id(parts)?;
-    match session
-        .require_guild_permissions(guild_id, required, fetch)
-        .await
-    {
+    let checked = match fetch {
+        Some(fetch) => {
+            session
+                .require_guild_permissions(guild_id, required, fetch)
+                .await
+        }
+        None => {
+            session
+                .require_guild_permissions_by_bot(guild_id, required)
+                .await
+        }
+    };
+    match checked {
         Ok(access) => Ok(access),
         // The authorization ended at Discord: answered like no session at all.
         Err(Error::Unauthorized) => Err(unauthorized(parts)),
@@ -561,7 +586,8 @@ impl<S: Send + Sync, R: GuildRequirement> FromRequestParts<S> for RequireGuildPe
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let session = DiscordSession::from_request_parts(parts, state).await?;
-        let guild = guild_guard(parts, &session, R::PERMISSIONS, R::FETCH, R::guild_id).await?;
+        let fetch = if R::BY_BOT { None } else { Some(R::FETCH) };
+        let guild = guild_guard(parts, &session, R::PERMISSIONS, fetch, R::guild_id).await?;
         Ok(Self {
             session,
             guild,
@@ -594,7 +620,8 @@ impl<S: Send + Sync, R: GuildRequirement> FromRequestParts<S> for RequireGuildPe
 #[must_use]
 pub struct RequireGuildPermissionLayer {
     required: Permissions,
-    fetch: Fetch,
+    /// `None`: live with the bot.
+    fetch: Option<Fetch>,
     guild_id: fn(&Parts) -> Result<GuildId, Error>,
 }
 
@@ -604,14 +631,21 @@ impl RequireGuildPermissionLayer {
     pub fn new(required: Permissions) -> Self {
         Self {
             required,
-            fetch: Fetch::Cached,
+            fetch: Some(Fetch::Cached),
             guild_id: guild_id_from_path,
         }
     }
 
     /// How fresh the user's guild list must be ([`Fetch::Fresh`]: ask Discord at each request).
     pub fn fetch(mut self, fetch: Fetch) -> Self {
-        self.fetch = fetch;
+        self.fetch = Some(fetch);
+        self
+    }
+
+    /// Checks live with the bot at each request (the member and its roles; see
+    /// [`DiscordSession::require_guild_permissions_by_bot`]) instead of the user's guild list.
+    pub fn by_bot(mut self) -> Self {
+        self.fetch = None;
         self
     }
 

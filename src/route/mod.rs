@@ -84,6 +84,10 @@ pub enum Endpoint {
     GetCurrentAuthorization,
     /// `PUT /guilds/{guild}/members/{user}` with the bot token ([Add Guild Member](https://discord.com/developers/docs/resources/guild#add-guild-member)).
     AddGuildMember,
+    /// `GET /guilds/{guild}` with the bot token ([Get Guild](https://discord.com/developers/docs/resources/guild#get-guild)).
+    GetGuild,
+    /// `GET /guilds/{guild}/members/{user}` with the bot token ([Get Guild Member](https://discord.com/developers/docs/resources/guild#get-guild-member)).
+    GetGuildMember,
     /// `POST /oauth2/token`: code exchange and refresh ([OAuth2](https://discord.com/developers/docs/topics/oauth2#authorization-code-grant-access-token-response)).
     Token,
     /// `POST /oauth2/token/revoke` ([OAuth2](https://discord.com/developers/docs/topics/oauth2#authorization-code-grant-token-revocation-example)).
@@ -172,6 +176,13 @@ static TABLE: &[EndpointInfo] = &[
         Endpoint::AddGuildMember,
         "PUT /guilds/{guild}/members/{id}",
         Some(Scope::GuildsJoin),
+        None,
+    ),
+    row(Endpoint::GetGuild, "GET /guilds/{guild}", None, None),
+    row(
+        Endpoint::GetGuildMember,
+        "GET /guilds/{guild}/members/{id}",
+        None,
         None,
     ),
     row(Endpoint::Token, "POST /oauth2/token", None, None),
@@ -356,6 +367,18 @@ impl Route {
         Self::known(Method::PUT, format!("/guilds/{guild}/members/{user}"))
     }
 
+    /// `GET /guilds/{guild}` (bot token).
+    #[must_use]
+    pub fn guild(guild: GuildId) -> Self {
+        Self::known(Method::GET, format!("/guilds/{guild}"))
+    }
+
+    /// `GET /guilds/{guild}/members/{user}` (bot token).
+    #[must_use]
+    pub fn guild_member(guild: GuildId, user: u64) -> Self {
+        Self::known(Method::GET, format!("/guilds/{guild}/members/{user}"))
+    }
+
     /// `POST /oauth2/token` (its URL comes from the configuration, not the API base).
     #[must_use]
     pub fn token() -> Self {
@@ -479,12 +502,16 @@ mod tests {
                 Endpoint::GetCurrentAuthorization,
             ),
             (Route::add_guild_member(g, 7), Endpoint::AddGuildMember),
+            (Route::guild(g), Endpoint::GetGuild),
+            (Route::guild_member(g, 7), Endpoint::GetGuildMember),
             (Route::token(), Endpoint::Token),
             (Route::revoke(), Endpoint::Revoke),
         ] {
             assert_eq!(route.endpoint(), endpoint, "{}", route.template());
         }
-        assert_eq!(TABLE.len(), 13);
+        assert_eq!(TABLE.len(), 15);
+        assert_eq!(Route::guild(g).major(), "g81384788765712384");
+        assert_eq!(Route::guild_member(g, 7).major(), "g81384788765712384");
     }
 
     #[test]

@@ -1,13 +1,16 @@
-//! Guild members: `GET /users/@me/guilds/{guild_id}/member`
-//! (<https://discord.com/developers/docs/resources/user#get-current-user-guild-member>) and
+//! Guilds and their members: `GET /users/@me/guilds/{guild_id}/member`
+//! (<https://discord.com/developers/docs/resources/user#get-current-user-guild-member>),
 //! `PUT /guilds/{guild_id}/members/{user_id}`, Add Guild Member
-//! (<https://discord.com/developers/docs/resources/guild#add-guild-member>).
+//! (<https://discord.com/developers/docs/resources/guild#add-guild-member>), and, with the bot
+//! token, `GET /guilds/{guild_id}` (<https://discord.com/developers/docs/resources/guild#get-guild>)
+//! and `GET /guilds/{guild_id}/members/{user_id}`
+//! (<https://discord.com/developers/docs/resources/guild#get-guild-member>).
 //!
 //! Must not import the other endpoint groups, `routes`, `mount`, `gate` or `server`.
 
 use super::{json_body, not_an_object};
 use crate::api::{Auth, Call};
-use crate::objects::member_json;
+use crate::objects::{full_guild_json, member_json};
 use crate::seed::{SeedGuild, SeedMember};
 use crate::util::{self, Resp, discord_error, form_error, iso8601, json, no_content, unauthorized};
 use serde_json::Value;
@@ -34,6 +37,44 @@ pub(crate) fn my_member(call: &mut Call<'_>) -> Resp {
     match (member, call.shared.user(a.user_id)) {
         (Some(m), Some(u)) => json(200, &member_json(m, u)),
         _ => discord_error(404, 10004, "Unknown Guild"),
+    }
+}
+
+/// The guild of a bot call: 401 without the bot token, 404 10004 for an unknown guild, 403
+/// 50001 when the bot is not in it.
+fn bot_guild<'a>(call: &'a Call<'_>) -> Result<&'a SeedGuild, Resp> {
+    if !matches!(call.auth, Auth::Bot) {
+        return Err(unauthorized());
+    }
+    let Some(guild) = call.st.guild(call.ids.get("guild_id")) else {
+        return Err(discord_error(404, 10004, "Unknown Guild"));
+    };
+    if guild.bot_permissions.is_none() {
+        return Err(discord_error(403, 50001, "Missing Access"));
+    }
+    Ok(guild)
+}
+
+/// `GET /guilds/{guild_id}` (bot only): the guild object, with its roles and `owner_id`.
+pub(crate) fn get_guild(call: &mut Call<'_>) -> Resp {
+    match bot_guild(call) {
+        Ok(guild) => json(200, &full_guild_json(guild)),
+        Err(r) => r,
+    }
+}
+
+/// `GET /guilds/{guild_id}/members/{user_id}` (bot only): the member with its role ids, or 404
+/// 10007 Unknown Member.
+pub(crate) fn get_member(call: &mut Call<'_>) -> Resp {
+    let guild = match bot_guild(call) {
+        Ok(guild) => guild,
+        Err(r) => return r,
+    };
+    let user_id = call.ids.get("user_id");
+    let member = guild.members.iter().find(|m| m.user_id == user_id);
+    match (member, call.shared.user(user_id)) {
+        (Some(m), Some(u)) => json(200, &member_json(m, u)),
+        _ => discord_error(404, 10007, "Unknown Member"),
     }
 }
 
