@@ -6,7 +6,8 @@
 //! - [`DiscordSession`] is an extractor; [`Authorized`] is Flask-Discord's `requires_authorization`
 //!   as an extractor, [`RequireAuthorizationLayer`] the same for a group of routes;
 //!   [`RequireGuildPermission`] (extractor) and [`RequireGuildPermissionLayer`] let only users
-//!   holding guild permissions through (owner and ADMINISTRATOR hold all);
+//!   holding guild permissions through (owner and ADMINISTRATOR hold all), from the cached
+//!   guild list, live ([`ManageGuildFresh`]) or checked by the bot ([`ManageGuildByBot`]);
 //!   [`SameOrigin`] refuses cross-site state-changing requests;
 //! - [`Error`] renders as a response with the status of [`Error::status`]; extractors reject
 //!   with a typed [`Rejection`]; both are JSON, or an HTML page for a browser with
