@@ -26,7 +26,7 @@ use tokio::sync::Mutex;
 
 use crate::error::Error;
 use crate::http::{Auth, Call, Http, Response};
-use crate::oauth::{TokenResponse, client_credentials, exchange_activity_code};
+use crate::oauth::{TokenResponse, client_credentials, exchange_activity_code, is_plausible_code};
 use crate::ratelimit::Identity;
 use crate::request::{ApiRequest, Sender, UserCalls};
 use crate::vocab::BoxFuture;
@@ -159,7 +159,8 @@ impl AppTokens {
 
     /// Exchanges an Activity's code (no `redirect_uri`).
     pub(crate) async fn exchange_activity_code(&self, code: &str) -> Result<ActivityToken, Error> {
-        if code.is_empty() || !code.bytes().all(|b| b.is_ascii_graphic()) {
+        // The callback's own rule: a malformed code costs no call to Discord.
+        if !is_plausible_code(code) {
             return Err(Error::InvalidRequest(
                 "the code is empty or malformed".into(),
             ));
