@@ -50,6 +50,14 @@
 //!   else still needs it.
 //! * Lifetimes are capped at [`MAX_LIFETIME`] (10 years).
 //!
+//! ## Testing an app
+//!
+//! [`MockDiscord::start`] binds a free loopback port. [`MockDiscord::app_env`] gives the variables
+//! that point an app at the fake (and registers its redirect URI); [`MockDiscord::login_through`]
+//! logs a user in through the app's own login route and callback in one call and returns a
+//! [`TestBrowser`] holding the app's cookies; [`MockDiscord::inject_fault`] makes Discord fail on
+//! demand. See [`testing`].
+//!
 //! ## Memory over long runs
 //!
 //! Every store is cleaned in amortized passes, each run when the store has doubled since the
@@ -170,10 +178,12 @@ mod routes;
 pub mod seed;
 mod server;
 mod state;
+pub mod testing;
 mod util;
 
 pub use events::DEFAULT_EVENT_KEY_SEED;
 pub use seed::{SeedConnection, SeedGuild, SeedMember, SeedRole, SeedUser};
+pub use testing::{LoginError, TEST_SECRET_KEY, TestBrowser};
 
 use serde::Serialize;
 use state::{Shared, State};
