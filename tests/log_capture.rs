@@ -187,3 +187,78 @@ async fn no_secret_in_any_log_line() {
         );
     }
 }
+
+/// Login, callback, refresh and logout each run in their own span, with the user's id once known
+/// and never a secret; each Discord call has its `discord.call` span with route, status and wait.
+#[tokio::test(flavor = "current_thread")]
+async fn login_callback_refresh_and_logout_have_their_spans() {
+    let buffer = Buffer::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_writer(buffer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let mock = mock().await;
+    // Short-lived tokens: the first call after login refreshes (refresh margin 5 minutes).
+    mock.set_token_lifetime(Duration::from_secs(60));
+    let client = client_for(&mock);
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(
+        &client,
+        &mut browser,
+        user,
+        LoginOptions::new().scopes([Scope::Identify, Scope::Guilds]),
+    )
+    .await;
+    let s = browser.session(&client);
+    s.fetch_guilds(Fetch::Fresh).await.unwrap();
+    browser.absorb(&s);
+    let s = browser.session(&client);
+    assert!(s.revoke().await);
+
+    let text = buffer.text();
+    let closed = |name: &str| -> Vec<&str> {
+        text.lines()
+            .filter(|l| l.contains(&format!("{name}{{")) && l.contains("close"))
+            .collect()
+    };
+    let login_span = closed("discord.login");
+    assert!(
+        login_span
+            .iter()
+            .any(|l| l.contains("scopes=identify guilds")),
+        "{login_span:?}"
+    );
+    for name in ["discord.callback", "discord.refresh", "discord.logout"] {
+        let spans = closed(name);
+        assert!(
+            spans.iter().any(|l| l.contains(&format!("user={user}"))),
+            "no closed {name} span with the user's id: {spans:?}"
+        );
+    }
+    assert!(
+        closed("discord.logout")
+            .iter()
+            .any(|l| l.contains("revoked=true")),
+        "{text}"
+    );
+    // Each Discord call: its span nests in the flow's span and names route, status and wait.
+    let calls = closed("discord.call");
+    assert!(
+        calls.iter().any(|l| l.contains("discord.refresh")
+            && l.contains("route=\"POST /oauth2/token\"")
+            && l.contains("status=200")
+            && l.contains("wait_ms=")),
+        "{calls:#?}"
+    );
+    assert!(
+        calls
+            .iter()
+            .any(|l| l.contains("discord.callback") && l.contains("route=\"GET /users/@me\"")),
+        "{calls:#?}"
+    );
+}

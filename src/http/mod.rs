@@ -158,7 +158,8 @@ impl Http {
 
     /// Sends `call`, mapping every non-2xx answer to an [`Error`], in a `discord.call` span
     /// (debug level): the route template with its method (never a token or an id of the path), the user's
-    /// id when known, then the status, Discord's rate-limit bucket and the attempts made.
+    /// id when known, then the status, Discord's rate-limit bucket, the attempts made (more than
+    /// one is a retry) and the time spent waiting for the rate limiter (`wait_ms`).
     pub(crate) async fn send(&self, call: Call, auth: Auth<'_>) -> Result<Response, Error> {
         use tracing::Instrument as _;
         use tracing::field::Empty;
@@ -169,6 +170,7 @@ impl Http {
             status = Empty,
             bucket = Empty,
             attempts = Empty,
+            wait_ms = Empty,
         );
         let result = self.send_in_span(call, auth).instrument(span.clone()).await;
         match &result {
@@ -205,11 +207,17 @@ impl Http {
         };
         let mut attempt = 0u32;
         let mut waited_429 = false;
+        let mut waited = std::time::Duration::ZERO;
         loop {
             attempt += 1;
             // The limiter waits only while the deadline allows, else fails with RateLimited.
             tracing::Span::current().record("attempts", attempt);
-            self.limiter.acquire(&key, deadline).await?;
+            let wait_started = Instant::now();
+            let acquired = self.limiter.acquire(&key, deadline).await;
+            waited += wait_started.elapsed();
+            let waited_ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX);
+            tracing::Span::current().record("wait_ms", waited_ms);
+            acquired?;
             let attempt_deadline =
                 retry::attempt_deadline(call.retry, attempt, Instant::now(), deadline);
             let outcome = tokio::time::timeout_at(

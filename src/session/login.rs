@@ -238,6 +238,22 @@ impl DiscordSession {
     /// # Errors
     /// [`Error::InvalidRequest`] for a reserved `param` or oversized `data`.
     pub fn create_session(&self, options: LoginOptions) -> Result<url::Url, Error> {
+        let span = tracing::info_span!(
+            "discord.login",
+            flow = ?options.flow,
+            scopes = tracing::field::Empty,
+            error = tracing::field::Empty,
+        );
+        let _entered = span.enter();
+        let result = self.create_session_in_span(options);
+        if let Err(e) = &result {
+            span.record("error", tracing::field::display(e));
+        }
+        result
+    }
+
+    /// [`create_session`](Self::create_session) inside its span.
+    fn create_session_in_span(&self, options: LoginOptions) -> Result<url::Url, Error> {
         oauth::check_extra_params(&options.params)?;
         let mut scopes = options
             .scopes
@@ -250,6 +266,7 @@ impl DiscordSession {
                 "at least one scope is required".into(),
             ));
         }
+        tracing::Span::current().record("scopes", tracing::field::display(&scopes));
         let data = match &options.data {
             Some(v) => {
                 // A `serde_json::Value` always serializes.
@@ -336,6 +353,16 @@ impl DiscordSession {
     /// request is sent); [`Error::OAuth`] for a bad code; [`Error::InstallGuildMismatch`];
     /// upstream failures.
     pub async fn callback(&self, query: &str) -> Result<Callback, Error> {
+        let span = tracing::info_span!(
+            "discord.callback",
+            user = tracing::field::Empty,
+            error = tracing::field::Empty,
+        );
+        super::traced(span, self.callback_in_span(query)).await
+    }
+
+    /// [`callback`](Self::callback) inside its span.
+    async fn callback_in_span(&self, query: &str) -> Result<Callback, Error> {
         let query = CallbackQuery::parse(query);
         let now = self.now();
         let pending = self.take_pending(&query, now).await?;
@@ -369,6 +396,7 @@ impl DiscordSession {
                 self.end_locally(&old).await;
             }
             self.save_record(&record, None).await?;
+            tracing::Span::current().record("user", record.user_id);
             tracing::info!(user = record.user_id, scopes = %record.scopes, "logged in with Discord");
             if let Some(u) = &user {
                 crate::cache::seed_user(

@@ -20,10 +20,22 @@ impl DiscordSession {
     /// # let _ = confirmed; }
     /// ```
     pub async fn revoke(&self) -> bool {
+        use tracing::Instrument as _;
+        let span = tracing::info_span!(
+            "discord.logout",
+            user = tracing::field::Empty,
+            revoked = tracing::field::Empty,
+        );
+        self.revoke_in_span().instrument(span).await
+    }
+
+    /// [`revoke`](Self::revoke) inside its span.
+    async fn revoke_in_span(&self) -> bool {
         let Some(record) = self.record().await.ok().flatten() else {
             self.clear_cookie(&self.policy().session_cookie);
             return false;
         };
+        tracing::Span::current().record("user", record.user_id);
         self.end_locally(&record).await;
         let deadline =
             tokio::time::Instant::now() + self.policy().revoke_timeout.min(super::MAX_LIFETIME);
@@ -33,6 +45,7 @@ impl DiscordSession {
         };
         match oauth::revoke(self.sessions().http(), token, hint, deadline).await {
             Ok(()) => {
+                tracing::Span::current().record("revoked", true);
                 tracing::info!(
                     user = record.user_id,
                     "logged out; grant revoked at Discord"
@@ -40,6 +53,7 @@ impl DiscordSession {
                 true
             }
             Err(e) => {
+                tracing::Span::current().record("revoked", false);
                 tracing::warn!(error = %e, "revoking the grant at Discord failed; the local session is ended anyway");
                 false
             }
@@ -54,8 +68,17 @@ impl DiscordSession {
     /// # }
     /// ```
     pub async fn logout_local(&self) {
+        use tracing::Instrument as _;
+        let span = tracing::info_span!("discord.logout", user = tracing::field::Empty);
+        self.logout_local_in_span().instrument(span).await;
+    }
+
+    /// [`logout_local`](Self::logout_local) inside its span.
+    async fn logout_local_in_span(&self) {
         if let Some(record) = self.record().await.ok().flatten() {
+            tracing::Span::current().record("user", record.user_id);
             self.end_locally(&record).await;
+            tracing::info!(user = record.user_id, "logged out of this browser");
         } else {
             self.clear_cookie(&self.policy().session_cookie);
         }
@@ -113,6 +136,16 @@ impl super::Sessions {
     /// revocation list, announced and forgotten by the cache. Keeps going past a failure and
     /// reports the first one after trying every session; returns how many sessions ended.
     pub(crate) async fn end_user_sessions(&self, user_id: u64) -> Result<usize, crate::Error> {
+        let span = tracing::info_span!(
+            "discord.logout_everywhere",
+            user = user_id,
+            error = tracing::field::Empty,
+        );
+        super::traced(span, self.end_user_sessions_in_span(user_id)).await
+    }
+
+    /// [`end_user_sessions`](Self::end_user_sessions) inside its span.
+    async fn end_user_sessions_in_span(&self, user_id: u64) -> Result<usize, crate::Error> {
         let super::Storage::Server(store) = &self.storage else {
             return Err(crate::store::StoreError::Unsupported("user_sessions").into());
         };

@@ -547,6 +547,21 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Runs `fut` inside `span` (one of the session's own: `discord.callback`, `discord.refresh`,
+/// `discord.logout`…), and records the error in the span's `error` field when it fails. Errors
+/// carry no secret, so the field never holds one.
+pub(crate) async fn traced<T>(
+    span: tracing::Span,
+    fut: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    use tracing::Instrument as _;
+    let result = fut.instrument(span.clone()).await;
+    if let Err(e) = &result {
+        span.record("error", tracing::field::display(e));
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -181,6 +181,17 @@ impl DiscordSession {
     /// Refreshes the session's token pair; concurrent requests of one session share one
     /// refresh, and requests carrying the pre-rotation cookie get the new pair.
     async fn refresh(&self, stale: &SessionRecord) -> Result<SessionRecord, Error> {
+        let span = tracing::info_span!(
+            "discord.refresh",
+            user = stale.user_id,
+            error = tracing::field::Empty,
+        );
+        super::traced(span, self.refresh_in_span(stale)).await
+    }
+
+    /// [`refresh`](Self::refresh) inside its span.
+    async fn refresh_in_span(&self, stale: &SessionRecord) -> Result<SessionRecord, Error> {
+        use tracing::Instrument as _;
         let Some(rt) = stale.refresh_token.clone() else {
             self.end_locally(stale).await;
             return Err(Error::Unauthorized);
@@ -198,17 +209,20 @@ impl DiscordSession {
         // other processes, and a held lease must be given back.
         let this = self.clone();
         let stale = stale.clone();
-        tokio::spawn(async move {
-            // Other processes: one refresh at a time across all of them, and the pair one of
-            // them already obtained.
-            let sessions = Arc::clone(&this.inner.sessions);
-            let lease = shared::Lease::take(&sessions, &stale.id).await;
-            let result = this.refresh_leased(&stale, &rt).await;
-            if let Some(lease) = lease {
-                lease.release().await;
+        tokio::spawn(
+            async move {
+                // Other processes: one refresh at a time across all of them, and the pair one of
+                // them already obtained.
+                let sessions = Arc::clone(&this.inner.sessions);
+                let lease = shared::Lease::take(&sessions, &stale.id).await;
+                let result = this.refresh_leased(&stale, &rt).await;
+                if let Some(lease) = lease {
+                    lease.release().await;
+                }
+                result
             }
-            result
-        })
+            .instrument(tracing::Span::current()),
+        )
         .await
         .map_err(|_| Error::Internal("a token refresh task failed"))?
     }
