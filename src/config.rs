@@ -234,6 +234,91 @@ impl Config {
         &self.inner.redirect_uri
     }
 
+    /// Checks, at start-up, that the redirect URI can bring users back to a server listening on
+    /// `local_addr` (the address the app's listener is bound to), so a mismatch is said at once
+    /// instead of as an empty answer after the user consents on Discord.
+    ///
+    /// Only a redirect URI whose host is an IP address or `localhost` can be judged; a domain
+    /// name (an app behind a reverse proxy, a tunnel) is always accepted. It fails when:
+    /// - the redirect URI's port (or its scheme's default port) is not `local_addr`'s port;
+    /// - its host is a loopback address or `localhost` but the listener is bound to another
+    ///   interface, or its host is another IP address but the listener is bound to loopback
+    ///   or to a different address.
+    ///
+    /// A port forwarded in front of the app (a container's published port) defeats the first
+    /// rule: log the error as a warning there rather than failing.
+    ///
+    /// ```
+    /// # fn f() -> Result<(), discord_oauth::config::ConfigError> {
+    /// let config = discord_oauth::Config::builder()
+    ///     .client_id(1)
+    ///     .client_secret("secret")
+    ///     .redirect_uri("http://127.0.0.1:5000/callback")
+    ///     .build()?;
+    /// assert!(config.check_listener("127.0.0.1:5000".parse().unwrap()).is_ok());
+    /// let err = config.check_listener("127.0.0.1:8080".parse().unwrap()).unwrap_err();
+    /// assert!(err.to_string().contains("port 5000"));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// A [`ConfigError`] for the redirect URI that says what to change.
+    pub fn check_listener(&self, local_addr: std::net::SocketAddr) -> Result<(), ConfigError> {
+        use std::net::IpAddr;
+        let uri = &self.inner.redirect_uri;
+        let key = "redirect_uri (DISCORD_REDIRECT_URI)";
+        let host: Option<IpAddr> = match uri.host() {
+            Some(url::Host::Ipv4(ip)) => Some(ip.into()),
+            Some(url::Host::Ipv6(ip)) => Some(ip.into()),
+            Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => None,
+            _ => return Ok(()),
+        };
+        let loopback = host.is_none_or(|ip| ip.is_loopback());
+        let Some(port) = uri.port_or_known_default() else {
+            return Ok(());
+        };
+        let suggested = {
+            let mut u = uri.clone();
+            // Setting the port of an http(s) URL with a host cannot fail.
+            let _ = u.set_port(Some(local_addr.port()));
+            u
+        };
+        if port != local_addr.port() {
+            return Err(ConfigError::new(
+                key,
+                format!(
+                    "{uri} sends users back to port {port}, but this server listens on \
+                     {local_addr}: set the redirect URI to {suggested} (and add it under \
+                     OAuth2 > Redirects in the Discord Developer Portal), or listen on port \
+                     {port}"
+                ),
+            ));
+        }
+        let bound = local_addr.ip();
+        let reachable = bound.is_unspecified()
+            || if loopback {
+                bound.is_loopback()
+            } else {
+                host == Some(bound)
+            };
+        if !reachable {
+            return Err(ConfigError::new(
+                key,
+                format!(
+                    "{uri} sends users back to {}, but this server listens on {local_addr} \
+                     only: listen on {}:{port} (or 0.0.0.0:{port}), or change the redirect URI",
+                    uri.host_str().unwrap_or_default(),
+                    match host {
+                        Some(ip) if ip.is_ipv6() => format!("[{ip}]"),
+                        Some(ip) => ip.to_string(),
+                        None => "127.0.0.1".to_owned(),
+                    },
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether a bot token is configured.
     #[must_use]
     pub fn has_bot_token(&self) -> bool {
@@ -1036,5 +1121,41 @@ mod tests {
         );
         assert!(msg.starts_with("SECRET_KEY: is too short"), "{msg}");
         assert!(msg.contains("`openssl rand -hex 32`"), "{msg}");
+    }
+
+    fn with_redirect(uri: &str) -> Config {
+        Config::builder()
+            .client_id(1)
+            .client_secret("secret")
+            .redirect_uri(uri)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_listener_must_be_reachable_from_the_redirect_uri() {
+        let ok = |uri: &str, addr: &str| with_redirect(uri).check_listener(addr.parse().unwrap());
+        // Matching ports, loopback on loopback or on every interface.
+        assert!(ok("http://127.0.0.1:5000/callback", "127.0.0.1:5000").is_ok());
+        assert!(ok("http://localhost:5000/callback", "0.0.0.0:5000").is_ok());
+        assert!(ok("http://[::1]:5000/callback", "[::1]:5000").is_ok());
+        assert!(ok("http://192.168.1.4:80/cb", "0.0.0.0:80").is_ok());
+        assert!(ok("http://192.168.1.4/cb", "192.168.1.4:80").is_ok());
+        // A domain name cannot be judged (a reverse proxy, a tunnel).
+        assert!(ok("https://app.example.com/callback", "127.0.0.1:8080").is_ok());
+
+        // Another port: says which one, and what to set instead.
+        let e = ok("http://127.0.0.1:5000/callback", "127.0.0.1:5001").unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("DISCORD_REDIRECT_URI"), "{text}");
+        assert!(text.contains("port 5000"), "{text}");
+        assert!(text.contains("http://127.0.0.1:5001/callback"), "{text}");
+        // The scheme's default port counts.
+        assert!(ok("http://localhost/callback", "127.0.0.1:8080").is_err());
+        // Loopback URI, listener on another interface only; and the other way round.
+        let e = ok("http://127.0.0.1:5000/callback", "192.168.1.4:5000").unwrap_err();
+        assert!(e.to_string().contains("127.0.0.1:5000"), "{e}");
+        assert!(ok("http://192.168.1.4:5000/cb", "127.0.0.1:5000").is_err());
+        assert!(ok("http://192.168.1.4:5000/cb", "192.168.1.5:5000").is_err());
     }
 }

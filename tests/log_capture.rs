@@ -262,3 +262,46 @@ async fn login_callback_refresh_and_logout_have_their_spans() {
         "{calls:#?}"
     );
 }
+
+/// A login started on another host than the redirect URI's (`localhost` against `127.0.0.1`, the
+/// classic local mistake) is reported once, with the fix; the right host is never reported.
+#[tokio::test(flavor = "current_thread")]
+async fn a_login_on_another_host_than_the_redirect_uri_is_reported_once() {
+    let buffer = Buffer::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(buffer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let redirect = url::Url::parse(REDIRECT).unwrap();
+    let right = format!(
+        "{}:{}",
+        redirect.host_str().unwrap(),
+        redirect.port_or_known_default().unwrap()
+    );
+    let login_on = |host: &str| {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::HOST, host.parse().unwrap());
+        client
+            .session(&headers)
+            .create_session(LoginOptions::new())
+            .unwrap();
+    };
+    login_on(&right);
+    assert!(
+        !buffer.text().contains("a login was started on"),
+        "{}",
+        buffer.text()
+    );
+    login_on("localhost:9");
+    login_on("localhost:9");
+    let text = buffer.text();
+    assert_eq!(text.matches("a login was started on").count(), 1, "{text}");
+    assert!(
+        text.contains("localhost:9") && text.contains(&right),
+        "{text}"
+    );
+}

@@ -252,9 +252,53 @@ impl DiscordSession {
         result
     }
 
+    /// Warns once per client when a login is started on another host than the redirect URI's:
+    /// the pending-login cookie is set for the host the browser used, so it does not come back
+    /// to the callback on the redirect URI's host and the login fails with an invalid state.
+    /// Judged only for a redirect URI on an IP address or `localhost` (local development);
+    /// behind a reverse proxy the `Host` an app sees may rightly differ.
+    fn warn_if_another_host(&self) {
+        let redirect = self.sessions().http().config().redirect_uri();
+        let local = match redirect.host() {
+            Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => true,
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            None => false,
+        };
+        let Some(host) = self.inner.host.as_ref() else {
+            return;
+        };
+        let Some(expected) = redirect.host_str().filter(|_| local) else {
+            return;
+        };
+        let expected = match redirect.port() {
+            Some(port) => format!("{expected}:{port}"),
+            None => expected.to_owned(),
+        };
+        if host.as_bytes().eq_ignore_ascii_case(expected.as_bytes())
+            || self
+                .sessions()
+                .other_host_warned
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            return;
+        }
+        let scheme = redirect.scheme();
+        // The Host header is client input: shown escaped.
+        let seen = String::from_utf8_lossy(host.as_bytes())
+            .escape_debug()
+            .to_string();
+        tracing::warn!(
+            "a login was started on {seen} but DISCORD_REDIRECT_URI sends users back to \
+             {expected}: the browser will not bring the login cookie there and the callback \
+             will fail with an invalid state; open the app at {scheme}://{expected} or change the \
+             redirect URI (reported once)"
+        );
+    }
+
     /// [`create_session`](Self::create_session) inside its span.
     fn create_session_in_span(&self, options: LoginOptions) -> Result<url::Url, Error> {
         oauth::check_extra_params(&options.params)?;
+        self.warn_if_another_host();
         let mut scopes = options
             .scopes
             .unwrap_or_else(|| Scopes::from(Scope::Identify));

@@ -148,6 +148,8 @@ pub(crate) struct Sessions {
     events: Option<Arc<dyn SessionEvents>>,
     cache: Arc<dyn UserCache>,
     cache_ttls: CacheTtls,
+    /// Whether a login on another host than the redirect URI's was reported (once per client).
+    other_host_warned: std::sync::atomic::AtomicBool,
 }
 
 /// What [`Sessions::new`] is made of.
@@ -190,6 +192,7 @@ impl Sessions {
             events: parts.events,
             cache: parts.cache,
             cache_ttls: parts.cache_ttls,
+            other_host_warned: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
