@@ -74,10 +74,14 @@
 //! * Per-route windows are keyed by (bucket, identity, major parameter): identity is the user of a
 //!   Bearer token, the bot for `Bot` tokens, or the peer IP otherwise (invalid tokens included);
 //!   the major parameter is the `guild_id` of the path (0 when none).
-//! * The global window (default 50 requests per 1 s) applies per bot token only.
+//! * The global window (default 50 requests per 1 s) applies per bot token, per user of a Bearer
+//!   token, and per peer IP for requests without a valid token, as Discord's does per bot or user
+//!   and per IP without authentication
+//!   (<https://discord.com/developers/docs/topics/rate-limits#global-rate-limit>). The OAuth2 token
+//!   endpoints (client credentials, no token) have only their per-route limit.
 //! * A refused request does not use up a slot: the global and the per-route limits are both
 //!   checked before either counts the request. A `429` carries the JSON body `{"message",
-//!   "retry_after" (float seconds), "global"}`, `Retry-After` (integer seconds, rounded up),
+//!   "retry_after" (float seconds), "global", "code"}` (`code` 0), `Retry-After` (integer seconds, rounded up),
 //!   `X-RateLimit-Scope` (`user` or `global`) and, for the global limit, `X-RateLimit-Global: true`.
 //!
 //! Defaults ([`RateLimitConfig::default`]): 50 requests per 5 s per route and identity; 500 per 10 s
@@ -205,8 +209,10 @@ pub enum Fault {
     /// Answer with this status and Discord's generic body `{"message": "<status>: <reason>", "code": 0}`
     /// (empty for 204/304).
     Status(u16),
-    /// Answer `429` as Discord does (JSON body, `Retry-After`, `X-RateLimit-Scope`, and
-    /// `X-RateLimit-Global` when `global`). `scope` is `user`, `global` or `shared`.
+    /// Answer `429` as Discord does (JSON body with `code` 0, `Retry-After`, `X-RateLimit-Scope`;
+    /// the route's `X-RateLimit-Limit`, `-Remaining` (0), `-Reset`, `-Reset-After` and `-Bucket`
+    /// unless `global`; `X-RateLimit-Global` when `global`). `scope` is `user`, `global` or
+    /// `shared`.
     RateLimited {
         /// Seconds (float) in the body; `Retry-After` is this rounded up.
         retry_after: f64,
@@ -240,7 +246,8 @@ pub struct RouteLimit {
 pub struct RateLimitConfig {
     /// `false` disables every limit and the `X-RateLimit-*` headers.
     pub enabled: bool,
-    /// Global requests per window per bot token (Discord: 50); 0 disables the global limit.
+    /// Global requests per window per bot, per user and per IP without a token (Discord: 50);
+    /// 0 disables the global limit.
     pub global_limit: u32,
     /// Global window (Discord: 1 s).
     pub global_window: Duration,
@@ -707,6 +714,7 @@ impl MockDiscord {
         st.windows.clear();
         st.windows_swept_len = 0;
         st.global_windows.clear();
+        st.global_windows_swept_len = 0;
     }
     /// A snapshot of the statistics.
     pub fn stats(&self) -> Stats {

@@ -333,7 +333,8 @@ fn alice() -> SeedUser {
     }
 }
 
-/// The partial integrations of Alice's Twitch connection.
+/// The partial integrations of Alice's Twitch connection, each with the `guild` it belongs to
+/// (the spec's `ConnectedAccountIntegrationResponse` requires `id`, `type`, `account` and `guild`).
 fn alice_twitch_integrations() -> Vec<Value> {
     vec![
         json!({
@@ -341,6 +342,7 @@ fn alice_twitch_integrations() -> Vec<Value> {
             "enabled": true, "syncing": false, "role_id": null,
             "enable_emoticons": false, "expire_behavior": 0, "expire_grace_period": 7,
             "account": { "id": "41771983423143937", "name": "alice_streams" },
+            "guild": { "id": GUILD_WORKSHOP.to_string(), "name": "Alice's Workshop", "icon": "a1b2c3d4e5f60718293a4b5c6d7e8f90" },
             "synced_at": "2021-01-23T02:33:17.017000+00:00",
             "subscriber_count": 0, "revoked": false
         }),
@@ -348,7 +350,8 @@ fn alice_twitch_integrations() -> Vec<Value> {
             "id": "290926798626357999", "name": "YouTube", "type": "youtube",
             "enabled": true, "role_id": "290926798626357250",
             "expire_behavior": 1, "expire_grace_period": 30,
-            "account": { "id": "UC_x5XG1OV2P6uZZ5FSM9Ttw", "name": "Alice" }
+            "account": { "id": "UC_x5XG1OV2P6uZZ5FSM9Ttw", "name": "Alice" },
+            "guild": { "id": GUILD_WORKSHOP.to_string(), "name": "Alice's Workshop", "icon": "a1b2c3d4e5f60718293a4b5c6d7e8f90" }
         }),
     ]
 }
@@ -597,7 +600,7 @@ fn krew() -> SeedGuild {
 /// The guild named `<img src=x onerror=alert(1)>`.
 fn xss_guild() -> SeedGuild {
     SeedGuild {
-        features: vec!["SOME_FUTURE_FEATURE".into()],
+        features: vec!["INVITES_DISABLED".into()],
         members: vec![
             member(
                 XSS,

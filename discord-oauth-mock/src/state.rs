@@ -136,6 +136,8 @@ pub(crate) struct State {
     pub faults: HashMap<String, VecDeque<(Fault, usize)>>,
     pub windows: HashMap<(String, String, u64), Window>,
     pub global_windows: HashMap<String, Window>,
+    /// `global_windows.len()` after the last sweep.
+    pub global_windows_swept_len: usize,
     /// `windows.len()` after the last sweep.
     pub windows_swept_len: usize,
     /// Amortized cleanup passes run (windows, codes, tokens), for [`crate::StoreSizes`].
@@ -173,6 +175,7 @@ impl State {
             faults: HashMap::new(),
             windows: HashMap::new(),
             global_windows: HashMap::new(),
+            global_windows_swept_len: 0,
             windows_swept_len: 0,
             sweeps: 0,
             guilds,
@@ -193,6 +196,7 @@ impl State {
         self.faults.clear();
         self.windows.clear();
         self.global_windows.clear();
+        self.global_windows_swept_len = 0;
         self.windows_swept_len = 0;
         self.guilds = seed_guilds.to_vec();
         self.role_connections.clear();

@@ -201,7 +201,12 @@ async fn unknown_paths_share_one_stats_key() {
 async fn ended_rate_limit_windows_are_swept() {
     let m = MockDiscord::builder()
         .redirect_uri(REDIRECT)
-        .rate_limits(RateLimitConfig::default().per_route(50, Duration::ZERO))
+        // The user's global limit (50/s) is off: this is about the per-route windows.
+        .rate_limits(
+            RateLimitConfig::default()
+                .per_route(50, Duration::ZERO)
+                .global(0, Duration::from_secs(1)),
+        )
         .start()
         .await;
     let c = client();
