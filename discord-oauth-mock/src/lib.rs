@@ -12,7 +12,7 @@
 //!
 //! | Discord | Mock |
 //! |---|---|
-//! | `https://discord.com/oauth2/authorize` | `{base}/oauth2/authorize`: a real HTML consent page (pick a seeded user, see the scopes, Authorize / Cancel) or, in auto-approve mode, an immediate `302` |
+//! | `https://discord.com/oauth2/authorize` | `{base}/oauth2/authorize`: a real HTML consent page (pick a seeded user or type any user id, see the scopes, Authorize / Cancel) or, in auto-approve mode, an immediate `302` |
 //! | `https://discord.com/api/v10/oauth2/token` (and `/api/oauth2/token`) | the same paths: `authorization_code` (single use, expires after 100 s, `redirect_uri` must match, PKCE S256), `refresh_token` (rotating), `client_credentials`; form-encoded only; Basic (scheme case-insensitive, id and secret form-urlencoded as RFC 6749 §2.3.1 says) or body client authentication; RFC 6749 error bodies; optional public-client mode ([`MockBuilder::public_client`]) |
 //! | `.../oauth2/token/revoke` | revokes the whole authorization of the user (every access and refresh token), `200 {}` |
 //! | REST `https://discord.com/api/v10` | `{base}/api/v10`: `GET /users/@me`, `/users/@me/guilds`, `/users/@me/connections`, `/users/@me/guilds/{guild}/member`, `GET /oauth2/@me`, `PUT /guilds/{guild}/members/{user}`, `GET/PUT/DELETE /users/@me/applications/{app}/role-connection`, `GET/PUT /applications/{app}/role-connections/metadata`, `GET /applications/@me`, `GET /oauth2/applications/@me`, `GET /users/{user}` |
@@ -119,6 +119,33 @@
 //! Without auto-approve, `GET /oauth2/authorize` renders the consent page: radio inputs
 //! `name="user_id"` with `id="user-<id>"`, buttons `id="authorize"` and `id="cancel"`. A query
 //! parameter `mock_user=<id>` approves at once as that user, whatever the setting.
+//!
+//! ## Log in as any user id
+//!
+//! Besides the six seeded users ([`seed`]), **any snowflake from `1 << 22` to `i64::MAX` is a
+//! user**: `mock_user=<id>`, [`MockBuilder::auto_approve`], `POST /_mock/auto-approve` and the
+//! consent page's "any user id" field (`name="other_user_id"`, `id="other-user"`) all take it.
+//! Its username (`<adjective>.<noun>.<id in base 36>`), display name, avatar, e-mail
+//! (`<username>@example.com`), locale, connections and memberships of the seeded guilds
+//! [`seed::GUILD_WORKSHOP`], [`seed::GUILD_KREW`] and [`seed::GUILD_XSS`] are derived from the id
+//! ([`seed::generated_user`], [`seed::generated_member`]): the same id is always the same user, in
+//! every run. Nothing is stored per generated user (only its tokens, like anyone's, under the
+//! [`DEFAULT_MAX_AUTHORIZATIONS`] cap), so a load test can log in as many distinct users as it
+//! likes; [`MockDiscord::users`] and `GET /_mock/users` list the seeded ones only. Smaller ids
+//! (`1`, `42`) stay unknown users.
+//!
+//! ```no_run
+//! # async fn run(discord: discord_oauth_mock::MockDiscord) {
+//! // User number n of a benchmark logs in as Discord user 200000000000000000 + n.
+//! let url = format!(
+//!     "{}?client_id={}&response_type=code&scope=identify&mock_user={}",
+//!     discord.authorize_url(),
+//!     discord.client_id(),
+//!     200_000_000_000_000_000u64 + 7,
+//! );
+//! # let _ = url;
+//! # }
+//! ```
 //!
 //! ## Speed
 //!
@@ -686,7 +713,8 @@ impl MockDiscord {
         self.shared().lock().redirect_uris.clone()
     }
     /// Auto-approve as `user` (authorize answers 302 at once), or show the consent page (`None`).
-    /// A `mock_user=<id>` query parameter on the authorize URL overrides this per request.
+    /// A `mock_user=<id>` query parameter on the authorize URL overrides this per request. Any
+    /// snowflake is a user (see "Log in as any user id" in the crate docs).
     pub fn set_auto_approve(&self, user: Option<u64>) {
         self.shared().lock().auto_approve = user;
     }
@@ -760,7 +788,7 @@ impl MockDiscord {
     pub fn clear_faults(&self) {
         self.shared().lock().faults.clear();
     }
-    /// The seeded users (first = the default user).
+    /// The seeded users (first = the default user); generated users are not listed.
     pub fn users(&self) -> Vec<SeedUser> {
         self.shared().seed_users.clone()
     }

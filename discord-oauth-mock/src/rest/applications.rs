@@ -27,7 +27,7 @@ pub(crate) fn authorization(call: &mut Call<'_>) -> Resp {
     if a.has("identify")
         && let Some(u) = shared.user(a.user_id)
     {
-        v["user"] = public_user_json(u);
+        v["user"] = public_user_json(&u);
     }
     json(200, &v)
 }

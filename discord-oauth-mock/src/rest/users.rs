@@ -18,7 +18,7 @@ pub(crate) fn me(call: &mut Call<'_>) -> Resp {
         Auth::Bearer(a) if a.has("identify") => match shared.user(a.user_id) {
             Some(u) => json(
                 200,
-                &user_json(u, a.has("email"), a.has("identify.premium")),
+                &user_json(&u, a.has("email"), a.has("identify.premium")),
             ),
             None => unauthorized(),
         },
@@ -99,11 +99,7 @@ pub(crate) fn my_guilds(call: &mut Call<'_>) -> Resp {
 /// A guild of the list with (owner, permissions), if `user` (or, for `None`, the bot) is in it.
 fn guild_entry(g: &SeedGuild, user: Option<u64>) -> Option<(&SeedGuild, bool, u64)> {
     match user {
-        Some(u) => g
-            .members
-            .iter()
-            .find(|m| m.user_id == u)
-            .map(|m| (g, g.owner_id == u, m.permissions)),
+        Some(u) => g.member(u).map(|m| (g, g.owner_id == u, m.permissions)),
         None => g.bot_permissions.map(|p| (g, false, p)),
     }
 }
