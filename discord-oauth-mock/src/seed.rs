@@ -530,7 +530,7 @@ pub fn generated_user(id: u64) -> SeedUser {
     SeedUser {
         avatar,
         banner: None,
-        accent_color: (bits(28, 2) == 0).then(|| (h >> 32) as u32 & 0xFF_FFFF),
+        accent_color: (bits(28, 2) == 0).then_some((h >> 32) as u32 & 0xFF_FFFF),
         email: Some(format!("{username}@example.com")),
         verified: bits(30, 4) != 0,
         locale: LOCALES[bits(34, LOCALES.len() as u64) as usize].to_owned(),
