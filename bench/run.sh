@@ -243,17 +243,14 @@ workloads() { # name pid url out user_base
   "$PY" "$HARNESS" workloads "$cfg"
 }
 
-# User ids: the fake approves `mock_user=<id>` for its seeded users only, so the N "users" of a
-# storm are N browser sessions cycling over the seeded Discord accounts (each login is a new
-# authorization with its own tokens). Both apps get the same sequence.
-USER_IDS="${USER_IDS:-$(curl -fsS "$FAKE/_mock/users" | "$PY" -c '
-import json, sys
-us = json.load(sys.stdin)
-us = us.get("users", us) if isinstance(us, dict) else us
-print(",".join(str(u["id"]) for u in us if not u.get("bot")))')}"
-[ -n "$USER_IDS" ] || die "the fake lists no users"
-USER_BASE=0
-SMOKE_USER=0
+# User ids: the fake logs any snowflake in as a generated, deterministic user, so every session of
+# a run is a distinct Discord account: user n logs in as USER_BASE + n (the hot loop's user is
+# USER_BASE, the storms and the burst count up from it), each login a new authorization with its
+# own tokens. Both apps get the same sequence. USER_IDS=a,b,c makes the sessions cycle over those
+# accounts instead (the method of earlier runs, with the 6 seeded ones).
+USER_IDS="${USER_IDS:-}"
+USER_BASE="${USER_BASE:-200000000000000000}"
+SMOKE_USER="$USER_BASE"
 
 log "waiting (at most ${WAIT_QUIET:-180}s) for the machine to be quiet"
 BUSY_BEFORE=$("$PY" "$HARNESS" wait-quiet "${WAIT_QUIET:-180}" 0.3)

@@ -1,9 +1,11 @@
 //! Throughput of the mock: N concurrent keep-alive clients hammer `GET /api/v10/users/@me`
-//! (Bearer, rate limits off) for a few seconds, on a single-threaded server runtime.
+//! (Bearer, rate limits off) for a few seconds, on a single-threaded server runtime. Each
+//! connection is a distinct Discord user (the fake's generated user `200000000000000000 + i`),
+//! with its own token.
 //!
 //! `cargo run --release -p discord-oauth-mock --example loadtest -- [seconds] [connections]`
 
-use discord_oauth_mock::{MockDiscord, RateLimitConfig, seed};
+use discord_oauth_mock::{MockDiscord, RateLimitConfig};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -23,7 +25,6 @@ fn main() {
         rt.block_on(async move {
             let m = MockDiscord::builder()
                 .redirect_uri("http://127.0.0.1:1/cb")
-                .auto_approve(Some(seed::ALICE))
                 .rate_limits(RateLimitConfig::disabled())
                 .start()
                 .await;
@@ -37,16 +38,19 @@ fn main() {
         .build()
         .expect("runtime");
     rt.block_on(async move {
-        let token = login(&m).await;
         let addr = m.base_url().trim_start_matches("http://").to_owned();
-        let req = format!(
-            "GET /api/v10/users/@me HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\r\n"
-        );
+        let mut reqs = vec![];
+        for i in 0..conns {
+            let token = login(&m, FIRST_USER + i as u64).await;
+            reqs.push(format!(
+                "GET /api/v10/users/@me HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\r\n"
+            ));
+        }
         let done = Arc::new(AtomicU64::new(0));
         let deadline = Instant::now() + Duration::from_secs(secs);
         let mut tasks = vec![];
-        for _ in 0..conns {
-            let (addr, req, done) = (addr.clone(), req.clone(), done.clone());
+        for req in reqs {
+            let (addr, done) = (addr.clone(), done.clone());
             tasks.push(tokio::spawn(async move {
                 let mut s = tokio::net::TcpStream::connect(&addr).await.expect("connect");
                 s.set_nodelay(true).ok();
@@ -84,17 +88,20 @@ fn main() {
         let n = done.load(Ordering::Relaxed);
         let el = start.elapsed().as_secs_f64();
         println!(
-            "{n} requests in {el:.2} s over {conns} keep-alive connections: {:.0} requests/s (server on one thread)",
+            "{n} requests in {el:.2} s over {conns} keep-alive connections ({conns} users): {:.0} requests/s (server on one thread)",
             n as f64 / el
         );
     });
 }
 
-async fn login(m: &MockDiscord) -> String {
-    // Authorize (auto-approve) and exchange over raw HTTP to keep the example dependency-free.
+/// The first connection's Discord user id (any snowflake is a user of the fake).
+const FIRST_USER: u64 = 200_000_000_000_000_000;
+
+async fn login(m: &MockDiscord, user: u64) -> String {
+    // Authorize as `user` and exchange over raw HTTP to keep the example dependency-free.
     let addr = m.base_url().trim_start_matches("http://").to_owned();
     let path = format!(
-        "/oauth2/authorize?client_id={}&response_type=code&scope=identify&redirect_uri=http%3A%2F%2F127.0.0.1%3A1%2Fcb",
+        "/oauth2/authorize?client_id={}&response_type=code&scope=identify&redirect_uri=http%3A%2F%2F127.0.0.1%3A1%2Fcb&mock_user={user}",
         m.client_id()
     );
     let resp = raw(

@@ -89,7 +89,7 @@ pub(crate) fn event_body(shared: &Shared, kind: &str, data: Value) -> Vec<u8> {
 /// The user object of an event: the seeded user's, or just the id for an unknown user.
 pub(crate) fn user_object(shared: &Shared, user_id: u64) -> Value {
     match shared.user(user_id) {
-        Some(u) => crate::objects::user_json(u, false, false),
+        Some(u) => crate::objects::user_json(&u, false, false),
         None => json!({ "id": user_id.to_string() }),
     }
 }

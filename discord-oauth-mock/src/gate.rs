@@ -44,6 +44,8 @@ pub(crate) struct KillSwitch(pub Arc<Notify>);
 pub(crate) struct Gate {
     pub shared: Arc<Shared>,
     pub name: Option<Arc<str>>,
+    /// The route's rate-limit bucket group (empty outside `/api`), for injected `429`s.
+    pub group: &'static str,
 }
 
 impl Gate {
@@ -65,6 +67,14 @@ pub(crate) async fn track(State(gate): State<Gate>, req: Request, next: Next) ->
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
         Some(Fault::DropConnection) => {
             drop_connection(req.extensions().get::<KillSwitch>().cloned()).await
+        }
+        Some(Fault::RateLimited {
+            retry_after,
+            global,
+            scope,
+        }) => {
+            let st = gate.shared.lock();
+            return ratelimit::injected(&st, &key, gate.group, retry_after, global, &scope);
         }
         Some(other) => return fault_response(&other),
     }
@@ -99,7 +109,8 @@ async fn drop_connection(kill: Option<KillSwitch>) {
     std::future::pending::<()>().await;
 }
 
-/// The answer for an injected fault (Delay and DropConnection are handled by the caller).
+/// The answer for an injected fault (Delay, DropConnection and RateLimited are handled by the
+/// caller).
 fn fault_response(f: &Fault) -> Resp {
     match f {
         Fault::Status(s) if *s == 204 || *s == 304 => {
@@ -117,16 +128,11 @@ fn fault_response(f: &Fault) -> Resp {
                 &serde_json::json!({ "message": format!("{s}: {reason}"), "code": 0 }),
             )
         }
-        Fault::RateLimited {
-            retry_after,
-            global,
-            scope,
-        } => ratelimit::too_many(*retry_after, *global, scope, None),
         Fault::MalformedBody => raw(
             200,
             "application/json",
             "{\"id\": \"459873214563123201\", \"username\": \"alice.dev\", \"discrim",
         ),
-        Fault::Delay(_) | Fault::DropConnection => not_found(),
+        Fault::Delay(_) | Fault::DropConnection | Fault::RateLimited { .. } => not_found(),
     }
 }

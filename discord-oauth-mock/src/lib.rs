@@ -12,7 +12,7 @@
 //!
 //! | Discord | Mock |
 //! |---|---|
-//! | `https://discord.com/oauth2/authorize` | `{base}/oauth2/authorize`: a real HTML consent page (pick a seeded user, see the scopes, Authorize / Cancel) or, in auto-approve mode, an immediate `302` |
+//! | `https://discord.com/oauth2/authorize` | `{base}/oauth2/authorize`: a real HTML consent page (pick a seeded user or type any user id, see the scopes, Authorize / Cancel) or, in auto-approve mode, an immediate `302` |
 //! | `https://discord.com/api/v10/oauth2/token` (and `/api/oauth2/token`) | the same paths: `authorization_code` (single use, expires after 100 s, `redirect_uri` must match, PKCE S256), `refresh_token` (rotating), `client_credentials`; form-encoded only; Basic (scheme case-insensitive, id and secret form-urlencoded as RFC 6749 §2.3.1 says) or body client authentication; RFC 6749 error bodies; optional public-client mode ([`MockBuilder::public_client`]) |
 //! | `.../oauth2/token/revoke` | revokes the whole authorization of the user (every access and refresh token), `200 {}` |
 //! | REST `https://discord.com/api/v10` | `{base}/api/v10`: `GET /users/@me`, `/users/@me/guilds`, `/users/@me/connections`, `/users/@me/guilds/{guild}/member`, `GET /oauth2/@me`, `PUT /guilds/{guild}/members/{user}`, `GET/PUT/DELETE /users/@me/applications/{app}/role-connection`, `GET/PUT /applications/{app}/role-connections/metadata`, `GET /applications/@me`, `GET /oauth2/applications/@me`, `GET /users/{user}` |
@@ -82,10 +82,14 @@
 //! * Per-route windows are keyed by (bucket, identity, major parameter): identity is the user of a
 //!   Bearer token, the bot for `Bot` tokens, or the peer IP otherwise (invalid tokens included);
 //!   the major parameter is the `guild_id` of the path (0 when none).
-//! * The global window (default 50 requests per 1 s) applies per bot token only.
+//! * The global window (default 50 requests per 1 s) applies per bot token, per user of a Bearer
+//!   token, and per peer IP for requests without a valid token, as Discord's does per bot or user
+//!   and per IP without authentication
+//!   (<https://discord.com/developers/docs/topics/rate-limits#global-rate-limit>). The OAuth2 token
+//!   endpoints (client credentials, no token) have only their per-route limit.
 //! * A refused request does not use up a slot: the global and the per-route limits are both
 //!   checked before either counts the request. A `429` carries the JSON body `{"message",
-//!   "retry_after" (float seconds), "global"}`, `Retry-After` (integer seconds, rounded up),
+//!   "retry_after" (float seconds), "global", "code"}` (`code` 0), `Retry-After` (integer seconds, rounded up),
 //!   `X-RateLimit-Scope` (`user` or `global`) and, for the global limit, `X-RateLimit-Global: true`.
 //!
 //! Defaults ([`RateLimitConfig::default`]): 50 requests per 5 s per route and identity; 500 per 10 s
@@ -123,6 +127,33 @@
 //! Without auto-approve, `GET /oauth2/authorize` renders the consent page: radio inputs
 //! `name="user_id"` with `id="user-<id>"`, buttons `id="authorize"` and `id="cancel"`. A query
 //! parameter `mock_user=<id>` approves at once as that user, whatever the setting.
+//!
+//! ## Log in as any user id
+//!
+//! Besides the six seeded users ([`seed`]), **any snowflake from `1 << 22` to `i64::MAX` is a
+//! user**: `mock_user=<id>`, [`MockBuilder::auto_approve`], `POST /_mock/auto-approve` and the
+//! consent page's "any user id" field (`name="other_user_id"`, `id="other-user"`) all take it.
+//! Its username (`<adjective>.<noun>.<id in base 36>`), display name, avatar, e-mail
+//! (`<username>@example.com`), locale, connections and memberships of the seeded guilds
+//! [`seed::GUILD_WORKSHOP`], [`seed::GUILD_KREW`] and [`seed::GUILD_XSS`] are derived from the id
+//! ([`seed::generated_user`], [`seed::generated_member`]): the same id is always the same user, in
+//! every run. Nothing is stored per generated user (only its tokens, like anyone's, under the
+//! [`DEFAULT_MAX_AUTHORIZATIONS`] cap), so a load test can log in as many distinct users as it
+//! likes; [`MockDiscord::users`] and `GET /_mock/users` list the seeded ones only. Smaller ids
+//! (`1`, `42`) stay unknown users.
+//!
+//! ```no_run
+//! # async fn run(discord: discord_oauth_mock::MockDiscord) {
+//! // User number n of a benchmark logs in as Discord user 200000000000000000 + n.
+//! let url = format!(
+//!     "{}?client_id={}&response_type=code&scope=identify&mock_user={}",
+//!     discord.authorize_url(),
+//!     discord.client_id(),
+//!     200_000_000_000_000_000u64 + 7,
+//! );
+//! # let _ = url;
+//! # }
+//! ```
 //!
 //! ## Speed
 //!
@@ -215,8 +246,10 @@ pub enum Fault {
     /// Answer with this status and Discord's generic body `{"message": "<status>: <reason>", "code": 0}`
     /// (empty for 204/304).
     Status(u16),
-    /// Answer `429` as Discord does (JSON body, `Retry-After`, `X-RateLimit-Scope`, and
-    /// `X-RateLimit-Global` when `global`). `scope` is `user`, `global` or `shared`.
+    /// Answer `429` as Discord does (JSON body with `code` 0, `Retry-After`, `X-RateLimit-Scope`;
+    /// the route's `X-RateLimit-Limit`, `-Remaining` (0), `-Reset`, `-Reset-After` and `-Bucket`
+    /// unless `global`; `X-RateLimit-Global` when `global`). `scope` is `user`, `global` or
+    /// `shared`.
     RateLimited {
         /// Seconds (float) in the body; `Retry-After` is this rounded up.
         retry_after: f64,
@@ -250,7 +283,8 @@ pub struct RouteLimit {
 pub struct RateLimitConfig {
     /// `false` disables every limit and the `X-RateLimit-*` headers.
     pub enabled: bool,
-    /// Global requests per window per bot token (Discord: 50); 0 disables the global limit.
+    /// Global requests per window per bot, per user and per IP without a token (Discord: 50);
+    /// 0 disables the global limit.
     pub global_limit: u32,
     /// Global window (Discord: 1 s).
     pub global_window: Duration,
@@ -689,7 +723,8 @@ impl MockDiscord {
         self.shared().lock().redirect_uris.clone()
     }
     /// Auto-approve as `user` (authorize answers 302 at once), or show the consent page (`None`).
-    /// A `mock_user=<id>` query parameter on the authorize URL overrides this per request.
+    /// A `mock_user=<id>` query parameter on the authorize URL overrides this per request. Any
+    /// snowflake is a user (see "Log in as any user id" in the crate docs).
     pub fn set_auto_approve(&self, user: Option<u64>) {
         self.shared().lock().auto_approve = user;
     }
@@ -717,6 +752,7 @@ impl MockDiscord {
         st.windows.clear();
         st.windows_swept_len = 0;
         st.global_windows.clear();
+        st.global_windows_swept_len = 0;
     }
     /// A snapshot of the statistics.
     pub fn stats(&self) -> Stats {
@@ -762,7 +798,7 @@ impl MockDiscord {
     pub fn clear_faults(&self) {
         self.shared().lock().faults.clear();
     }
-    /// The seeded users (first = the default user).
+    /// The seeded users (first = the default user); generated users are not listed.
     pub fn users(&self) -> Vec<SeedUser> {
         self.shared().seed_users.clone()
     }

@@ -113,6 +113,7 @@ impl Mount {
         let gate = Gate {
             shared: self.shared.clone(),
             name: Some(route.name.clone()),
+            group: route.group,
         };
         let mounted = Arc::new(Mounted {
             shared: self.shared.clone(),
@@ -135,6 +136,7 @@ impl Mount {
         let gate = Gate {
             shared: self.shared.clone(),
             name: None,
+            group: "",
         };
         let shared = self.shared.clone();
         let fallback = any(move |req: Request| async move {

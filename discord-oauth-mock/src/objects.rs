@@ -40,15 +40,21 @@ pub(crate) fn user_json(u: &SeedUser, email: bool, premium: bool) -> Value {
     v
 }
 
-/// Partial user, as embedded in members and `GET /oauth2/@me`.
-pub(crate) fn partial_user_json(u: &SeedUser) -> Value {
+/// Public user object, as `GET /users/{user_id}` answers and as embedded in members, the
+/// application and `GET /oauth2/@me` (<https://discord.com/developers/docs/resources/user#user-object>;
+/// the spec's `UserResponse`, <https://github.com/discord/discord-api-spec>): no private field
+/// (`email`, `verified`, `locale`, `mfa_enabled`, `premium_type`).
+pub(crate) fn public_user_json(u: &SeedUser) -> Value {
     let mut v = json!({
         "id": u.id.to_string(),
         "username": u.username,
         "avatar": u.avatar,
         "discriminator": u.discriminator,
-        "global_name": u.global_name,
         "public_flags": u.public_flags,
+        "flags": u.flags,
+        "banner": u.banner,
+        "accent_color": u.accent_color,
+        "global_name": u.global_name,
         "avatar_decoration_data": null,
         "collectibles": null,
         "primary_guild": null,
@@ -79,7 +85,7 @@ pub(crate) fn connection_json(c: &SeedConnection) -> Value {
 /// (<https://discord.com/developers/docs/resources/guild#guild-member-object>).
 pub(crate) fn member_json(m: &SeedMember, u: &SeedUser) -> Value {
     json!({
-        "user": partial_user_json(u),
+        "user": public_user_json(u),
         "nick": m.nick,
         "avatar": m.avatar,
         "banner": null,
@@ -127,6 +133,7 @@ fn role_json(r: &SeedRole) -> Value {
         "icon": null, "unicode_emoji": null, "position": r.position,
         "permissions": r.permissions.to_string(), "managed": false, "mentionable": false,
         "flags": 0,
+        "colors": { "primary_color": r.color, "secondary_color": null, "tertiary_color": null },
     })
 }
 
@@ -138,6 +145,7 @@ pub(crate) fn full_guild_json(g: &SeedGuild) -> Value {
         "name": g.name,
         "icon": g.icon,
         "description": null,
+        "home_header": null,
         "splash": null,
         "discovery_splash": null,
         "features": g.features,
@@ -161,6 +169,7 @@ pub(crate) fn full_guild_json(g: &SeedGuild) -> Value {
         "max_presences": null,
         "max_members": 500000,
         "max_video_channel_users": 25,
+        "max_stage_video_channel_users": 50,
         "vanity_url_code": null,
         "premium_tier": 0,
         "premium_subscription_count": 0,
@@ -168,47 +177,58 @@ pub(crate) fn full_guild_json(g: &SeedGuild) -> Value {
         "rules_channel_id": null,
         "public_updates_channel_id": null,
         "safety_alerts_channel_id": null,
+        "nsfw": false,
         "nsfw_level": 0,
         "premium_progress_bar_enabled": false,
+        "incidents_data": null,
     })
 }
 
 /// The partial application object, as embedded in `GET /oauth2/@me`
-/// (<https://discord.com/developers/docs/topics/oauth2#get-current-authorization-information>).
+/// (<https://discord.com/developers/docs/topics/oauth2#get-current-authorization-information>;
+/// the spec's `ApplicationResponse` requires `type`, `flags` and `flags_new`).
 pub(crate) fn partial_application_json(shared: &Shared) -> Value {
     json!({
         "id": shared.client_id.to_string(),
         "name": shared.app_name,
         "icon": null,
         "description": "A fake Discord application served by discord-oauth-mock.",
+        "summary": "",
+        "type": null,
         "hook": true,
         "bot_public": true,
         "bot_require_code_grant": false,
         "verify_key": "c8cde6a3c8c6e49d86af3191287b3ce255872be1fff6dc285bdb420c06a2c3c8",
+        "flags": 0,
+        "flags_new": "0",
     })
 }
 
 /// The full application object
-/// (<https://discord.com/developers/docs/resources/application#application-object>).
+/// (<https://discord.com/developers/docs/resources/application#application-object>; the spec's
+/// `PrivateApplicationResponse`): the counts are the guilds the bot is in, no user install, and
+/// the users holding an authorization now.
 pub(crate) fn application_json(shared: &Shared, st: &State) -> Value {
     let mut v = partial_application_json(shared);
-    let owner = shared.seed_users.first().map(partial_user_json);
-    v["flags"] = json!(0);
-    v["flags_new"] = json!("0");
+    let owner = shared.seed_users.first().map(public_user_json);
     v["team"] = Value::Null;
     v["owner"] = json!(owner);
-    v["bot"] = partial_user_json(&shared.bot);
+    v["bot"] = public_user_json(&shared.bot);
     v["redirect_uris"] = json!(st.redirect_uris);
-    v["summary"] = json!("");
-    v["type"] = Value::Null;
     v["tags"] = json!([]);
     v["interactions_endpoint_url"] = Value::Null;
     v["role_connections_verification_url"] = Value::Null;
+    v["explicit_content_filter"] = json!(0);
+    // No scope that needs Discord's approval was granted to this application.
+    v["eligible_oauth2_scopes"] = json!([]);
     v["approximate_guild_count"] = json!(
         st.guilds
             .iter()
             .filter(|g| g.bot_permissions.is_some())
             .count()
     );
+    v["approximate_user_install_count"] = json!(0);
+    let users: std::collections::HashSet<u64> = st.grants.values().map(|g| g.user_id).collect();
+    v["approximate_user_authorization_count"] = json!(users.len());
     v
 }

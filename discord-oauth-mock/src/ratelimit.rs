@@ -1,5 +1,6 @@
 //! Discord-like rate limiting: fixed windows per (bucket, identity, major parameter) and a global
-//! per-bot window, `429` answers and `X-RateLimit-*` headers
+//! window per bot, per user token and per IP without authentication, `429` answers and
+//! `X-RateLimit-*` headers
 //! (<https://discord.com/developers/docs/topics/rate-limits>).
 //!
 //! Must not import the HTTP routing or the endpoints (`routes`, `mount`, `gate`, `api`, `oauth`,
@@ -37,12 +38,18 @@ pub(crate) fn bucket_hash(group: &str, limit: u32, window: Duration) -> String {
     d.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
+/// The bucket group of the OAuth2 token endpoints, which the global limit leaves alone.
+pub(crate) const TOKEN_GROUP: &str = "oauth2-token";
+
 /// Applies the global and per-route limits to one request.
 ///
-/// `identity` is `bot`, `user:<id>` or `ip:<addr>`; only `bot` is subject to the global limit
-/// (Discord documents 50/s per bot and no number for Bearer tokens). Both limits are checked
-/// before either is counted, so a refused request uses no slot of either. Returns the headers to
-/// add, or a ready 429 answer.
+/// `identity` is `bot`, `user:<id>` or `ip:<addr>`. The global limit applies to each of them:
+/// Discord's is per bot or per user token, and per IP address when no authorization header is
+/// sent (<https://discord.com/developers/docs/topics/rate-limits#global-rate-limit>; the mock
+/// counts a wrong token like a missing one). The OAuth2 token endpoints, which authenticate the
+/// client with its credentials rather than a token, get only their per-route limit. Both limits
+/// are checked before either is counted, so a refused request uses no slot of either. Returns
+/// the headers to add, or a ready 429 answer.
 pub(crate) fn check(
     st: &mut State,
     route: &str,
@@ -55,7 +62,7 @@ pub(crate) fn check(
     }
     let now = Instant::now();
     let now_unix = now_unix_f64();
-    let global = identity == "bot" && st.rate.global_limit > 0;
+    let global = group != TOKEN_GROUP && st.rate.global_limit > 0;
     if global {
         check_global(st, now, identity, route)?;
     }
@@ -93,10 +100,17 @@ pub(crate) fn check(
     Ok(headers)
 }
 
-/// The global per-bot window: opens or renews it, and refuses the request when it is full
-/// (without counting it: the caller counts it once the per-route limit passed too).
+/// The global window of `identity`: opens or renews it, and refuses the request when it is full
+/// (without counting it: the caller counts it once the per-route limit passed too). Ended
+/// windows are dropped whenever the map has doubled since the last sweep, so that many users
+/// or addresses cannot grow it without bound.
 fn check_global(st: &mut State, now: Instant, identity: &str, route: &str) -> Result<(), Resp> {
     let (gl, gw) = (st.rate.global_limit, st.rate.global_window);
+    if crate::state::sweep_due(st.global_windows.len(), st.global_windows_swept_len) {
+        st.global_windows.retain(|_, w| now < w.end);
+        st.global_windows_swept_len = st.global_windows.len();
+        st.sweeps += 1;
+    }
     let w = st
         .global_windows
         .entry(identity.to_owned())
@@ -110,6 +124,39 @@ fn check_global(st: &mut State, now: Instant, identity: &str, route: &str) -> Re
     let after = w.end.saturating_duration_since(now).as_secs_f64();
     count_429(st, route);
     Err(too_many(after, true, "global", None))
+}
+
+/// An injected `429` ([`crate::Fault::RateLimited`]) for `route` of bucket group `group`, with
+/// the headers a real one carries: for a per-route or shared limit the route's
+/// `X-RateLimit-Limit`, `-Remaining` (0), `-Reset`, `-Reset-After` and `-Bucket`, plus
+/// `Retry-After` and `X-RateLimit-Scope`; for a global one `Retry-After`, `X-RateLimit-Global`
+/// and `X-RateLimit-Scope`, as in Discord's example
+/// (<https://discord.com/developers/docs/topics/rate-limits#exceeding-a-rate-limit>).
+pub(crate) fn injected(
+    st: &State,
+    route: &str,
+    group: &str,
+    retry_after: f64,
+    global: bool,
+    scope: &str,
+) -> Resp {
+    if global {
+        return too_many(retry_after, true, scope, None);
+    }
+    let (limit, window) = st.rate.limit_for(route);
+    let group = if group.is_empty() { route } else { group };
+    let after = retry_after.max(0.0);
+    let headers: Headers = vec![
+        ("x-ratelimit-limit", limit.to_string()),
+        ("x-ratelimit-remaining", "0".to_owned()),
+        (
+            "x-ratelimit-reset",
+            format!("{:.3}", now_unix_f64() + after),
+        ),
+        ("x-ratelimit-reset-after", format!("{after:.3}")),
+        ("x-ratelimit-bucket", bucket_hash(group, limit, window)),
+    ];
+    too_many(retry_after, false, scope, Some(&headers))
 }
 
 /// The major parameter comes from the path, so the window map can grow with arbitrary guild ids:
@@ -128,9 +175,10 @@ fn count_429(st: &mut State, route: &str) {
 }
 
 /// A 429 answer as Discord sends it (<https://discord.com/developers/docs/topics/rate-limits>):
-/// JSON body with float `retry_after`
-/// seconds and `global`; integer `Retry-After` (rounded up); `X-RateLimit-Scope`;
-/// `X-RateLimit-Global: true` on global limits.
+/// JSON body with `message`, float `retry_after` seconds, `global` and `code` (0: the docs list
+/// `code` as optional, "an error code for some limits", while the spec's `RatelimitedResponse`
+/// requires it, <https://github.com/discord/discord-api-spec>; 0 satisfies both); integer
+/// `Retry-After` (rounded up); `X-RateLimit-Scope`; `X-RateLimit-Global: true` on global limits.
 pub(crate) fn too_many(
     retry_after: f64,
     global: bool,
@@ -145,7 +193,12 @@ pub(crate) fn too_many(
     };
     let mut r = json(
         429,
-        &serde_json::json!({ "message": message, "retry_after": retry_after, "global": global }),
+        &serde_json::json!({
+            "message": message,
+            "retry_after": retry_after,
+            "global": global,
+            "code": 0,
+        }),
     );
     if let Some(hs) = headers {
         add_headers(&mut r, hs);

@@ -4,6 +4,11 @@
 //!
 //! Ids are stable, realistic snowflakes. The first user ([`ALICE`]) has a plain name and is the
 //! default user of auto-approve mode and of tests.
+//!
+//! Beyond the six seeded users, any other snowflake ([`is_generated_id`]) is a user too:
+//! [`generated_user`] derives its name, avatar, connections and e-mail from the id, and
+//! [`generated_member`] its guild memberships, on demand and the same every time, so that load
+//! tests can log in as many distinct users without the fake storing them.
 
 use serde_json::{Value, json};
 
@@ -189,9 +194,18 @@ pub struct SeedGuild {
 }
 
 impl SeedGuild {
-    /// Whether `user` is a member.
+    /// Whether `user` is a member (stored, or generated: see [`generated_member`]).
     pub fn has_member(&self, user: u64) -> bool {
-        self.members.iter().any(|m| m.user_id == user)
+        self.member(user).is_some()
+    }
+
+    /// The member record of `user`: a stored one (seeded or added since), else the membership a
+    /// generated user has by its id ([`generated_member`]), made on demand.
+    pub fn member(&self, user: u64) -> Option<std::borrow::Cow<'_, SeedMember>> {
+        match self.members.iter().find(|m| m.user_id == user) {
+            Some(m) => Some(std::borrow::Cow::Borrowed(m)),
+            None => generated_member(self.id, user).map(std::borrow::Cow::Owned),
+        }
     }
 }
 
@@ -333,7 +347,8 @@ fn alice() -> SeedUser {
     }
 }
 
-/// The partial integrations of Alice's Twitch connection.
+/// The partial integrations of Alice's Twitch connection, each with the `guild` it belongs to
+/// (the spec's `ConnectedAccountIntegrationResponse` requires `id`, `type`, `account` and `guild`).
 fn alice_twitch_integrations() -> Vec<Value> {
     vec![
         json!({
@@ -341,6 +356,7 @@ fn alice_twitch_integrations() -> Vec<Value> {
             "enabled": true, "syncing": false, "role_id": null,
             "enable_emoticons": false, "expire_behavior": 0, "expire_grace_period": 7,
             "account": { "id": "41771983423143937", "name": "alice_streams" },
+            "guild": { "id": GUILD_WORKSHOP.to_string(), "name": "Alice's Workshop", "icon": "a1b2c3d4e5f60718293a4b5c6d7e8f90" },
             "synced_at": "2021-01-23T02:33:17.017000+00:00",
             "subscriber_count": 0, "revoked": false
         }),
@@ -348,7 +364,8 @@ fn alice_twitch_integrations() -> Vec<Value> {
             "id": "290926798626357999", "name": "YouTube", "type": "youtube",
             "enabled": true, "role_id": "290926798626357250",
             "expire_behavior": 1, "expire_grace_period": 30,
-            "account": { "id": "UC_x5XG1OV2P6uZZ5FSM9Ttw", "name": "Alice" }
+            "account": { "id": "UC_x5XG1OV2P6uZZ5FSM9Ttw", "name": "Alice" },
+            "guild": { "id": GUILD_WORKSHOP.to_string(), "name": "Alice's Workshop", "icon": "a1b2c3d4e5f60718293a4b5c6d7e8f90" }
         }),
     ]
 }
@@ -430,6 +447,138 @@ fn rtl() -> SeedUser {
         )],
         ..base_user(RTL, "rtl.user", "0", Some("\u{202E}fdp.exe שלום مرحبا"))
     }
+}
+
+/// The seeded users' ids, [`ALICE`] first.
+pub const SEEDED: [u64; 6] = [ALICE, NELLY, QUIET, XSS, QUOTES, RTL];
+
+/// Whether `id` is a snowflake the fake mints a user for: any id from `1 << 22` (the first one
+/// whose timestamp part is not zero) to `i64::MAX` (Discord's snowflakes are 63-bit,
+/// <https://discord.com/developers/docs/reference#snowflakes>) that is not a seeded user.
+/// Smaller ids (such as `1`) stay unknown users.
+pub fn is_generated_id(id: u64) -> bool {
+    (1 << 22..=i64::MAX as u64).contains(&id) && !SEEDED.contains(&id)
+}
+
+/// SplitMix64: a well-mixed 64-bit value of `x`, so that nearby ids look unrelated.
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+const ADJECTIVES: [&str; 16] = [
+    "amber", "brave", "calm", "dusty", "eager", "fuzzy", "gentle", "hazy", "icy", "jolly", "lucky",
+    "misty", "noble", "quick", "rusty", "sunny",
+];
+const NOUNS: [&str; 16] = [
+    "otter", "falcon", "badger", "comet", "maple", "pixel", "raven", "tiger", "willow", "cobalt",
+    "ember", "harbor", "lynx", "nova", "pebble", "quartz",
+];
+/// Locales of Discord's list (<https://discord.com/developers/docs/reference#locales>).
+const LOCALES: [&str; 8] = ["en-US", "en-GB", "de", "fr", "es-ES", "pt-BR", "ja", "pl"];
+/// Connection types a generated user may have (`type`, account-name prefix).
+const SERVICES: [&str; 6] = ["github", "steam", "spotify", "twitch", "xbox", "reddit"];
+
+/// 32 hex digits from `h` and `salt` (an image hash).
+fn hash_hex(h: u64, salt: u64) -> String {
+    format!(
+        "{:016x}{:016x}",
+        mix(h ^ salt),
+        mix(h.rotate_left(17) ^ salt)
+    )
+}
+
+/// The user the fake mints for a generated id ([`is_generated_id`]): everything derived from
+/// the id, so the same id is always the same user, and nothing is stored. Username
+/// `<adjective>.<noun>.<id in base 36>` (unique), a display name (none for one user in eight),
+/// an avatar (the default one for one in four, animated for one in eight), an e-mail at
+/// `example.com` (verified for three in four), a locale, Nitro type, and 0 to 2 connections.
+pub fn generated_user(id: u64) -> SeedUser {
+    let h = mix(id);
+    let bits = |shift: u32, n: u64| (h >> shift) % n;
+    let adj = ADJECTIVES[bits(0, 16) as usize];
+    let noun = NOUNS[bits(4, 16) as usize];
+    let username = format!("{adj}.{noun}.{}", base36(id));
+    let cap = |s: &str| {
+        let mut c = s.chars();
+        c.next()
+            .map(|f| f.to_uppercase().chain(c).collect::<String>())
+            .unwrap_or_default()
+    };
+    let global_name = (bits(8, 8) != 0).then(|| format!("{} {}", cap(adj), cap(noun)));
+    let avatar = match bits(11, 8) {
+        0 | 1 => None,
+        2 => Some(format!("a_{}", hash_hex(h, 1))),
+        _ => Some(hash_hex(h, 1)),
+    };
+    let connections = (0..bits(14, 3))
+        .map(|i| {
+            let kind = SERVICES[((h >> (16 + 3 * i)) % SERVICES.len() as u64) as usize];
+            conn(
+                &format!("{}{}", mix(h ^ i) % 1_000_000_000, i),
+                &format!("{}_{}", username.replace('.', "_"), kind),
+                kind,
+                (h >> (24 + i)) & 1 == 0,
+                ((h >> (26 + i)) & 1) as u8,
+                false,
+                vec![],
+            )
+        })
+        .collect();
+    SeedUser {
+        avatar,
+        banner: None,
+        accent_color: (bits(28, 2) == 0).then_some((h >> 32) as u32 & 0xFF_FFFF),
+        email: Some(format!("{username}@example.com")),
+        verified: bits(30, 4) != 0,
+        locale: LOCALES[bits(34, LOCALES.len() as u64) as usize].to_owned(),
+        mfa_enabled: bits(38, 2) == 0,
+        premium_type: bits(40, 4) as u8,
+        connections,
+        ..base_user(id, &username, "0", global_name.as_deref())
+    }
+}
+
+/// `n` in base 36 (lower case).
+fn base36(mut n: u64) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The seeded guilds a generated user is a member of, derived from the id: each of
+/// [`GUILD_WORKSHOP`], [`GUILD_KREW`] and [`GUILD_XSS`] for one user in two, with `@everyone`'s
+/// permissions only (never [`GUILD_LOBBY`], which benchmarks join). `None` for other ids.
+pub fn generated_member(guild: u64, user: u64) -> Option<SeedMember> {
+    if !is_generated_id(user) {
+        return None;
+    }
+    let slot = [GUILD_WORKSHOP, GUILD_KREW, GUILD_XSS]
+        .iter()
+        .position(|g| *g == guild)?;
+    let h = mix(user ^ 0x6775_696c_6473);
+    if (h >> slot) & 1 == 0 {
+        return None;
+    }
+    let joined = format!(
+        "20{:02}-{:02}-{:02}T{:02}:{:02}:00.000000+00:00",
+        20 + (h >> 8) % 6,
+        1 + (h >> 12) % 12,
+        1 + (h >> 16) % 28,
+        (h >> 24) % 24,
+        (h >> 32) % 60
+    );
+    Some(member(user, None, vec![], &joined, EVERYONE))
 }
 
 /// The bot user of the application (its id is the application id, as for new Discord apps).
@@ -597,7 +746,7 @@ fn krew() -> SeedGuild {
 /// The guild named `<img src=x onerror=alert(1)>`.
 fn xss_guild() -> SeedGuild {
     SeedGuild {
-        features: vec!["SOME_FUTURE_FEATURE".into()],
+        features: vec!["INVITES_DISABLED".into()],
         members: vec![
             member(
                 XSS,

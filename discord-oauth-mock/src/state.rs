@@ -8,6 +8,7 @@ use crate::seed::{SeedGuild, SeedUser};
 use crate::util::{MAX_LIFETIME, random_token};
 use crate::{Fault, RateLimitConfig, Stats};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -33,12 +34,21 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A seeded user by id (the bot included).
-    pub fn user(&self, id: u64) -> Option<&SeedUser> {
+    /// A user by id: the bot, a seeded user, or the user generated from a snowflake
+    /// ([`crate::seed::generated_user`], made on demand, never stored).
+    pub fn user(&self, id: u64) -> Option<Cow<'_, SeedUser>> {
         if id == self.bot.id {
-            return Some(&self.bot);
+            return Some(Cow::Borrowed(&self.bot));
         }
-        self.seed_users.iter().find(|u| u.id == id)
+        if let Some(u) = self.seed_users.iter().find(|u| u.id == id) {
+            return Some(Cow::Borrowed(u));
+        }
+        crate::seed::is_generated_id(id).then(|| Cow::Owned(crate::seed::generated_user(id)))
+    }
+
+    /// Whether `id` may log in: a seeded or a generated user (not the bot).
+    pub fn can_log_in(&self, id: u64) -> bool {
+        id != self.bot.id && self.user(id).is_some()
     }
 }
 
@@ -136,6 +146,8 @@ pub(crate) struct State {
     pub faults: HashMap<String, VecDeque<(Fault, usize)>>,
     pub windows: HashMap<(String, String, u64), Window>,
     pub global_windows: HashMap<String, Window>,
+    /// `global_windows.len()` after the last sweep.
+    pub global_windows_swept_len: usize,
     /// `windows.len()` after the last sweep.
     pub windows_swept_len: usize,
     /// Amortized cleanup passes run (windows, codes, tokens), for [`crate::StoreSizes`].
@@ -173,6 +185,7 @@ impl State {
             faults: HashMap::new(),
             windows: HashMap::new(),
             global_windows: HashMap::new(),
+            global_windows_swept_len: 0,
             windows_swept_len: 0,
             sweeps: 0,
             guilds,
@@ -193,6 +206,7 @@ impl State {
         self.faults.clear();
         self.windows.clear();
         self.global_windows.clear();
+        self.global_windows_swept_len = 0;
         self.windows_swept_len = 0;
         self.guilds = seed_guilds.to_vec();
         self.role_connections.clear();

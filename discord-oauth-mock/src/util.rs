@@ -98,6 +98,11 @@ pub(crate) fn method_not_allowed() -> Resp {
 
 /// `400` Invalid Form Body (code 50035) with one field error
 /// (<https://discord.com/developers/docs/reference#error-messages>).
+///
+/// The field errors' `code`s are strings such as `BASE_TYPE_REQUIRED`, as in the docs' example;
+/// the spec's `Error` schema types every `code` as an integer
+/// (<https://github.com/discord/discord-api-spec>). The fake follows the docs (and so does the
+/// schema copy under `spec/`, see `spec/extract.py`).
 pub(crate) fn form_error(field: &str, code: &str, message: &str) -> Resp {
     let mut errors = serde_json::Map::new();
     errors.insert(

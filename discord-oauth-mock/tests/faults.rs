@@ -77,16 +77,28 @@ async fn rate_limited_fault() {
     assert_eq!(r.status(), 429);
     assert_eq!(r.headers()["retry-after"], "2");
     assert_eq!(r.headers()["x-ratelimit-scope"], "shared");
+    // The route's headers, as a real per-route or shared 429 carries them.
+    assert_eq!(r.headers()["x-ratelimit-remaining"], "0");
+    assert_eq!(r.headers()["x-ratelimit-reset-after"], "1.500");
+    for h in [
+        "x-ratelimit-limit",
+        "x-ratelimit-reset",
+        "x-ratelimit-bucket",
+    ] {
+        assert!(r.headers().contains_key(h), "{h}");
+    }
     assert_eq!(
         body_json(r).await,
-        json!({"message": "The resource is being rate limited.", "retry_after": 1.5, "global": false})
+        json!({"message": "The resource is being rate limited.", "retry_after": 1.5, "global": false, "code": 0})
     );
     let r = get_bearer(&c, &m, "/users/@me", &t).await;
     assert_eq!(r.headers()["retry-after"], "65");
     assert_eq!(r.headers()["x-ratelimit-global"], "true");
+    // A global 429 carries no route headers (Discord's example).
+    assert!(!r.headers().contains_key("x-ratelimit-bucket"));
     assert_eq!(
         body_json(r).await,
-        json!({"message": "You are being rate limited.", "retry_after": 64.57, "global": true})
+        json!({"message": "You are being rate limited.", "retry_after": 64.57, "global": true, "code": 0})
     );
     assert_eq!(m.stats().rate_limited_on(ME), 2);
 }

@@ -153,16 +153,29 @@ async fn major_parameter_and_shared_buckets() {
     );
 }
 
+/// The global limit applies per bot, per user of a Bearer token and per IP without a token
+/// (<https://discord.com/developers/docs/topics/rate-limits#global-rate-limit>), each with its
+/// own window; the OAuth2 token endpoint is left to its per-route limit.
 #[tokio::test]
-async fn global_limit_per_bot() {
+async fn global_limit_per_bot_user_and_ip() {
     let m = limited_mock(RateLimitConfig::default().global(5, Duration::from_secs(60))).await;
     let c = client();
     let bot = format!("Bot {}", m.bot_token());
-    // Bearer traffic does not count towards the bot's global limit.
-    let t = access(&login(&c, &m, seed::ALICE, "identify").await);
+    let alice = access(&login(&c, &m, seed::ALICE, "identify").await);
+    let mut statuses = vec![];
     for _ in 0..6 {
-        assert_eq!(get_bearer(&c, &m, "/users/@me", &t).await.status(), 200);
+        statuses.push(
+            get_bearer(&c, &m, "/users/@me", &alice)
+                .await
+                .status()
+                .as_u16(),
+        );
     }
+    assert_eq!(statuses, vec![200, 200, 200, 200, 200, 429]);
+    // Another user, logging in after that (the token endpoint has no global limit), has a
+    // window of their own, and so does the bot.
+    let nelly = access(&login(&c, &m, seed::NELLY, "identify").await);
+    assert_eq!(get_bearer(&c, &m, "/users/@me", &nelly).await.status(), 200);
     let mut statuses = vec![];
     for _ in 0..6 {
         let r = c
@@ -178,6 +191,7 @@ async fn global_limit_per_bot() {
             let retry_header: u64 = h(&r, "retry-after").parse().unwrap();
             let b = body_json(r).await;
             assert_eq!(b["global"], true);
+            assert_eq!(b["code"], 0);
             assert_eq!(
                 retry_header,
                 b["retry_after"].as_f64().unwrap().ceil() as u64
@@ -185,6 +199,17 @@ async fn global_limit_per_bot() {
         }
     }
     assert_eq!(statuses, vec![200, 200, 200, 200, 200, 429]);
+    // Without a token: per IP.
+    let mut statuses = vec![];
+    for _ in 0..6 {
+        let r = c
+            .get(format!("{}/users/@me", m.api_url()))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, vec![401, 401, 401, 401, 401, 429]);
 }
 
 #[tokio::test]

@@ -321,8 +321,9 @@ struct Ctx {
     client: Pool,
     app: String,
     mock_param: String,
-    /// Discord user ids the fake knows (`--user-ids a,b,c`): user number `n` logs in as
-    /// `user_ids[n % len]`. Empty: `n` itself is the id.
+    /// Discord user ids to cycle over (`--user-ids a,b,c`): user number `n` logs in as
+    /// `user_ids[n % len]`. Empty: `n` itself is the id (the fake mints any snowflake as a
+    /// generated user, so every `n` is a distinct account).
     user_ids: Vec<u64>,
 }
 

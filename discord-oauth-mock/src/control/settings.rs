@@ -44,18 +44,19 @@ pub(super) fn public_client(shared: &Shared, ctl: &Ctl<'_>) -> Resp {
     }
 }
 
-/// `{"user_id": "<id>" | <id> | null}`: auto-approve as a seeded user, or show the consent page.
+/// `{"user_id": "<id>" | <id> | null}`: auto-approve as a seeded or generated user (any
+/// snowflake from `1 << 22`), or show the consent page.
 pub(super) fn auto_approve(shared: &Shared, ctl: &Ctl<'_>) -> Resp {
-    let seeded = |u: Option<u64>| u.filter(|u| shared.seed_users.iter().any(|x| x.id == *u));
+    let seeded = |u: Option<u64>| u.filter(|u| shared.can_log_in(*u));
     let user = match body_json(ctl.body).get("user_id") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => match seeded(crate::util::snowflake(s)) {
             Some(u) => Some(u),
-            None => return bad("user_id must be a seeded user"),
+            None => return bad("user_id must be a seeded user or a snowflake"),
         },
         Some(Value::Number(n)) => match seeded(n.as_u64()) {
             Some(u) => Some(u),
-            None => return bad("user_id must be a seeded user"),
+            None => return bad("user_id must be a seeded user or a snowflake"),
         },
         _ => return bad("user_id must be a string, a number or null"),
     };

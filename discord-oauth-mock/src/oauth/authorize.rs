@@ -36,7 +36,7 @@ pub(crate) fn show(shared: &Shared, parts: &Parts, _body: &[u8]) -> Resp {
                 return error_page(
                     400,
                     "Unknown mock_user",
-                    "mock_user must be the id of a seeded user.",
+                    "mock_user must be the id of a seeded user or a snowflake (1 << 22 or more).",
                 );
             }
         },
@@ -63,20 +63,22 @@ pub(crate) fn submit(shared: &Shared, _parts: &Parts, body: &[u8]) -> Resp {
             None => error_page(200, "Cancelled", "You cancelled the authorization."),
         };
     }
-    let Some(user) = seeded(shared, get(&p, "user_id")) else {
+    // "Any user id" beats the radio choice when filled in.
+    let typed = get(&p, "other_user_id").filter(|v| !v.trim().is_empty());
+    let Some(user) = seeded(shared, typed.map(str::trim).or(get(&p, "user_id"))) else {
         return error_page(
             400,
             "Pick a user",
-            "Choose one of the accounts to log in as.",
+            "Choose one of the accounts, or type a user id (a snowflake), to log in as.",
         );
     };
     approve(shared, &mut st, &req, user)
 }
 
-/// The id of a seeded user, if `v` is one.
+/// The id of a user who may log in, if `v` is one: a seeded user or any other snowflake, which
+/// logs in as the user generated from it ([`crate::seed::generated_user`]).
 fn seeded(shared: &Shared, v: Option<&str>) -> Option<u64> {
-    v.and_then(snowflake)
-        .filter(|id| shared.seed_users.iter().any(|u| u.id == *id))
+    v.and_then(snowflake).filter(|id| shared.can_log_in(*id))
 }
 
 /// `prompt=none` skips the screen when this browser's user already granted these scopes

@@ -1,5 +1,6 @@
 //! The consent page of `GET /oauth2/authorize`: radio inputs `name="user_id"` with
-//! `id="user-<id>"` for the seeded users, the guild picker of the bot and webhook flows, the
+//! `id="user-<id>"` for the seeded users, a text input `name="other_user_id"` for any other user
+//! id, the guild picker of the bot and webhook flows, the
 //! scopes, and the buttons `id="authorize"` and `id="cancel"` that post the form back.
 //!
 //! Must not import `authorize` (it builds on this).
@@ -36,6 +37,10 @@ pub(super) fn consent_page(
     out.push_str("<form method=\"post\" action=\"/oauth2/authorize\">");
     hidden_inputs(&mut out, req, p);
     user_choice(&mut out, &shared.seed_users, selected);
+    // A remembered generated user is typed in for the browser.
+    let other = remembered
+        .filter(|id| !shared.seed_users.iter().any(|u| u.id == *id) && shared.can_log_in(*id));
+    other_user(&mut out, other);
     if req.needs_guild() {
         guild_choice(&mut out, st, req);
     }
@@ -52,7 +57,12 @@ pub(super) fn consent_page(
 fn hidden_inputs(out: &mut String, req: &AuthReq, p: &[(String, String)]) {
     let skip_guild = req.needs_guild();
     for (k, v) in p {
-        if k == "user_id" || k == "action" || k == "mock_user" || (skip_guild && k == "guild_id") {
+        if k == "user_id"
+            || k == "other_user_id"
+            || k == "action"
+            || k == "mock_user"
+            || (skip_guild && k == "guild_id")
+        {
             continue;
         }
         out.push_str(&format!(
@@ -87,6 +97,17 @@ fn user_choice(out: &mut String, users: &[SeedUser], selected: Option<u64>) {
         ));
     }
     out.push_str("</fieldset>");
+}
+
+/// A text input `name="other_user_id"` (`id="other-user"`): any user id, which logs in as the
+/// user generated from it; when filled in, it wins over the radio choice.
+fn other_user(out: &mut String, value: Option<u64>) {
+    let value = value.map(|v| v.to_string()).unwrap_or_default();
+    out.push_str(&format!(
+        "<p><label for=\"other-user\">Or log in as any user id:</label> \
+         <input type=\"text\" name=\"other_user_id\" id=\"other-user\" inputmode=\"numeric\" \
+         pattern=\"[0-9]{{7,19}}\" placeholder=\"175928847299117063\" value=\"{value}\"></p>"
+    ));
 }
 
 /// The guild a bot or webhook is added to: fixed by `guild_id` with `disable_guild_select`, else

@@ -6,7 +6,7 @@
 //! Must not import the other endpoint groups, `routes`, `mount`, `gate` or `server`.
 
 use crate::api::{Auth, Call};
-use crate::objects::{application_json, partial_application_json, partial_user_json};
+use crate::objects::{application_json, partial_application_json, public_user_json};
 use crate::util::{Resp, iso8601, json, unauthorized};
 use serde_json::json;
 
@@ -27,7 +27,7 @@ pub(crate) fn authorization(call: &mut Call<'_>) -> Resp {
     if a.has("identify")
         && let Some(u) = shared.user(a.user_id)
     {
-        v["user"] = partial_user_json(u);
+        v["user"] = public_user_json(&u);
     }
     json(200, &v)
 }

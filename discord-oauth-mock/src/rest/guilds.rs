@@ -33,9 +33,9 @@ pub(crate) fn my_member(call: &mut Call<'_>) -> Resp {
     let member = call
         .st
         .guild(call.ids.get("guild_id"))
-        .and_then(|guild| guild.members.iter().find(|m| m.user_id == a.user_id));
+        .and_then(|guild| guild.member(a.user_id));
     match (member, call.shared.user(a.user_id)) {
-        (Some(m), Some(u)) => json(200, &member_json(m, u)),
+        (Some(m), Some(u)) => json(200, &member_json(&m, &u)),
         _ => discord_error(404, 10004, "Unknown Guild"),
     }
 }
@@ -71,9 +71,9 @@ pub(crate) fn get_member(call: &mut Call<'_>) -> Resp {
         Err(r) => return r,
     };
     let user_id = call.ids.get("user_id");
-    let member = guild.members.iter().find(|m| m.user_id == user_id);
+    let member = guild.member(user_id);
     match (member, call.shared.user(user_id)) {
-        (Some(m), Some(u)) => json(200, &member_json(m, u)),
+        (Some(m), Some(u)) => json(200, &member_json(&m, &u)),
         _ => discord_error(404, 10007, "Unknown Member"),
     }
 }
@@ -145,7 +145,7 @@ pub(crate) fn add_member(call: &mut Call<'_>) -> Resp {
         return discord_error(404, 10013, "Unknown User");
     };
     let member = new_member(guild, user_id, body);
-    let out = member_json(&member, user);
+    let out = member_json(&member, &user);
     if let Some(g) = call.st.guilds.iter_mut().find(|g| g.id == guild_id) {
         g.members.push(member);
         g.approximate_member_count += 1;

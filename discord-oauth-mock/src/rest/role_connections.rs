@@ -27,6 +27,12 @@ fn connection_user(call: &Call<'_>) -> Result<u64, Resp> {
 }
 
 /// `GET .../role-connection`: the stored connection, or an empty one.
+///
+/// `platform_name` is `null` when not set: Discord's docs give it as `?string`
+/// (<https://discord.com/developers/docs/resources/application-role-connection-metadata#application-role-connection-object>),
+/// while the spec's `ApplicationUserRoleConnectionResponse` says `string`
+/// (<https://github.com/discord/discord-api-spec>). The fake follows the docs (and so does the
+/// schema copy under `spec/`, see `spec/extract.py`).
 pub(crate) fn get_connection(call: &mut Call<'_>) -> Resp {
     let user = match connection_user(call) {
         Ok(u) => u,

@@ -4,7 +4,7 @@
 //! Must not import the other endpoint groups, `routes`, `mount`, `gate` or `server`.
 
 use crate::api::{Auth, Call};
-use crate::objects::{connection_json, partial_guild_json, user_json};
+use crate::objects::{connection_json, partial_guild_json, public_user_json, user_json};
 use crate::seed::SeedGuild;
 use crate::util::{self, Resp, discord_error, form_error, json, unauthorized};
 use serde_json::Value;
@@ -18,7 +18,7 @@ pub(crate) fn me(call: &mut Call<'_>) -> Resp {
         Auth::Bearer(a) if a.has("identify") => match shared.user(a.user_id) {
             Some(u) => json(
                 200,
-                &user_json(u, a.has("email"), a.has("identify.premium")),
+                &user_json(&u, a.has("email"), a.has("identify.premium")),
             ),
             None => unauthorized(),
         },
@@ -41,13 +41,14 @@ pub(crate) fn my_connections(call: &mut Call<'_>) -> Resp {
     }
 }
 
-/// `GET /users/{user_id}` (bot only).
+/// `GET /users/{user_id}` (bot only): the public user, without the private fields of
+/// `GET /users/@me` (<https://discord.com/developers/docs/resources/user#get-user>).
 pub(crate) fn get(call: &mut Call<'_>) -> Resp {
     if !matches!(call.auth, Auth::Bot) {
         return unauthorized();
     }
     match call.shared.user(call.ids.get("user_id")) {
-        Some(u) => json(200, &user_json(u, false, false)),
+        Some(u) => json(200, &public_user_json(&u)),
         None => discord_error(404, 10013, "Unknown User"),
     }
 }
@@ -98,11 +99,7 @@ pub(crate) fn my_guilds(call: &mut Call<'_>) -> Resp {
 /// A guild of the list with (owner, permissions), if `user` (or, for `None`, the bot) is in it.
 fn guild_entry(g: &SeedGuild, user: Option<u64>) -> Option<(&SeedGuild, bool, u64)> {
     match user {
-        Some(u) => g
-            .members
-            .iter()
-            .find(|m| m.user_id == u)
-            .map(|m| (g, g.owner_id == u, m.permissions)),
+        Some(u) => g.member(u).map(|m| (g, g.owner_id == u, m.permissions)),
         None => g.bot_permissions.map(|p| (g, false, p)),
     }
 }
