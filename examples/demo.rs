@@ -376,7 +376,8 @@ impl<'a> GuildView<'a> {
 #[derive(Serialize)]
 struct ConnectionView<'a> {
     id: &'a str,
-    name: &'a str,
+    /// `null` when Discord sends none.
+    name: Option<&'a str>,
     #[serde(rename = "type")]
     kind: &'a str,
     verified: bool,
@@ -436,7 +437,7 @@ async fn connections(session: DiscordSession) -> Result<Response, Error> {
                     .iter()
                     .map(|c| ConnectionView {
                         id: &c.id,
-                        name: &c.name,
+                        name: c.name.as_deref(),
                         kind: &c.kind,
                         verified: c.verified,
                         visibility: c.visibility.value(),

@@ -63,6 +63,7 @@ pub struct DiscordOAuthBuilder {
     revoke_timeout: Option<std::time::Duration>,
     users_cache: Option<Arc<dyn UserCache>>,
     cache_ttls: CacheTtls,
+    throttle: Option<Arc<dyn crate::session::LoginThrottle>>,
     #[cfg(feature = "events")]
     hooks: crate::events::Hooks,
 }
@@ -310,6 +311,16 @@ impl DiscordOAuthBuilder {
         self
     }
 
+    /// Throttles the unauthenticated login steps: `throttle` is asked before a login start
+    /// mints a state and before a callback uses its state or exchanges a code, with the
+    /// request's client key ([`DiscordSession::set_client_key`](crate::DiscordSession::set_client_key));
+    /// a refusal is [`Error::Throttled`] (429 with `Retry-After`). Default: none. See
+    /// [`LoginThrottle`](crate::session::LoginThrottle) for an example.
+    pub fn login_throttle(mut self, throttle: Arc<dyn crate::session::LoginThrottle>) -> Self {
+        self.throttle = Some(throttle);
+        self
+    }
+
     /// Calls `hook` for every verified `APPLICATION_AUTHORIZED` webhook event (a user
     /// authorized the application), from [`DiscordOAuth::handle_event`]. Keep it quick: it runs
     /// before Discord gets its answer (spawn a task for slow work).
@@ -388,6 +399,7 @@ impl DiscordOAuthBuilder {
             events: self.events,
             cache,
             cache_ttls: self.cache_ttls,
+            throttle: self.throttle,
         });
         Ok(DiscordOAuth {
             sessions: Arc::new(sessions),
@@ -440,6 +452,7 @@ impl DiscordOAuth {
             revoke_timeout: None,
             users_cache: None,
             cache_ttls: CacheTtls::default(),
+            throttle: None,
             #[cfg(feature = "events")]
             hooks: crate::events::Hooks::default(),
         }

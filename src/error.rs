@@ -141,6 +141,15 @@ pub enum Error {
     #[error("webhook event refused: {0}")]
     InvalidSignature(SignatureError),
 
+    /// The application's [`LoginThrottle`](crate::session::LoginThrottle) refused an
+    /// unauthenticated login step (a login start or a callback) for this client: HTTP 429 with
+    /// `Retry-After`. Nothing was minted or sent to Discord.
+    #[error("too many login attempts; retry after {} s", retry_after.as_secs())]
+    Throttled {
+        /// How long the client should wait.
+        retry_after: Duration,
+    },
+
     /// Rate limited, and the wait could not fit in the call's deadline. Flask-Discord's `RateLimited`.
     #[error("rate limited by Discord; retry after {:.3} s", retry_after.as_secs_f64())]
     RateLimited {
@@ -283,7 +292,85 @@ impl From<StoreError> for Error {
     }
 }
 
+/// One field error of a 50035 "Invalid Form Body" answer (see [`Error::form_errors`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FormError {
+    /// Where in the request body: the keys down to the field, joined by `.` (`roles.0`).
+    pub path: String,
+    /// Discord's error code, e.g. `BASE_TYPE_REQUIRED`.
+    pub code: String,
+    /// Discord's message.
+    pub message: String,
+}
+
+/// Collects the `_errors` arrays of a 50035 `errors` object, depth first.
+fn collect_form_errors(
+    value: &serde_json::Value,
+    path: &mut Vec<String>,
+    out: &mut Vec<FormError>,
+) {
+    const MAX_DEPTH: usize = 32;
+    let Some(map) = value.as_object() else {
+        return;
+    };
+    for (key, inner) in map {
+        if key == "_errors" {
+            for e in inner.as_array().into_iter().flatten() {
+                // Discord's documentation shows the codes as strings
+                // (https://discord.com/developers/docs/reference#error-messages), the official
+                // spec (https://github.com/discord/discord-api-spec, `Error.code`) as integers:
+                // we follow the documentation and keep an integer as its decimal string.
+                let code = match e.get("code") {
+                    Some(serde_json::Value::String(c)) => c.clone(),
+                    Some(serde_json::Value::Number(n)) => n.to_string(),
+                    _ => String::new(),
+                };
+                let message = e
+                    .get("message")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                out.push(FormError {
+                    path: path.join("."),
+                    code,
+                    message,
+                });
+            }
+        } else if path.len() < MAX_DEPTH {
+            path.push(key.clone());
+            collect_form_errors(inner, path, out);
+            path.pop();
+        }
+    }
+}
+
 impl Error {
+    /// The field errors of a 50035 "Invalid Form Body" answer
+    /// ([Discord: Error Messages](https://discord.com/developers/docs/reference#error-messages)),
+    /// flattened; empty for any other error. A code is kept as a string whether Discord sends
+    /// a string (as documented) or an integer (as the OpenAPI spec types it).
+    ///
+    /// ```
+    /// # let errors = serde_json::json!({"access_token": {"_errors": [{"code": "BASE_TYPE_REQUIRED", "message": "This field is required"}]}});
+    /// # let error = discord_oauth::Error::Api { status: http::StatusCode::BAD_REQUEST, code: 50035, message: "Invalid Form Body".into(), errors: Some(Box::new(errors)) };
+    /// let fields = error.form_errors();
+    /// assert_eq!(fields[0].path, "access_token");
+    /// assert_eq!(fields[0].code, "BASE_TYPE_REQUIRED");
+    /// ```
+    #[must_use]
+    pub fn form_errors(&self) -> Vec<FormError> {
+        let mut out = Vec::new();
+        if let Self::Api {
+            errors: Some(errors),
+            ..
+        } = self
+        {
+            collect_form_errors(errors, &mut Vec::new(), &mut out);
+        }
+        out
+    }
+
     /// The HTTP status a web app should answer with (the demo contract's statuses).
     #[must_use]
     pub fn status(&self) -> StatusCode {
@@ -299,6 +386,7 @@ impl Error {
             | Self::InvalidRoute(_)
             | Self::InstallGuildMismatch { .. }
             | Self::RoleConnection(_) => StatusCode::BAD_REQUEST,
+            Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::RateLimited { .. } | Self::NoBotToken | Self::NoPublicKey | Self::Store(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -332,7 +420,9 @@ impl Error {
     #[must_use]
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::RateLimited { retry_after, .. } => Some(*retry_after),
+            Self::RateLimited { retry_after, .. } | Self::Throttled { retry_after } => {
+                Some(*retry_after)
+            }
             _ => None,
         }
     }
@@ -373,6 +463,7 @@ impl Error {
             Self::NoPublicKey => "no_public_key",
             Self::InvalidSignature(_) => "invalid_signature",
             Self::RateLimited { .. } => "rate_limited",
+            Self::Throttled { .. } => "throttled",
             Self::Api { .. } => "discord_error",
             Self::AccessDenied { .. } => "access_denied",
             Self::OAuth { .. } => "oauth_error",

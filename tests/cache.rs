@@ -499,3 +499,40 @@ async fn rendered_views_are_built_once_per_fetch_from_discord() {
     assert_eq!(renders.load(Ordering::SeqCst), 2);
     assert_eq!(mock.stats().requests_to(ME), 2);
 }
+
+#[tokio::test]
+async fn fetch_guilds_with_counts_asks_for_the_counts_and_shares_the_guilds_entry() {
+    let mock = mock().await;
+    let client = client_for(&mock);
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    login(&client, &mut browser, user, all_scopes()).await;
+    let s = browser.session(&client);
+    // A plain list has no counts: the counted read asks Discord with `with_counts=true`.
+    let plain = s.fetch_guilds(Fetch::Cached).await.unwrap();
+    assert!(plain.iter().all(|g| g.approximate_member_count.is_none()));
+    assert!(
+        matches!(
+            s.fetch_guilds_with_counts(Fetch::CacheOnly).await,
+            Err(Error::NotCached)
+        ),
+        "a cached list without counts does not answer a counted read"
+    );
+    let counted = s.fetch_guilds_with_counts(Fetch::Cached).await.unwrap();
+    assert!(!counted.is_empty());
+    assert!(counted.iter().all(|g| g.approximate_member_count.is_some()
+        && g.approximate_presence_count.is_some()));
+    assert_eq!(mock.stats().requests_to(GUILDS), 2);
+    // Now cached with counts: both reads are served from it.
+    assert!(
+        s.fetch_guilds_with_counts(Fetch::Cached).await.unwrap()[0]
+            .approximate_member_count
+            .is_some()
+    );
+    assert!(
+        s.fetch_guilds(Fetch::Cached).await.unwrap()[0]
+            .approximate_member_count
+            .is_some()
+    );
+    assert_eq!(mock.stats().requests_to(GUILDS), 2);
+}

@@ -282,3 +282,204 @@ async fn next_reaches_location_percent_encoded() {
         assert_eq!(base.join(&cb.next).unwrap().origin(), base.origin());
     }
 }
+
+// ---- the same-origin check: regressions ---------------------------------------------------
+
+/// A `Sec-Fetch-Site` that is not plain ASCII is another site (refused), never "absent".
+#[test]
+fn a_non_ascii_sec_fetch_site_is_cross_site() {
+    use discord_oauth::session::check_same_origin;
+    let app = ["https://app.example".to_owned()];
+    for bytes in [
+        "s\u{e4}me-origin".as_bytes(),
+        b"same-origin\xff".as_slice(),
+        b"\xe2\x80\x8bsame-origin".as_slice(),
+        "same\u{2011}origin".as_bytes(),
+    ] {
+        let mut h = HeaderMap::new();
+        h.insert("sec-fetch-site", HeaderValue::from_bytes(bytes).unwrap());
+        h.insert("host", HeaderValue::from_static("app.example"));
+        h.insert("origin", HeaderValue::from_static("https://app.example"));
+        let refused = check_same_origin(&h, &app).unwrap_err();
+        assert!(matches!(refused, Error::CrossSite), "{bytes:?}");
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    }
+}
+
+/// The `Origin` is compared as a whole: scheme, host and port.
+#[test]
+fn the_same_origin_check_compares_the_scheme_too() {
+    use discord_oauth::session::check_same_origin;
+    let app = ["https://app.example".to_owned()];
+    let check = |host: &'static str, origin: &'static str| {
+        let mut h = HeaderMap::new();
+        h.insert("host", HeaderValue::from_static(host));
+        h.insert("origin", HeaderValue::from_static(origin));
+        check_same_origin(&h, &app)
+    };
+    assert!(check("app.example", "https://app.example").is_ok());
+    assert!(matches!(
+        check("app.example", "http://app.example"),
+        Err(Error::CrossSite)
+    ));
+    assert!(matches!(
+        check("app.example", "https://app.example:444"),
+        Err(Error::CrossSite)
+    ));
+    assert!(matches!(
+        check("app.example", "wss://app.example"),
+        Err(Error::CrossSite)
+    ));
+}
+
+// ---- the in-memory revocation list is bounded -----------------------------------------------
+
+#[tokio::test]
+async fn the_memory_revocation_list_is_bounded_per_user_and_nothing_comes_back() {
+    use discord_oauth::store::{
+        MAX_REVOKED_PER_USER, MemoryRevocationList, RevocationList, SessionId,
+    };
+    let list = MemoryRevocationList::new();
+    let until = u64::MAX / 2;
+    let now = 1_000;
+    let ids: Vec<(SessionId, u64)> = (0..1_000u64).map(|i| (SessionId::random(), i)).collect();
+    for (id, created_at) in &ids {
+        list.revoke_session(id, Some(7), *created_at, until)
+            .await
+            .unwrap();
+    }
+    assert!(
+        list.len() <= MAX_REVOKED_PER_USER + 1,
+        "{} entries for one user's 1000 logouts",
+        list.len()
+    );
+    for (id, created_at) in &ids {
+        let by_id = list.is_revoked(id, now).await.unwrap();
+        let by_user = list.is_user_revoked(7, *created_at, now).await.unwrap();
+        assert!(by_id || by_user, "a revoked session came back");
+    }
+    // A later login of that user, and another user's session, are not affected.
+    assert!(!list.is_user_revoked(7, 5_000, now).await.unwrap());
+    assert!(!list.is_user_revoked(8, 0, now).await.unwrap());
+    assert!(!list.is_revoked(&SessionId::random(), now).await.unwrap());
+}
+
+#[tokio::test]
+async fn the_memory_revocation_list_has_a_hard_bound() {
+    use discord_oauth::store::{MemoryRevocationList, RevocationList, SessionId};
+    let list = MemoryRevocationList::new().with_limits(8, 100);
+    let mut sessions = Vec::new();
+    for user in 0..500u64 {
+        let id = SessionId::random();
+        list.revoke_session(&id, Some(user), 1, u64::MAX / 2)
+            .await
+            .unwrap();
+        sessions.push((user, id));
+        list.revoke(&SessionId::random(), u64::MAX / 2)
+            .await
+            .unwrap();
+    }
+    // At most 100 ids; the users' sessions were folded into one entry per user, so none of
+    // them comes back (only ids revoked without a user may be dropped, closest to expiry).
+    assert!(list.len() <= 100 + 500, "{} entries", list.len());
+    for (user, id) in &sessions {
+        let by_id = list.is_revoked(id, 2).await.unwrap();
+        let by_user = list.is_user_revoked(*user, 1, 2).await.unwrap();
+        assert!(by_id || by_user, "user {user}'s revoked session came back");
+    }
+}
+
+#[tokio::test]
+async fn logouts_go_through_the_per_user_bound() {
+    use discord_oauth::store::MemoryRevocationList;
+    let mock = mock().await;
+    let list = Arc::new(MemoryRevocationList::new().with_limits(2, 1_000));
+    let client = DiscordOAuth::builder(config_for(&mock).build().unwrap())
+        .revocation_list(list.clone())
+        .build()
+        .unwrap();
+    let user = mock.users()[0].id;
+    for _ in 0..3 {
+        let mut browser = Browser::default();
+        login(&client, &mut browser, user, identify()).await;
+        browser.session(&client).logout_local().await;
+    }
+    // Three logouts of one user past a bound of two: one user-level entry, no ids.
+    assert_eq!(list.len(), 1);
+}
+
+// ---- throttling the unauthenticated login steps ---------------------------------------------
+
+/// Lets `allowed` steps through, then refuses for a minute; records the keys it was asked about.
+#[derive(Debug)]
+struct Budget {
+    allowed: std::sync::atomic::AtomicI64,
+    keys: std::sync::Mutex<Vec<(discord_oauth::session::LoginStep, Option<String>)>>,
+}
+
+impl discord_oauth::session::LoginThrottle for Budget {
+    fn check(
+        &self,
+        step: discord_oauth::session::LoginStep,
+        client: Option<&str>,
+    ) -> Result<(), Duration> {
+        self.keys
+            .lock()
+            .unwrap()
+            .push((step, client.map(str::to_owned)));
+        if self
+            .allowed
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst)
+            > 0
+        {
+            Ok(())
+        } else {
+            Err(Duration::from_secs(60))
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_login_throttle_refuses_before_minting_a_state_or_exchanging_a_code() {
+    use discord_oauth::session::LoginStep;
+    let mock = mock().await;
+    let budget = Arc::new(Budget {
+        allowed: 1.into(),
+        keys: std::sync::Mutex::default(),
+    });
+    let client = DiscordOAuth::builder(config_for(&mock).build().unwrap())
+        .login_throttle(budget.clone())
+        .build()
+        .unwrap();
+    let user = mock.users()[0].id;
+    let mut browser = Browser::default();
+    // The first start passes (and is named by its client key).
+    let s = browser.session(&client);
+    s.set_client_key("203.0.113.7");
+    let url = s.create_session(identify()).unwrap();
+    browser.absorb(&s);
+    // The second start is refused: 429 with Retry-After, no pending cookie.
+    let s = browser.session(&client);
+    s.set_client_key("203.0.113.7");
+    let refused = s.create_session(identify()).unwrap_err();
+    assert!(matches!(refused, Error::Throttled { .. }));
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.retry_after(), Some(Duration::from_secs(60)));
+    assert!(s.take_set_cookies().is_empty(), "nothing minted");
+    // The callback is refused before its code is exchanged, and its state stays usable.
+    let query = authorize(&url, user).await;
+    let before = token_calls(&mock);
+    let s = browser.session(&client);
+    assert!(matches!(
+        s.callback(&query).await,
+        Err(Error::Throttled { .. })
+    ));
+    assert_eq!(token_calls(&mock), before, "no token request");
+    budget.allowed.store(1, std::sync::atomic::Ordering::SeqCst);
+    let s = browser.session(&client);
+    s.callback(&query).await.unwrap();
+    assert_eq!(token_calls(&mock), before + 1);
+    let keys = budget.keys.lock().unwrap();
+    assert_eq!(keys[0], (LoginStep::Login, Some("203.0.113.7".to_owned())));
+    assert_eq!(keys[2], (LoginStep::Callback, None));
+}

@@ -569,7 +569,8 @@ fn role_connections() {
     let built = RoleConnection::new(Some("Game".into()), None, [("level", "3")]).unwrap();
     assert_eq!(
         serde_json::to_value(&built).unwrap(),
-        json!({"platform_name": "Game", "platform_username": null, "metadata": {"level": "3"}})
+        json!({"platform_name": "Game", "metadata": {"level": "3"}}),
+        "a missing name is omitted, not null (as documented)"
     );
     assert_eq!(
         RoleConnection::new(Some("x".repeat(51)), None, [("a", "1")]).unwrap_err(),
@@ -815,4 +816,163 @@ fn every_fixture_parses_and_round_trips_exactly() {
         }
     }
     assert_eq!(count, 16);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Against Discord's official OpenAPI spec (https://github.com/discord/discord-api-spec): answers
+// the spec allows must decode, and one odd item must never fail a whole list.
+
+#[test]
+fn spec_a_connection_with_a_null_name_does_not_fail_the_list() {
+    // `ConnectedAccountResponse.name` is `string | null`.
+    let list: Vec<UserConnection> = serde_json::from_value(json!([
+        {"id": "1", "name": null, "type": "bluesky", "friend_sync": false, "show_activity": true,
+         "two_way_link": false, "verified": true, "visibility": 1},
+        {"id": "2", "name": "ann", "type": "steam", "friend_sync": false, "show_activity": true,
+         "two_way_link": false, "verified": true, "visibility": 0},
+    ]))
+    .unwrap();
+    assert_eq!(list[0].name, None);
+    assert_eq!(list[1].name.as_deref(), Some("ann"));
+}
+
+#[test]
+fn spec_connection_integrations_are_partial_with_a_string_id_and_a_guild() {
+    // `ConnectedAccountIntegrationResponse`: `id` a string, `type`, `account`, `guild`.
+    let raw = json!({
+        "id": "41771983423143937", "name": "nelly", "type": "twitch",
+        "friend_sync": false, "show_activity": true, "two_way_link": false, "verified": true,
+        "visibility": 1,
+        "integrations": [{
+            "id": "twitch:41771983423143937",
+            "type": "twitch",
+            "account": {"id": "41771983423143937", "name": null},
+            "guild": {"id": "81384788765712384", "name": "Discord Developers", "icon": null}
+        }]
+    });
+    let c: UserConnection = round_trip(&raw);
+    let i = &c.integrations[0];
+    assert_eq!(i.id, "twitch:41771983423143937");
+    assert_eq!(i.snowflake_id(), None);
+    assert_eq!(i.kind.as_deref(), Some("twitch"));
+    assert_eq!(i.account.as_ref().unwrap().name, "");
+    let guild = i.guild.as_ref().unwrap();
+    assert_eq!(guild.id, GuildId::new(81_384_788_765_712_384));
+    assert_eq!(guild.name, "Discord Developers");
+    assert_eq!(guild.icon, None);
+    // A numeric id is still available as a snowflake.
+    let i: Integration = round_trip(&json!({"id": "33590653072239123", "type": "discord"}));
+    assert_eq!(
+        i.snowflake_id().map(u64::from),
+        Some(33_590_653_072_239_123)
+    );
+}
+
+#[test]
+fn spec_permissions_above_bit_63_do_not_fail_the_guild_list() {
+    // 2^64 + 8: ADMINISTRATOR plus a bit no u64 holds; Discord documents permissions as a
+    // variable-length integer string.
+    let list: Vec<Guild> = serde_json::from_value(json!([
+        {"id": "1", "name": "big", "icon": null, "banner": null, "owner": false,
+         "permissions": "18446744073709551624", "features": []},
+        {"id": "2", "name": "small", "icon": null, "banner": null, "owner": false,
+         "permissions": "8", "features": []},
+    ]))
+    .unwrap();
+    assert_eq!(list[0].permissions, Permissions::ADMINISTRATOR);
+    assert!(list[0].permissions_overflowed());
+    assert_eq!(list[0].to_json()["permissions"], "18446744073709551624");
+    assert!(!list[1].permissions_overflowed());
+    // A hundred digits, too.
+    let long = format!("{}8", "9".repeat(99));
+    let g: Guild = serde_json::from_value(json!({"id": "3", "permissions": long})).unwrap();
+    assert!(g.permissions_overflowed());
+    // Garbage is still refused.
+    assert!(serde_json::from_value::<Guild>(json!({"id": "3", "permissions": "12x"})).is_err());
+}
+
+#[test]
+fn spec_negative_int32_fields_decode_with_their_bits() {
+    // `accent_color` and `public_flags` are `int32` in the spec; `flags` an `Int53`.
+    let u: User = round_trip(&json!({
+        "id": "80351110224678912", "username": "nelly", "discriminator": "0",
+        "accent_color": -1, "public_flags": -2147483648, "flags": -1
+    }));
+    assert_eq!(u.accent_color, Some(0xFFFF_FFFF));
+    assert_eq!(u.public_flags, Some(1 << 31));
+    assert_eq!(u.flags, Some(u64::MAX));
+    let m: GuildMember = round_trip(&json!({"roles": [], "flags": -2147483647}));
+    assert_eq!(m.flags, 0x8000_0001);
+    let g: TokenGuild = round_trip(&json!({"id": "1", "roles": [{"id": "2", "color": -16777216}]}));
+    assert_eq!(g.roles[0].color, 0xFF00_0000);
+}
+
+#[test]
+fn spec_application_flags_new_is_typed() {
+    let a: Application = round_trip(&json!({"id": "1", "flags": 8388608, "flags_new": "8388608"}));
+    assert_eq!(a.flags_new, Some(8_388_608));
+    let a: Application = round_trip(&json!({"id": "1", "flags_new": "36893488147419103232"}));
+    assert_eq!(a.flags_new, Some(0), "bits above 63 stay in to_json");
+    let a: Application = round_trip(&json!({"id": "1", "flags_new": null}));
+    assert_eq!(a.flags_new, None);
+    let info: AuthorizationInfo = round_trip(&json!({
+        "application": {"id": "1", "name": "app", "icon": null, "description": "", "type": null,
+                        "verify_key": "k", "flags": 0, "flags_new": "0"},
+        "expires": "2026-12-01T00:00:00+00:00", "scopes": ["identify", "rpc.video.read"]
+    }));
+    assert_eq!(info.application.flags_new, Some(0));
+    assert!(info.has_scope(&Scope::RpcVideoRead));
+}
+
+#[test]
+fn spec_role_connection_omits_a_missing_platform_name() {
+    let c = RoleConnection::new(None, None, [("level", "3")]).unwrap();
+    assert_eq!(c.body(), json!({"metadata": {"level": "3"}}));
+    assert_eq!(c.to_json(), &json!({"metadata": {"level": "3"}}));
+    let c = RoleConnection::new(Some("Game".into()), None, [("level", "3")]).unwrap();
+    assert_eq!(
+        c.body(),
+        json!({"platform_name": "Game", "metadata": {"level": "3"}})
+    );
+}
+
+#[test]
+fn spec_only_scopes_need_approval() {
+    for s in [
+        "activities.invites.write",
+        "rpc.screenshare.read",
+        "rpc.screenshare.write",
+        "rpc.video.read",
+        "rpc.video.write",
+    ] {
+        let scope: Scope = s.parse().unwrap();
+        assert!(scope.is_known(), "{s}");
+        assert!(scope.requires_approval(), "{s}");
+        assert_eq!(scope.to_string(), s);
+    }
+}
+
+#[test]
+fn spec_form_error_codes_are_strings_or_integers() {
+    let error = discord_oauth::Error::Api {
+        status: http::StatusCode::BAD_REQUEST,
+        code: 50035,
+        message: "Invalid Form Body".into(),
+        errors: Some(Box::new(json!({
+            "access_token": {"_errors": [{"code": "BASE_TYPE_REQUIRED", "message": "This field is required"}]},
+            "roles": {"0": {"_errors": [{"code": 50035, "message": "Invalid snowflake"}]}}
+        }))),
+    };
+    let mut fields = error.form_errors();
+    fields.sort_by(|a, b| a.path.cmp(&b.path));
+    assert_eq!(fields.len(), 2);
+    assert_eq!(
+        (fields[0].path.as_str(), fields[0].code.as_str()),
+        ("access_token", "BASE_TYPE_REQUIRED")
+    );
+    assert_eq!(
+        (fields[1].path.as_str(), fields[1].code.as_str()),
+        ("roles.0", "50035")
+    );
+    assert!(discord_oauth::Error::Unauthorized.form_errors().is_empty());
 }

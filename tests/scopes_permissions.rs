@@ -5,8 +5,8 @@ use discord_oauth::scope::{InvalidScope, Prompt, SEED_SCOPE_NAMES, Scope, Scopes
 
 /// The 29 official scopes of
 /// [Discord: OAuth2 Scopes](https://discord.com/developers/docs/topics/oauth2#shared-resources-oauth2-scopes)
-/// plus the three Social SDK ones.
-const OFFICIAL: [&str; 32] = [
+/// plus the three Social SDK ones and the five more of Discord's OpenAPI spec.
+const OFFICIAL: [&str; 37] = [
     "activities.read",
     "activities.write",
     "applications.builds.read",
@@ -39,6 +39,11 @@ const OFFICIAL: [&str; 32] = [
     "openid",
     "sdk.social_layer_presence",
     "sdk.social_layer",
+    "activities.invites.write",
+    "rpc.video.read",
+    "rpc.video.write",
+    "rpc.screenshare.read",
+    "rpc.screenshare.write",
 ];
 
 #[test]
@@ -56,7 +61,7 @@ fn every_official_scope_round_trips_as_a_named_variant() {
     }
     // ALL_KNOWN has no duplicates.
     let set: Scopes = Scope::ALL_KNOWN.iter().cloned().collect();
-    assert_eq!(set.len(), 32);
+    assert_eq!(set.len(), 37);
 }
 
 #[test]
@@ -296,18 +301,20 @@ fn permissions_serde_uses_decimal_strings_and_keeps_unknown_bits() {
             .bits(),
         u64::MAX
     );
-    // Bad input is an error, never a panic or a truncation.
+    // A string past 64 bits (Discord's permissions are variable-length) decodes to its low
+    // 64 bits, never failing the payload; the overflow is reported by
+    // `from_decimal_str_overflowing`.
+    assert_eq!(
+        serde_json::from_str::<Permissions>("\"18446744073709551616\"").unwrap(),
+        Permissions::empty()
+    );
+    assert_eq!(
+        Permissions::from_decimal_str_overflowing("18446744073709551616"),
+        Ok((Permissions::empty(), true))
+    );
+    // Bad input is an error, never a panic.
     for bad in [
-        "\"-1\"",
-        "\"1.5\"",
-        "\"\"",
-        "\"18446744073709551616\"",
-        "\" 8\"",
-        "\"0x8\"",
-        "-1",
-        "1.5",
-        "null",
-        "true",
+        "\"-1\"", "\"1.5\"", "\"\"", "\" 8\"", "\"0x8\"", "-1", "1.5", "null", "true",
     ] {
         assert!(serde_json::from_str::<Permissions>(bad).is_err(), "{bad}");
     }

@@ -168,7 +168,7 @@ impl<T: Resource> Fetched<T> {
 
 /// Options of [`DiscordSession::add_to_guild`] (the body of
 /// [Discord: Add Guild Member](https://discord.com/developers/docs/resources/guild#add-guild-member)). Each needs a bot permission: `nick` MANAGE_NICKNAMES, `roles` MANAGE_ROLES, `mute`
-/// MUTE_MEMBERS, `deaf` DEAFEN_MEMBERS.
+/// MUTE_MEMBERS, `deaf` DEAFEN_MEMBERS, `flags` the permission its flag asks for.
 #[derive(Debug, Clone, Default, Serialize)]
 #[must_use]
 pub struct AddMemberOptions {
@@ -180,6 +180,8 @@ pub struct AddMemberOptions {
     mute: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     deaf: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flags: Option<u64>,
 }
 
 impl AddMemberOptions {
@@ -209,6 +211,14 @@ impl AddMemberOptions {
     /// Server-deafen the member.
     pub fn deaf(mut self, deaf: bool) -> Self {
         self.deaf = Some(deaf);
+        self
+    }
+
+    /// The member's guild member flags
+    /// ([Discord: Guild Member Flags](https://discord.com/developers/docs/resources/guild#guild-member-object-guild-member-flags);
+    /// e.g. `1 << 2`, BYPASSES_VERIFICATION, which needs MODERATE_MEMBERS).
+    pub fn flags(mut self, flags: u64) -> Self {
+        self.flags = Some(flags);
         self
     }
 }
@@ -262,6 +272,58 @@ impl DiscordSession {
     /// As [`fetch_user`](Self::fetch_user).
     pub async fn fetch_guilds(&self, fetch: Fetch) -> Result<Fetched<Vec<Guild>>, Error> {
         self.fetch(fetch).await
+    }
+
+    /// The user's guilds with their approximate member and online counts (`GET
+    /// /users/@me/guilds?with_counts=true`, scope `guilds`): every guild's
+    /// [`approximate_member_count`](Guild::approximate_member_count) and
+    /// [`approximate_presence_count`](Guild::approximate_presence_count) are set.
+    ///
+    /// It shares the users cache's guilds entry with [`fetch_guilds`](Self::fetch_guilds)
+    /// (the answer with counts is the same list, with two more fields): with
+    /// [`Fetch::Cached`] a cached list is served only if it has the counts, else Discord is
+    /// asked once and its answer replaces the cached list; [`Fetch::CacheOnly`] answers
+    /// [`Error::NotCached`] for a cached list without counts.
+    ///
+    /// ```no_run
+    /// # async fn f(session: discord_oauth::DiscordSession) -> Result<(), discord_oauth::Error> {
+    /// use discord_oauth::api::Fetch;
+    /// for guild in session.fetch_guilds_with_counts(Fetch::Cached).await?.iter() {
+    ///     println!("{}: {:?} members", guild.name, guild.approximate_member_count);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`fetch_user`](Self::fetch_user).
+    pub async fn fetch_guilds_with_counts(
+        &self,
+        fetch: Fetch,
+    ) -> Result<Fetched<Vec<Guild>>, Error> {
+        let kind = CacheKind::Guilds;
+        let record = self.require_scope_shared(&kind.scope()).await?;
+        let key = CacheKey::new(record.id, record.user_id.unwrap_or(0), kind);
+        let cache = self.sessions().cache();
+        if matches!(fetch, Fetch::Cached | Fetch::CacheOnly) {
+            if let Some(entry) = cache.get(key).await.filter(|v| v.expires_at() > self.now()) {
+                let guilds = Fetched::<Vec<Guild>>::new(entry)?;
+                let counted = |g: &Guild| {
+                    g.approximate_member_count.is_some() && g.approximate_presence_count.is_some()
+                };
+                if guilds.iter().all(counted) {
+                    return Ok(guilds);
+                }
+            }
+            if fetch == Fetch::CacheOnly {
+                return Err(Error::NotCached);
+            }
+        }
+        let entry =
+            Box::pin(self.load_entry(Route::current_user_guilds_with_counts(), kind)).await?;
+        if fetch != Fetch::FreshUncached {
+            cache.insert(key, entry.clone()).await;
+        }
+        Fetched::new(entry)
     }
 
     /// The user's connections (`GET /users/@me/connections`, scope `connections`).
@@ -329,7 +391,12 @@ impl DiscordSession {
 
     /// One call to Discord for `kind`, decoded and serialized for the cache.
     async fn load_entry_of(&self, kind: CacheKind) -> Result<CachedValue, Error> {
-        let response = self.send_as_user(Call::api(kind.route())).await?;
+        self.load_entry(kind.route(), kind).await
+    }
+
+    /// One call to Discord on `route`, whose answer is of `kind`.
+    async fn load_entry(&self, route: Route, kind: CacheKind) -> Result<CachedValue, Error> {
+        let response = self.send_as_user(Call::api(route)).await?;
         let data = match kind {
             CacheKind::Guilds => Arc::new(response.json::<Vec<Guild>>()?).into_data(),
             CacheKind::Connections => Arc::new(response.json::<Vec<UserConnection>>()?).into_data(),
@@ -451,5 +518,29 @@ impl DiscordSession {
     /// ```
     pub fn bot_request(&self, method: Method, route: impl AsRef<str>) -> ApiRequest<'_> {
         ApiRequest::new(Sender::Bot(self.sessions().http()), method, route.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_member_flags_are_sent_only_when_set() {
+        let body = |o: &AddMemberOptions| {
+            serde_json::to_value(AddMemberBody {
+                access_token: "t",
+                options: o,
+            })
+            .unwrap()
+        };
+        assert_eq!(
+            body(&AddMemberOptions::new()),
+            serde_json::json!({"access_token": "t"})
+        );
+        assert_eq!(
+            body(&AddMemberOptions::new().flags(1 << 2).mute(true)),
+            serde_json::json!({"access_token": "t", "mute": true, "flags": 4})
+        );
     }
 }

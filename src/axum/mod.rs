@@ -60,6 +60,19 @@ pub enum UnauthorizedBehavior {
 #[derive(Clone, Debug)]
 struct LayerConfig {
     unauthorized: UnauthorizedBehavior,
+    client_key: Option<ClientKey>,
+}
+
+/// The application's way to name a request's client (see [`DiscordLayer::client_key`]).
+type ClientKeyFn = dyn Fn(&http::HeaderMap, &http::Extensions) -> Option<String> + Send + Sync;
+
+#[derive(Clone)]
+struct ClientKey(Arc<ClientKeyFn>);
+
+impl std::fmt::Debug for ClientKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientKey(..)")
+    }
 }
 
 /// Adds a [`DiscordSession`] to every request and its cookies to every response; optionally
@@ -81,6 +94,7 @@ impl DiscordLayer {
             client,
             config: LayerConfig {
                 unauthorized: UnauthorizedBehavior::default(),
+                client_key: None,
             },
             pages: ErrorPages::json(),
             routes: None,
@@ -113,6 +127,30 @@ impl DiscordLayer {
     /// [`ErrorPages::custom`], a request preferring HTML gets a page.
     pub fn error_pages(mut self, pages: ErrorPages) -> Self {
         self.pages = pages;
+        self
+    }
+
+    /// How to name the client of a request for the
+    /// [`LoginThrottle`](crate::session::LoginThrottle) (see
+    /// [`DiscordSession::set_client_key`]): `key` reads the request's headers and extensions,
+    /// e.g. axum's `ConnectInfo` (serve with `into_make_service_with_connect_info`) or, behind
+    /// a proxy you trust, the header it sets.
+    ///
+    /// ```no_run
+    /// use std::net::SocketAddr;
+    /// use axum::extract::ConnectInfo;
+    /// use discord_oauth::axum::DiscordLayer;
+    /// # fn f(discord: discord_oauth::DiscordOAuth) {
+    /// let layer = DiscordLayer::new(discord).client_key(|_headers, extensions| {
+    ///     extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string())
+    /// });
+    /// # let _ = layer; }
+    /// ```
+    pub fn client_key(
+        mut self,
+        key: impl Fn(&http::HeaderMap, &http::Extensions) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.config.client_key = Some(ClientKey(Arc::new(key)));
         self
     }
 
@@ -163,6 +201,11 @@ where
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         let session = self.client.session(req.headers());
+        if let Some(ClientKey(key)) = &self.config.client_key
+            && let Some(key) = key(req.headers(), req.extensions())
+        {
+            session.set_client_key(key);
+        }
         // Only looked at when something may render a page (the default layer never does).
         let wants_html =
             (self.routes.is_some() || self.pages.negotiates()) && prefers_html(req.headers());

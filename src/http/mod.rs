@@ -421,12 +421,25 @@ fn transport_error(e: reqwest::Error) -> Error {
 
 #[derive(serde::Deserialize)]
 struct DiscordErrorBody {
-    #[serde(default)]
+    /// An integer in the documentation and the spec; a string (or anything else) is read as
+    /// well, so that the message and the field errors are never lost over the code's type.
+    #[serde(default, deserialize_with = "lenient_code")]
     code: Option<u64>,
     #[serde(default)]
     message: Option<String>,
     #[serde(default)]
     errors: Option<serde_json::Value>,
+}
+
+/// Discord's error `code`: a JSON integer or a decimal string; anything else is `None`.
+fn lenient_code<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(
+        match <Option<serde_json::Value> as serde::Deserialize>::deserialize(d)? {
+            Some(serde_json::Value::Number(n)) => n.as_u64(),
+            Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+            _ => None,
+        },
+    )
 }
 
 #[derive(serde::Deserialize)]

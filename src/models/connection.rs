@@ -7,7 +7,7 @@ use std::hash::{Hash, Hasher};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Application, IntegrationId, RoleId, User, int_enum, model, null_default};
+use super::{Application, GuildId, IntegrationId, RoleId, User, int_enum, model, null_default};
 use crate::scope::Scopes;
 
 int_enum! {
@@ -49,8 +49,10 @@ model! {
     pub struct UserConnection {
         /// The account id on the service (a string, **not** a snowflake).
         pub id: String,
-        /// The username on the service.
-        pub name: String,
+        /// The username on the service; `None` when Discord sends `null` (the spec marks it
+        /// nullable).
+        #[serde(default)]
+        pub name: Option<String>,
         /// The service (`twitch`, `youtube`, `steam`...: an open set); JSON `type`.
         #[serde(rename = "type")]
         pub kind: String,
@@ -105,22 +107,58 @@ impl Hash for UserConnection {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct IntegrationAccount {
-    /// The account id (a string).
-    #[serde(default, deserialize_with = "null_default")]
+    /// The account id (a string; a number is accepted too).
+    #[serde(default, deserialize_with = "string_id")]
     pub id: String,
-    /// The account name.
+    /// The account name (empty when `null`).
     #[serde(default, deserialize_with = "null_default")]
     pub name: String,
 }
 
+/// The guild of a connection's integration (`guild`: id, name, icon).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct IntegrationGuild {
+    /// The guild id.
+    pub id: GuildId,
+    /// The guild name.
+    #[serde(default, deserialize_with = "null_default")]
+    pub name: String,
+    /// Icon hash.
+    #[serde(default)]
+    pub icon: Option<String>,
+}
+
+/// An id that Discord sends as a string, accepting a JSON number too (`null` is empty).
+fn string_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::String(s)) => s,
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        Some(_) => {
+            return Err(serde::de::Error::custom(
+                "an id must be a string or a number",
+            ));
+        }
+        None => String::new(),
+    })
+}
+
 model! {
-    /// A guild integration
-    /// ([Discord: Integration Object](https://discord.com/developers/docs/resources/guild#integration-object)).
-    /// Inside a connection it is partial, so every
-    /// field but `id` is optional. Fields marked (*) are not sent for Discord bot integrations.
+    /// A connection's partial guild integration
+    /// ([Discord: Connection Object](https://discord.com/developers/docs/resources/user#connection-object),
+    /// [Discord: Integration Object](https://discord.com/developers/docs/resources/guild#integration-object)).
+    ///
+    /// Discord's official spec
+    /// ([discord-api-spec](https://github.com/discord/discord-api-spec),
+    /// `ConnectedAccountIntegrationResponse`) describes it as `id` (a **string**), `type`,
+    /// `account` and `guild`; the documentation's integration object adds the other fields,
+    /// all optional here. Only `id` is required. Fields marked (*) are not sent for Discord bot
+    /// integrations.
     pub struct Integration {
-        /// The integration id.
-        pub id: IntegrationId,
+        /// The integration id, as the string Discord sends (not always a snowflake; see
+        /// [`Integration::snowflake_id`]). A JSON number is accepted too.
+        #[serde(deserialize_with = "string_id")]
+        pub id: String,
         /// The integration name.
         #[serde(default)]
         pub name: Option<String>,
@@ -151,6 +189,9 @@ model! {
         /// The integration's account.
         #[serde(default)]
         pub account: Option<IntegrationAccount>,
+        /// The guild the integration belongs to.
+        #[serde(default)]
+        pub guild: Option<IntegrationGuild>,
         /// When it was last synced, ISO 8601 (*).
         #[serde(default)]
         pub synced_at: Option<String>,
@@ -166,6 +207,14 @@ model! {
         /// The scopes the application was authorized for.
         #[serde(default)]
         pub scopes: Option<Scopes>,
+    }
+}
+
+impl Integration {
+    /// The id as a snowflake, when it is one.
+    #[must_use]
+    pub fn snowflake_id(&self) -> Option<IntegrationId> {
+        self.id.parse().ok()
     }
 }
 

@@ -11,7 +11,7 @@ use url::Url;
 
 use super::{
     AvatarDecorationData, Cdn, CdnError, Collectibles, GuildId, ImageFormat, ImageSize, RoleId,
-    User, UserId, model, null_default,
+    User, UserId, int32_flags_or_zero, int32_or_zero, model, null_default,
 };
 use crate::permissions::Permissions;
 
@@ -63,6 +63,19 @@ impl Guild {
     #[must_use]
     pub fn permissions_effective(&self) -> Permissions {
         self.permissions.effective_for_guild(self.owner)
+    }
+
+    /// Whether the `permissions` string Discord sent had bits above bit 63, which
+    /// [`Guild::permissions`] cannot hold (Discord documents permissions as a variable-length
+    /// integer; no permission is defined that high today). The string itself is kept in
+    /// [`Guild::to_json`].
+    #[must_use]
+    pub fn permissions_overflowed(&self) -> bool {
+        self.raw
+            .get("permissions")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|s| Permissions::from_decimal_str_overflowing(s).ok())
+            .is_some_and(|(_, high)| high)
     }
 
     /// Whether the guild has a feature string, e.g. `"COMMUNITY"`.
@@ -156,8 +169,8 @@ pub struct Role {
     /// The role's permissions (a decimal string in v8+, a number in the legacy v6 example).
     #[serde(default, deserialize_with = "null_default")]
     pub permissions: Permissions,
-    /// Colour as `0xRRGGBB` (0 = none).
-    #[serde(default, deserialize_with = "null_default")]
+    /// Colour as `0xRRGGBB` (0 = none); a negative `int32` is kept as its 32-bit pattern.
+    #[serde(default, deserialize_with = "int32_or_zero")]
     pub color: u32,
     /// Sorting position.
     #[serde(default, deserialize_with = "null_default")]
@@ -275,8 +288,9 @@ model! {
         /// Whether the member is muted in voice.
         #[serde(default, deserialize_with = "null_default")]
         pub mute: bool,
-        /// Guild member flags (bit 0 DID_REJOIN, 1 COMPLETED_ONBOARDING...; unknown bits kept).
-        #[serde(default, deserialize_with = "null_default")]
+        /// Guild member flags (bit 0 DID_REJOIN, 1 COMPLETED_ONBOARDING...; unknown bits kept,
+        /// a negative `int32` as its 32-bit pattern).
+        #[serde(default, deserialize_with = "int32_flags_or_zero")]
         pub flags: u64,
         /// Whether the member has not yet passed Membership Screening.
         #[serde(default, deserialize_with = "null_default")]

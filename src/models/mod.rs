@@ -38,7 +38,7 @@ mod user;
 pub use cdn::{Cdn, CdnError, ImageFormat, ImageSize};
 pub use connection::{
     ConnectionVisibility, Integration, IntegrationAccount, IntegrationExpireBehavior,
-    UserConnection,
+    IntegrationGuild, UserConnection,
 };
 pub use guild::{Guild, GuildMember, Role, TokenGuild};
 pub use id::{
@@ -60,6 +60,85 @@ where
     T: Default + Deserialize<'de>,
 {
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A JSON integer of Discord's `int32` fields (colours, member flags, public flags): anything
+/// from `i32::MIN` to `u32::MAX`, a negative value kept as its 32-bit two's complement pattern
+/// (`-1` is `0xFFFF_FFFF`), so that no bit is lost; `null` or a missing field is `None`. The
+/// official spec types these fields as signed `int32`
+/// ([discord-api-spec](https://github.com/discord/discord-api-spec)) while the documentation
+/// describes colours as `0xRRGGBB`
+/// ([Discord: User Object](https://discord.com/developers/docs/resources/user#user-object)):
+/// both forms decode.
+fn int32_bits<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    use serde::de::Error as _;
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if let Some(u) = n.as_u64() {
+        return u32::try_from(u)
+            .map(Some)
+            .map_err(|_| D::Error::custom("an int32 value above u32::MAX"));
+    }
+    if let Some(i) = n.as_i64() {
+        // i32 -> u32: the same 32 bits.
+        return i32::try_from(i)
+            .map(|i| Some(i.cast_unsigned()))
+            .map_err(|_| D::Error::custom("an int32 value below i32::MIN"));
+    }
+    Err(D::Error::custom(
+        "a non-integer where an int32 was expected",
+    ))
+}
+
+/// [`int32_bits`] for an optional `u32` field (`accent_color`).
+pub(crate) fn opt_int32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    int32_bits(d)
+}
+
+/// [`int32_bits`] for a `u32` field defaulting to 0 (`color`).
+pub(crate) fn int32_or_zero<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    Ok(int32_bits(d)?.unwrap_or(0))
+}
+
+/// [`int32_bits`] widened to an optional `u64` bitfield (`public_flags`).
+pub(crate) fn opt_int32_flags<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(int32_bits(d)?.map(u64::from))
+}
+
+/// [`int32_bits`] widened to a `u64` bitfield defaulting to 0 (a member's `flags`).
+pub(crate) fn int32_flags_or_zero<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    Ok(int32_bits(d)?.map_or(0, u64::from))
+}
+
+/// A 64-bit bitfield that the spec types as a signed integer (`Int53Type`, `int64`): a
+/// negative value is kept as its 64-bit two's complement pattern; `null` is `None`.
+pub(crate) fn opt_int64_flags<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    use serde::de::Error as _;
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    match (n.as_u64(), n.as_i64()) {
+        (Some(u), _) => Ok(Some(u)),
+        (None, Some(i)) => Ok(Some(i.cast_unsigned())),
+        _ => Err(D::Error::custom(
+            "a non-integer where a bitfield was expected",
+        )),
+    }
+}
+
+/// A bitfield sent as a decimal string of any length (the application's `flags_new`), or a
+/// JSON integer: its low 64 bits (every flag Discord documents today), `None` for `null`. A
+/// longer value keeps its high bits in the model's raw payload (`to_json`); a string that is
+/// not decimal is `None` rather than an error that would fail the whole object.
+pub(crate) fn opt_decimal_flags<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::String(s)) => crate::permissions::Permissions::from_decimal_str(&s)
+            .ok()
+            .map(|p| p.bits()),
+        Some(serde_json::Value::Number(n)) => n.as_u64(),
+        _ => None,
+    })
 }
 
 /// Defines a model that keeps the JSON payload it was deserialized from.

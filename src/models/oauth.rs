@@ -7,6 +7,7 @@ use url::Url;
 
 use super::{
     ApplicationId, Cdn, ChannelId, GuildId, ImageFormat, User, WebhookId, model, null_default,
+    opt_decimal_flags, opt_int64_flags,
 };
 use crate::scope::{Scope, Scopes};
 use crate::secret::WebhookToken;
@@ -39,9 +40,14 @@ model! {
         /// Hex public key for interaction signatures.
         #[serde(default)]
         pub verify_key: Option<String>,
-        /// Application flags (see also `flags_new` in [`Application::to_json`]).
-        #[serde(default)]
+        /// Application flags
+        /// ([Discord: Application Flags](https://discord.com/developers/docs/resources/application#application-object-application-flags)).
+        #[serde(default, deserialize_with = "opt_int64_flags")]
         pub flags: Option<u64>,
+        /// The same flags as a decimal string of any length (`flags_new`): its low 64 bits;
+        /// a longer value stays whole in [`Application::to_json`].
+        #[serde(default, deserialize_with = "opt_decimal_flags")]
+        pub flags_new: Option<u64>,
         /// Registered redirect URIs.
         #[serde(default)]
         pub redirect_uris: Option<Vec<String>>,

@@ -153,11 +153,11 @@ impl RoleConnection {
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
-        let raw = json!({
-            "platform_name": platform_name,
-            "platform_username": platform_username,
-            "metadata": metadata,
-        });
+        let raw = connection_body(
+            platform_name.as_deref(),
+            platform_username.as_deref(),
+            &metadata,
+        );
         let connection = RoleConnection {
             platform_name,
             platform_username,
@@ -229,15 +229,38 @@ impl RoleConnection {
         Ok(())
     }
 
-    /// The JSON body of `PUT .../role-connection`, from the typed fields.
+    /// The JSON body of `PUT .../role-connection`, from the typed fields. A `None` name is
+    /// left out, not sent as `null` (see [`RoleConnection::new`]).
     #[must_use]
     pub fn body(&self) -> Value {
-        json!({
-            "platform_name": self.platform_name,
-            "platform_username": self.platform_username,
-            "metadata": self.metadata,
-        })
+        connection_body(
+            self.platform_name.as_deref(),
+            self.platform_username.as_deref(),
+            &self.metadata,
+        )
     }
+}
+
+/// The body of `PUT .../role-connection`. Discord's documentation lists `platform_name` and
+/// `platform_username` as optional strings, not nullable ones
+/// (<https://discord.com/developers/docs/resources/user#update-current-user-application-role-connection>),
+/// while the official OpenAPI spec (<https://github.com/discord/discord-api-spec>,
+/// `UpdateApplicationUserRoleConnectionRequest`) allows `null`: where the two disagree we follow
+/// the documentation, so a `None` is omitted, which both accept.
+fn connection_body(
+    platform_name: Option<&str>,
+    platform_username: Option<&str>,
+    metadata: &BTreeMap<String, String>,
+) -> Value {
+    let mut body = Map::new();
+    if let Some(name) = platform_name {
+        body.insert("platform_name".into(), json!(name));
+    }
+    if let Some(name) = platform_username {
+        body.insert("platform_username".into(), json!(name));
+    }
+    body.insert("metadata".into(), json!(metadata));
+    Value::Object(body)
 }
 
 /// A typed metadata value, stringified as Discord expects: integers in decimal, datetimes as

@@ -6,7 +6,10 @@ use std::hash::{Hash, Hasher};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::{Cdn, CdnError, GuildId, ImageFormat, ImageSize, SkuId, UserId, model, null_default};
+use super::{
+    Cdn, CdnError, GuildId, ImageFormat, ImageSize, SkuId, UserId, model, null_default, opt_int32,
+    opt_int32_flags, opt_int64_flags,
+};
 
 model! {
     /// A Discord user (`GET /users/@me`, `GET /users/{id}`;
@@ -45,8 +48,9 @@ model! {
         /// Profile banner hash.
         #[serde(default)]
         pub banner: Option<String>,
-        /// Banner colour as `0xRRGGBB`.
-        #[serde(default)]
+        /// Banner colour as `0xRRGGBB`. Discord's spec types it as a signed `int32`: a negative
+        /// value is kept as its 32-bit pattern (`-1` is `0xFFFF_FFFF`) rather than refused.
+        #[serde(default, deserialize_with = "opt_int32")]
         pub accent_color: Option<u32>,
         /// The user's chosen language, e.g. `en-US`.
         #[serde(default)]
@@ -57,15 +61,17 @@ model! {
         /// The email (needs the `email` scope; may be `null` even with it).
         #[serde(default)]
         pub email: Option<String>,
-        /// User flags bitfield (unknown bits kept).
-        #[serde(default)]
+        /// User flags bitfield (unknown bits kept; a negative `Int53` is kept as its 64-bit
+        /// pattern).
+        #[serde(default, deserialize_with = "opt_int64_flags")]
         pub flags: Option<u64>,
         /// Nitro type: 0 none, 1 Nitro Classic, 2 Nitro, 3 Nitro Basic. Always 0 without the
         /// `identify.premium` scope (since 2026-05-05).
         #[serde(default)]
         pub premium_type: Option<u32>,
-        /// Public user flags bitfield.
-        #[serde(default)]
+        /// Public user flags bitfield (an `int32`: bit 31 arrives as a negative number and is
+        /// kept).
+        #[serde(default, deserialize_with = "opt_int32_flags")]
         pub public_flags: Option<u64>,
         /// Avatar decoration.
         #[serde(default)]

@@ -298,6 +298,17 @@ impl Route {
         Self::known(Method::GET, "/users/@me/guilds".to_owned())
     }
 
+    /// `GET /users/@me/guilds?with_counts=true`: the guilds with their
+    /// `approximate_member_count` and `approximate_presence_count`.
+    #[must_use]
+    pub fn current_user_guilds_with_counts() -> Self {
+        Self::from_checked(
+            Method::GET,
+            "/users/@me/guilds".to_owned(),
+            Some("with_counts=true".to_owned()),
+        )
+    }
+
     /// `GET /users/@me/connections`.
     #[must_use]
     pub fn current_user_connections() -> Self {

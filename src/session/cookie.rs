@@ -322,4 +322,67 @@ mod tests {
         let unrelated = CookieKeys::new(Some(&key("new")), &[]);
         assert!(unrelated.open(Purpose::Session, "sid", &v).is_none());
     }
+
+    mod properties {
+        //! Seal/open properties: every sealed value opens to what was sealed; any flipped bit,
+        //! truncation, extension or garbage is refused (`None`), never a panic.
+        use super::*;
+        use proptest::prelude::*;
+
+        fn keys() -> CookieKeys {
+            CookieKeys::new(Some(&key("k")), &[key("old")])
+        }
+
+        fn config() -> ProptestConfig {
+            ProptestConfig {
+                cases: 512,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn sealed_values_open(plain in prop::collection::vec(any::<u8>(), 0..1024), name in "[a-z_]{1,12}") {
+                let k = keys();
+                let v = k.seal(Purpose::Session, &name, &plain);
+                prop_assert_eq!(k.open(Purpose::Session, &name, &v), Some((plain.clone(), false)));
+                prop_assert!(k.open(Purpose::Pending, &name, &v).is_none());
+                let other = format!("{name}x");
+                prop_assert!(k.open(Purpose::Session, &other, &v).is_none());
+            }
+
+            #[test]
+            fn any_flipped_bit_is_refused(plain in prop::collection::vec(any::<u8>(), 0..256), bit in any::<prop::sample::Index>()) {
+                let k = keys();
+                let v = k.seal(Purpose::Session, "s", &plain);
+                let mut raw = URL_SAFE_NO_PAD.decode(&v).unwrap();
+                let i = bit.index(raw.len() * 8);
+                raw[i / 8] ^= 1 << (i % 8);
+                prop_assert!(k.open(Purpose::Session, "s", &URL_SAFE_NO_PAD.encode(&raw)).is_none());
+            }
+
+            #[test]
+            fn truncated_or_extended_values_are_refused(plain in prop::collection::vec(any::<u8>(), 0..256), cut in any::<prop::sample::Index>(), tail in prop::collection::vec(any::<u8>(), 1..32)) {
+                let k = keys();
+                let v = k.seal(Purpose::Session, "s", &plain);
+                let raw = URL_SAFE_NO_PAD.decode(&v).unwrap();
+                let short = &raw[..cut.index(raw.len())];
+                prop_assert!(k.open(Purpose::Session, "s", &URL_SAFE_NO_PAD.encode(short)).is_none());
+                prop_assert!(k.open(Purpose::Session, "s", &v[..cut.index(v.len())]).is_none());
+                let mut long = raw.clone();
+                long.extend_from_slice(&tail);
+                prop_assert!(k.open(Purpose::Session, "s", &URL_SAFE_NO_PAD.encode(&long)).is_none());
+            }
+
+            #[test]
+            fn garbage_is_refused(s in "\\PC{0,200}", bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+                let k = keys();
+                prop_assert!(k.open(Purpose::Session, "s", &s).is_none());
+                prop_assert!(k.open(Purpose::Session, "s", &URL_SAFE_NO_PAD.encode(&bytes)).is_none());
+            }
+        }
+    }
 }

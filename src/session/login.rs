@@ -236,7 +236,8 @@ impl DiscordSession {
     /// ```
     ///
     /// # Errors
-    /// [`Error::InvalidRequest`] for a reserved `param` or oversized `data`.
+    /// [`Error::Throttled`] when the [`LoginThrottle`](crate::session::LoginThrottle) refuses
+    /// (nothing is minted); [`Error::InvalidRequest`] for a reserved `param` or oversized `data`.
     pub fn create_session(&self, options: LoginOptions) -> Result<url::Url, Error> {
         let span = tracing::info_span!(
             "discord.login",
@@ -297,6 +298,7 @@ impl DiscordSession {
 
     /// [`create_session`](Self::create_session) inside its span.
     fn create_session_in_span(&self, options: LoginOptions) -> Result<url::Url, Error> {
+        self.throttle(super::LoginStep::Login)?;
         oauth::check_extra_params(&options.params)?;
         self.warn_if_another_host();
         let mut scopes = options
@@ -385,12 +387,14 @@ impl DiscordSession {
     /// `[A-Za-z0-9._~-]`): a missing or foreign state, or a malformed code, is refused without
     /// any request to Discord. A well-formed code with a valid state costs one token request,
     /// and anyone can get a valid state from the login route: to bound what unauthenticated
-    /// clients can make the application spend, put a rate limiter keyed by client address in
-    /// front of the login and callback routes (with axum, e.g. the `tower_governor` crate's
-    /// `GovernorLayer` on those two routes only); Discord's own limits on the token endpoint
-    /// are enforced by the library either way.
+    /// clients can make the application spend, give the builder a
+    /// [`LoginThrottle`](crate::session::LoginThrottle), asked first here and in
+    /// [`create_session`](Self::create_session) ([`Error::Throttled`], 429, when it refuses);
+    /// Discord's own limits on the token endpoint are enforced by the library either way.
     ///
     /// # Errors
+    /// [`Error::Throttled`] when the [`LoginThrottle`](crate::session::LoginThrottle) refuses
+    /// (the state is left unused); then
     /// [`Error::InvalidState`] for a missing, forged, expired or reused state, whatever else
     /// the query holds (no token request is sent); then [`Error::AccessDenied`] when the user
     /// pressed Cancel; [`Error::InvalidRequest`] for a missing or malformed code (no token
@@ -407,6 +411,8 @@ impl DiscordSession {
 
     /// [`callback`](Self::callback) inside its span.
     async fn callback_in_span(&self, query: &str) -> Result<Callback, Error> {
+        // Before the state is used up: a throttled callback can be retried.
+        self.throttle(super::LoginStep::Callback)?;
         let query = CallbackQuery::parse(query);
         let now = self.now();
         let pending = self.take_pending(&query, now).await?;

@@ -101,7 +101,11 @@ impl DiscordSession {
         let until = record
             .created_at
             .saturating_add(self.policy().absolute_lifetime);
-        if let Err(e) = sessions.revocations.revoke(&record.id, until).await {
+        if let Err(e) = sessions
+            .revocations
+            .revoke_session(&record.id, record.user_id, record.created_at, until)
+            .await
+        {
             tracing::warn!(error = %e, "could not record the session revocation");
         }
         if let super::Storage::Server(store) = &sessions.storage
@@ -160,7 +164,12 @@ impl super::Sessions {
                     first_error.get_or_insert(e);
                 }
             }
-            if let Err(e) = self.revocations.revoke(id, until).await {
+            let now = self.now();
+            if let Err(e) = self
+                .revocations
+                .revoke_session(id, Some(user_id), now, until)
+                .await
+            {
                 first_error.get_or_insert(e);
             }
             self.verified.forget(id);

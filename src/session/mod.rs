@@ -35,6 +35,7 @@ mod opened;
 mod origin;
 mod pending;
 mod refresh;
+mod throttle;
 mod verified;
 
 use std::sync::{Arc, Mutex};
@@ -46,6 +47,7 @@ pub use install::InstallOptions;
 pub use login::{Callback, Flow, LoginOptions, PENDING_LIFETIME_SECS};
 pub use origin::check_same_origin;
 pub use pending::is_local_path;
+pub use throttle::{LoginStep, LoginThrottle};
 pub(crate) use verified::DEFAULT_RECHECK;
 
 use crate::cache::{CacheTtls, UserCache};
@@ -150,6 +152,7 @@ pub(crate) struct Sessions {
     cache_ttls: CacheTtls,
     /// Whether a login on another host than the redirect URI's was reported (once per client).
     other_host_warned: std::sync::atomic::AtomicBool,
+    throttle: Option<Arc<dyn LoginThrottle>>,
 }
 
 /// What [`Sessions::new`] is made of.
@@ -166,6 +169,8 @@ pub(crate) struct SessionsParts {
     pub(crate) events: Option<Arc<dyn SessionEvents>>,
     pub(crate) cache: Arc<dyn UserCache>,
     pub(crate) cache_ttls: CacheTtls,
+    /// Asked before the unauthenticated login steps.
+    pub(crate) throttle: Option<Arc<dyn LoginThrottle>>,
 }
 
 impl Sessions {
@@ -193,6 +198,7 @@ impl Sessions {
             cache: parts.cache,
             cache_ttls: parts.cache_ttls,
             other_host_warned: std::sync::atomic::AtomicBool::new(false),
+            throttle: parts.throttle,
         }
     }
 
@@ -258,6 +264,8 @@ struct SessionInner {
     /// Serializes the first full load of a handle shared by concurrent tasks.
     load_gate: tokio::sync::Mutex<()>,
     set_cookies: Mutex<Vec<HeaderValue>>,
+    /// The client key for the [`LoginThrottle`].
+    client_key: std::sync::OnceLock<Box<str>>,
 }
 
 impl std::fmt::Debug for DiscordSession {
@@ -282,8 +290,34 @@ impl DiscordSession {
                 loaded: Mutex::new(Loaded::NotYet),
                 load_gate: tokio::sync::Mutex::new(()),
                 set_cookies: Mutex::new(Vec::new()),
+                client_key: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// Names the client behind this request (e.g. its IP address) for the
+    /// [`LoginThrottle`]: the key it is asked about. The first key set stays.
+    ///
+    /// ```no_run
+    /// # fn f(discord: discord_oauth::DiscordOAuth, headers: http::HeaderMap, peer: std::net::SocketAddr) {
+    /// let session = discord.session(&headers);
+    /// session.set_client_key(peer.ip().to_string());
+    /// # }
+    /// ```
+    pub fn set_client_key(&self, key: impl Into<String>) {
+        let _ = self.inner.client_key.set(key.into().into_boxed_str());
+    }
+
+    /// Asks the [`LoginThrottle`], if any, whether `step` may go on.
+    pub(crate) fn throttle(&self, step: LoginStep) -> Result<(), crate::Error> {
+        let Some(throttle) = &self.sessions().throttle else {
+            return Ok(());
+        };
+        let client = self.inner.client_key.get().map(|k| &**k);
+        throttle.check(step, client).map_err(|retry_after| {
+            tracing::debug!(?step, "login step throttled");
+            crate::Error::Throttled { retry_after }
+        })
     }
 
     /// The application-wide machinery.

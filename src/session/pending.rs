@@ -179,4 +179,71 @@ mod tests {
         p.push(login("b", u64::MAX - 5), u64::MAX - 5, 600);
         assert_eq!(p.slots.len(), 2, "both still young");
     }
+
+    mod properties {
+        //! The `next` kept and answered never leaves the application's origin, whatever the
+        //! input: joined onto the app's URL (as a browser resolves `Location`), the origin is
+        //! the app's.
+        use super::*;
+        use proptest::prelude::*;
+
+        const APP: &str = "https://app.example/some/page?x=1";
+
+        fn piece() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("/".to_owned()),
+                Just("//".to_owned()),
+                Just("\\".to_owned()),
+                Just("\t".to_owned()),
+                Just("\n".to_owned()),
+                Just("\r".to_owned()),
+                Just("\u{2028}".to_owned()),
+                Just("\u{2029}".to_owned()),
+                Just("\u{ff0f}".to_owned()),
+                Just("\u{0}".to_owned()),
+                Just(" ".to_owned()),
+                Just("%2F".to_owned()),
+                Just("%5C".to_owned()),
+                Just("%09".to_owned()),
+                Just("%252F".to_owned()),
+                Just(".".to_owned()),
+                Just("..".to_owned()),
+                Just("@".to_owned()),
+                Just(":".to_owned()),
+                Just("?".to_owned()),
+                Just("#".to_owned()),
+                Just("evil.example".to_owned()),
+                Just("https://evil.example".to_owned()),
+                "[a-z0-9]{1,4}",
+                any::<char>().prop_map(String::from),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 1024, failure_persistence: None, ..ProptestConfig::default() })]
+
+            #[test]
+            fn the_kept_next_stays_on_the_origin(parts in prop::collection::vec(piece(), 0..10)) {
+                let next = parts.concat();
+                let base = url::Url::parse(APP).unwrap();
+                if let Some(kept) = local_next(&next) {
+                    prop_assert!(kept.is_ascii() && kept.len() <= MAX_NEXT_LEN);
+                    prop_assert!(http::HeaderValue::from_str(&kept).is_ok());
+                    let joined = base.join(&kept).unwrap();
+                    prop_assert_eq!(joined.origin(), base.origin(), "{:?} -> {}", next, joined);
+                    // Encoding twice changes nothing (what the callback does with a kept value).
+                    let again = local_next(&kept);
+                    prop_assert_eq!(again.as_deref(), Some(kept.as_str()));
+                }
+            }
+
+            #[test]
+            fn arbitrary_strings_never_panic(next in "\\PC{0,300}") {
+                if let Some(kept) = local_next(&next) {
+                    let base = url::Url::parse(APP).unwrap();
+                    prop_assert_eq!(base.join(&kept).unwrap().origin(), base.origin());
+                }
+            }
+        }
+    }
 }

@@ -325,13 +325,70 @@ impl UserRevocations {
     }
 }
 
-/// In-memory [`RevocationList`], pruned of expired entries as it grows: session ids, and users
-/// who deauthorized the application (answered synchronously, so the hot path stays a lookup).
+/// Most revoked session ids one user keeps in a [`MemoryRevocationList`]: one more logout folds
+/// them into a single user-level revocation (see [`MemoryRevocationList`]).
+pub const MAX_REVOKED_PER_USER: usize = 64;
+
+/// Most revoked ids a [`MemoryRevocationList`] holds (live entries; expired ones are dropped
+/// first).
+pub const MAX_REVOKED_IDS: usize = 1 << 17;
+
+/// In-memory [`RevocationList`]: session ids, and users who deauthorized the application
+/// (answered synchronously, so the hot path stays a lookup). Bounded:
+///
+/// - expired entries are dropped as the list grows;
+/// - per user: past [`MAX_REVOKED_PER_USER`] live revoked sessions of one Discord user
+///   ([`revoke_session`](RevocationList::revoke_session), what a logout calls), they are
+///   replaced by one user-level revocation of everything that user created up to the newest
+///   of them. Nothing revoked comes back; a session of that user older than the newest
+///   revoked one ends too (the user logged out 65 times within a session lifetime);
+/// - overall: past [`MAX_REVOKED_IDS`] live ids, every user's ids are folded the same way,
+///   then, if still full, the ids revoked without a user (sessions without `identify`, refused
+///   refresh tokens) closest to expiry are dropped, with a warning. Such a session would be
+///   accepted again; with a server-side [`TokenStore`](super::TokenStore) its record is
+///   deleted at logout, so only sealed-cookie sessions are exposed.
 #[derive(Debug)]
 pub struct MemoryRevocationList {
-    revoked: RwLock<HashMap<SessionId, u64>>,
+    revoked: RwLock<RevokedIds>,
     users: UserRevocations,
     clock: Arc<dyn Clock>,
+    per_user: usize,
+    capacity: usize,
+}
+
+/// Revoked ids, and the ids of each user with (created at, until).
+#[derive(Debug, Default)]
+struct RevokedIds {
+    by_id: HashMap<SessionId, u64>,
+    by_user: HashMap<u64, Vec<(SessionId, u64, u64)>>,
+}
+
+impl RevokedIds {
+    /// Drops expired entries.
+    fn prune(&mut self, now: u64) {
+        self.by_id.retain(|_, until| *until > now);
+        self.by_user.retain(|_, ids| {
+            ids.retain(|(_, _, until)| *until > now);
+            !ids.is_empty()
+        });
+    }
+
+    /// Replaces the ids of `user` by one user-level revocation covering all of them.
+    fn fold_user(&mut self, user: u64, users: &UserRevocations, now: u64) {
+        let Some(ids) = self.by_user.remove(&user) else {
+            return;
+        };
+        let at = ids
+            .iter()
+            .map(|(_, created, _)| *created)
+            .max()
+            .unwrap_or(now);
+        let until = ids.iter().map(|(_, _, until)| *until).max().unwrap_or(now);
+        users.revoke(user, at, until, now);
+        for (id, _, _) in ids {
+            self.by_id.remove(&id);
+        }
+    }
 }
 
 impl Default for MemoryRevocationList {
@@ -354,19 +411,67 @@ impl MemoryRevocationList {
             revoked: RwLock::default(),
             users: UserRevocations::default(),
             clock,
+            per_user: MAX_REVOKED_PER_USER,
+            capacity: MAX_REVOKED_IDS,
         }
+    }
+
+    /// The same list with other bounds (at least 1 each): `per_user` revoked sessions of one
+    /// user, `capacity` revoked ids in all.
+    #[must_use]
+    pub fn with_limits(mut self, per_user: usize, capacity: usize) -> Self {
+        self.per_user = per_user.max(1);
+        self.capacity = capacity.max(1);
+        self
     }
 
     /// Number of entries held (live or not yet pruned), session ids and users together.
     #[must_use]
     pub fn len(&self) -> usize {
-        read(&self.revoked).len() + self.users.len()
+        read(&self.revoked).by_id.len() + self.users.len()
     }
 
     /// Whether the list is empty.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Adds `id`, keeping the bounds.
+    fn add(&self, id: SessionId, user: Option<(u64, u64)>, until: u64) {
+        let now = self.clock.unix_now();
+        let mut list = write(&self.revoked);
+        if list.by_id.len() >= self.capacity {
+            list.prune(now);
+        }
+        list.by_id.insert(id, until);
+        if let Some((user, created_at)) = user {
+            let ids = list.by_user.entry(user).or_default();
+            ids.retain(|(i, _, u)| *u > now && *i != id);
+            ids.push((id, created_at, until));
+            if ids.len() > self.per_user {
+                list.fold_user(user, &self.users, now);
+            }
+        }
+        if list.by_id.len() > self.capacity {
+            let users: Vec<u64> = list.by_user.keys().copied().collect();
+            for user in users {
+                list.fold_user(user, &self.users, now);
+            }
+        }
+        if list.by_id.len() > self.capacity {
+            let mut anonymous: Vec<(u64, SessionId)> =
+                list.by_id.iter().map(|(id, until)| (*until, *id)).collect();
+            anonymous.sort_unstable_by_key(|(until, _)| *until);
+            let excess = list.by_id.len() - self.capacity * 3 / 4;
+            tracing::warn!(
+                dropped = excess,
+                "the in-memory revocation list is full: dropping the revoked ids closest to expiry"
+            );
+            for (_, id) in anonymous.into_iter().take(excess) {
+                list.by_id.remove(&id);
+            }
+        }
     }
 }
 
@@ -376,12 +481,18 @@ impl RevocationList for MemoryRevocationList {
         id: &'a SessionId,
         until: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        let mut map = write(&self.revoked);
-        if map.len() >= 4096 && map.len().is_power_of_two() {
-            let now = self.clock.unix_now();
-            map.retain(|_, exp| *exp > now);
-        }
-        map.insert(*id, until);
+        self.add(*id, None, until);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn revoke_session<'a>(
+        &'a self,
+        id: &'a SessionId,
+        user_id: Option<u64>,
+        created_at: u64,
+        until: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.add(*id, user_id.map(|u| (u, created_at)), until);
         Box::pin(std::future::ready(Ok(())))
     }
 
@@ -397,6 +508,7 @@ impl RevocationList for MemoryRevocationList {
     fn is_revoked_now(&self, id: &SessionId, now: u64) -> Option<bool> {
         Some(
             read(&self.revoked)
+                .by_id
                 .get(id)
                 .is_some_and(|until| *until > now),
         )

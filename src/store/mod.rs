@@ -28,7 +28,8 @@ use serde::{Deserialize, Serialize};
 #[cfg(any(feature = "redis", feature = "sqlite", feature = "postgres"))]
 pub(crate) use memory::UserRevocations;
 pub use memory::{
-    MemoryConsumedStates, MemoryRefreshCoordination, MemoryRevocationList, MemoryTokenStore,
+    MAX_REVOKED_IDS, MAX_REVOKED_PER_USER, MemoryConsumedStates, MemoryRefreshCoordination,
+    MemoryRevocationList, MemoryTokenStore,
 };
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
@@ -312,6 +313,22 @@ pub trait RevocationList: Send + Sync + fmt::Debug + 'static {
     /// Marks `id` revoked until `until` (Unix seconds; the session's absolute expiry).
     fn revoke<'a>(&'a self, id: &'a SessionId, until: u64)
     -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Marks session `id` revoked until `until`, knowing its Discord user (when the session
+    /// knows it) and when it was created: what a logout calls. A list may use them to bound
+    /// itself per user (see [`MemoryRevocationList`]): a user-level revocation
+    /// ([`revoke_user`](Self::revoke_user)) of everything created up to `created_at` covers the
+    /// session too. The default ignores them and calls [`revoke`](Self::revoke).
+    fn revoke_session<'a>(
+        &'a self,
+        id: &'a SessionId,
+        user_id: Option<u64>,
+        created_at: u64,
+        until: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let _ = (user_id, created_at);
+        self.revoke(id, until)
+    }
 
     /// Whether `id` is revoked at `now`. Called on every authenticated request: keep it cheap.
     fn is_revoked<'a>(

@@ -3,8 +3,9 @@
 //!
 //! [`Permissions`] is a `u64` bitfield with every documented permission (bits 0 to 52; bit 47 is
 //! unused). Discord adds bits without versioning, so unknown bits are kept (never truncated) when
-//! parsing. On the wire, every permission field is a **decimal string** (API v8+, e.g.
-//! `"36953089"`); serde writes that string and reads a string or, for legacy payloads such as a
+//! parsing. On the wire, every permission field is a **decimal string** of variable length (API
+//! v8+, e.g. `"36953089"`); serde writes that string and reads a string of any length (keeping
+//! its low 64 bits, see [`Permissions::from_decimal_str`]) or, for legacy payloads such as a
 //! role in the bot flow's token response, a JSON number.
 //!
 //! # Mapping from Flask-Discord's `discord.Permissions` (vendored from discord.py 1.7)
@@ -148,9 +149,9 @@ bitflags::bitflags! {
     }
 }
 
-/// Error for a permission string that is not a decimal `u64`.
+/// Error for a permission string that is not a decimal integer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid permissions value (expected a decimal integer string fitting in 64 bits)")]
+#[error("invalid permissions value (expected a decimal integer string)")]
 pub struct InvalidPermissions;
 
 impl Permissions {
@@ -218,15 +219,60 @@ impl Permissions {
 
     /// Parses Discord's decimal string (e.g. `"36953089"`), keeping unknown bits.
     ///
+    /// Discord documents permissions as a variable-length integer string
+    /// ([Discord: Permissions](https://discord.com/developers/docs/topics/permissions)), so a
+    /// string of any length is accepted: the value keeps its low 64 bits (every permission
+    /// defined today is below bit 53); use [`Permissions::from_decimal_str_overflowing`] to
+    /// learn whether higher bits were set. A model keeps the string itself in its raw payload
+    /// (`to_json`), so nothing Discord sent is lost.
+    ///
+    /// ```
+    /// use discord_oauth::permissions::Permissions;
+    /// // 2^64 + 8: ADMINISTRATOR and a bit this type cannot hold.
+    /// let p = Permissions::from_decimal_str("18446744073709551624").unwrap();
+    /// assert_eq!(p, Permissions::ADMINISTRATOR);
+    /// assert!(Permissions::from_decimal_str("12a").is_err());
+    /// ```
+    ///
     /// # Errors
-    /// [`InvalidPermissions`] for anything but a decimal integer that fits in 64 bits.
+    /// [`InvalidPermissions`] for an empty string or anything but ASCII digits.
     pub fn from_decimal_str(s: &str) -> Result<Permissions, InvalidPermissions> {
+        Self::from_decimal_str_overflowing(s).map(|(p, _)| p)
+    }
+
+    /// [`Permissions::from_decimal_str`], also saying whether the value had bits above bit 63
+    /// (which the returned value cannot hold), like the integer types' `overflowing_*`
+    /// methods.
+    ///
+    /// ```
+    /// use discord_oauth::permissions::Permissions;
+    /// assert_eq!(Permissions::from_decimal_str_overflowing("8"), Ok((Permissions::ADMINISTRATOR, false)));
+    /// let (p, high) = Permissions::from_decimal_str_overflowing("36893488147419103240").unwrap(); // 2^65 + 8
+    /// assert!(high && p == Permissions::ADMINISTRATOR);
+    /// ```
+    ///
+    /// # Errors
+    /// [`InvalidPermissions`] for an empty string or anything but ASCII digits.
+    pub fn from_decimal_str_overflowing(
+        s: &str,
+    ) -> Result<(Permissions, bool), InvalidPermissions> {
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(InvalidPermissions);
         }
-        s.parse::<u64>()
-            .map(Permissions::from_bits_retain)
-            .map_err(|_| InvalidPermissions)
+        // Horner's rule modulo 2^64: the wrapping result is exactly the low 64 bits.
+        let mut low: u64 = 0;
+        let mut overflow = false;
+        for b in s.bytes() {
+            let digit = u64::from(b - b'0');
+            match low.checked_mul(10).and_then(|v| v.checked_add(digit)) {
+                Some(v) => low = v,
+                None => {
+                    overflow = true;
+                    low = low.wrapping_mul(10).wrapping_add(digit);
+                }
+            }
+        }
+        Ok((Permissions::from_bits_retain(low), overflow))
     }
 }
 

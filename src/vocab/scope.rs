@@ -2,7 +2,8 @@
 //!
 //! Discord's scopes are an open set: the official list
 //! ([Discord: OAuth2 Scopes](https://discord.com/developers/docs/topics/oauth2#shared-resources-oauth2-scopes),
-//! 29 entries) plus the Social SDK scopes, and Discord adds new ones without a
+//! 29 entries), the Social SDK scopes and five more of Discord's OpenAPI spec
+//! ([discord-api-spec](https://github.com/discord/discord-api-spec)), and Discord adds new ones without a
 //! versioned API change (`identify.premium` arrived on 2026-05-05). [`Scope`] names every current
 //! scope and keeps anything else in [`Scope::Other`], whose content is validated so that a scope can
 //! never smuggle a second scope, a query parameter or a control character into the authorize URL.
@@ -35,6 +36,7 @@
 //! | `READ_RPC_VOICE` (second, documented as "update a user's voice settings") | `rpc.voice.write` | [`Scope::RpcVoiceWrite`] |
 //! | `INCOMING_WEBHOOK` | `webhook.incoming` | [`Scope::WebhookIncoming`] |
 //! | *(missing in Flask-Discord)* | `applications.commands.permissions.update`, `dm_channels.read`, `guilds.members.read`, `identify.premium`, `role_connections.write`, `voice`, `openid`, `sdk.social_layer_presence`, `sdk.social_layer` | the variants of the same names |
+//! | *(missing in Flask-Discord; in Discord's OpenAPI spec only)* | `activities.invites.write`, `rpc.video.read`, `rpc.video.write`, `rpc.screenshare.read`, `rpc.screenshare.write` | the variants of the same names (all need Discord's approval) |
 //! | `rpc.api` (in Flask-Discord's `DISCORD_OAUTH_ALL_SCOPES`) | removed by Discord | only reachable as [`Scope::Other`] |
 //!
 //! The same table is available to code as [`SEED_SCOPE_NAMES`] and [`Scope::from_seed_name`].
@@ -158,6 +160,9 @@ scopes! {
     ActivitiesRead => "activities.read", approval: true;
     /// Update the user's activity. Not currently available for apps.
     ActivitiesWrite => "activities.write", approval: true;
+    /// Send activity invites on the user's behalf. Needs Discord's approval (listed in
+    /// Discord's OpenAPI spec, <https://github.com/discord/discord-api-spec>).
+    ActivitiesInvitesWrite => "activities.invites.write", approval: true;
     /// Read build data for the user's applications.
     ApplicationsBuildsRead => "applications.builds.read", approval: false;
     /// Upload and update builds for the user's applications. Approved partners only.
@@ -213,6 +218,16 @@ scopes! {
     /// Local RPC: update the user's voice settings. Approved partners only. (Flask-Discord documents it
     /// under a second, misnamed `READ_RPC_VOICE`.)
     RpcVoiceWrite => "rpc.voice.write", approval: true;
+    /// Local RPC: read the user's video status. Needs Discord's approval (listed in Discord's
+    /// OpenAPI spec, <https://github.com/discord/discord-api-spec>).
+    RpcVideoRead => "rpc.video.read", approval: true;
+    /// Local RPC: update the user's video settings. Needs Discord's approval (OpenAPI spec).
+    RpcVideoWrite => "rpc.video.write", approval: true;
+    /// Local RPC: read the user's screenshare status. Needs Discord's approval (OpenAPI spec).
+    RpcScreenshareRead => "rpc.screenshare.read", approval: true;
+    /// Local RPC: update the user's screenshare settings. Needs Discord's approval (OpenAPI
+    /// spec).
+    RpcScreenshareWrite => "rpc.screenshare.write", approval: true;
     /// Connect to voice on the user's behalf. Approved partners only.
     Voice => "voice", approval: true;
     /// Create an incoming webhook, returned in the token response. Passthrough: the consent
