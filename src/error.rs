@@ -517,3 +517,10 @@ impl fmt::Display for MissingNames {
 
 /// Shorthand for `Result<T, discord_oauth::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Lets handlers return `Result<T, Error>` when `?` meets an infallible conversion.
+impl From<std::convert::Infallible> for Error {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}

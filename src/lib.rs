@@ -27,7 +27,8 @@
 //!   grant, one token per scope set reused until shortly before expiry, one grant for concurrent
 //!   callers) and [`DiscordOAuth::exchange_activity_code`] (an Activity's code, exchanged without
 //!   `redirect_uri`, its token handed back).
-//! - **A thin axum layer** ([`axum`]); the core imports no web framework.
+//! - **A thin axum layer** ([`axum`]) and the same for actix-web (`actix`, feature `actix`),
+//!   both glue over one framework-neutral [`web`] module; the core imports no web framework.
 //! - **A fake Discord** (`discord-oauth-mock`, a separate crate) so that your own tests run the
 //!   whole login offline.
 //!
@@ -99,13 +100,16 @@
 //! | 8 | [`api`] | the resources a session reads: user, guilds, connections, members, joins |
 //! | 8 | `events` | Discord's webhook events: Ed25519 signature, typed events, a deauthorization ending the user's sessions (feature `events`) |
 //! | 9 | `client` | [`DiscordOAuth`]: assembles the services |
+//! | 9 | [`web`] | the framework-neutral half of the integrations: content negotiation, error pages, ready-made login routes, guards (with `axum` or `actix`) |
 //! | 10 | [`axum`] | the axum integration (feature `axum`) |
+//! | 10 | `actix` | the actix-web integration (feature `actix`), the same surface as `axum` on the same [`web`] core |
 //!
 //! ## Feature flags
 //!
 //! | feature | default | what it enables |
 //! |---|---|---|
 //! | `axum` | yes | extractors, guards and error responses for axum 0.8 (via `axum-core`) |
+//! | `actix` | no | the same for actix-web 4 (`discord_oauth::actix`: a middleware, extractors, guards, error responses and the ready-made login routes) |
 //! | `rustls` | yes | TLS through rustls |
 //! | `native-tls` | no | TLS through the platform's library instead |
 //! | `cache` | yes | the moka users cache (without it, no caching) |
@@ -123,6 +127,9 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
+pub mod actix;
 pub mod api;
 mod app_token;
 #[cfg(feature = "axum")]
@@ -146,6 +153,9 @@ pub mod route;
 pub mod session;
 pub mod store;
 mod vocab;
+#[cfg(any(feature = "axum", feature = "actix"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "axum", feature = "actix"))))]
+pub mod web;
 
 pub use vocab::{BoxFuture, clock, permissions, scope, secret};
 

@@ -25,10 +25,12 @@ const LAYERS: &[(&str, u32)] = &[
     ("events", 8),
     ("backends", 5),
     ("client", 9),
+    ("web", 9),
     ("axum", 10),
+    ("actix", 10),
 ];
 
-/// Names of web frameworks and their plumbing that only `axum/` may use.
+/// Names of web frameworks and their plumbing: only `axum/` names axum's, only `actix/` actix's.
 const FRAMEWORKS: &[&str] = &[
     "axum",
     "tower_layer",
@@ -178,13 +180,19 @@ fn every_import_goes_down_the_layers() {
                 ));
             }
         }
-        if module != "axum" {
-            for fw in FRAMEWORKS {
+        // Each integration names its own framework, and no other.
+        let own_framework: &[&str] = match module.as_str() {
+            "axum" => &["axum", "tower_layer", "tower_service"],
+            "actix" => &["actix"],
+            _ => &[],
+        };
+        {
+            for fw in FRAMEWORKS.iter().filter(|fw| !own_framework.contains(fw)) {
                 let used = code
                     .match_indices(fw)
                     .any(|(i, _)| !code[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_'));
                 if used && code.contains(&format!("{fw}::")) {
-                    violations.push(format!("{}: the core names `{fw}`", rel.display()));
+                    violations.push(format!("{}: `{module}` names `{fw}`", rel.display()));
                 }
             }
         }

@@ -15,11 +15,14 @@
 //! - [`DiscordLayer::routes`] serves ready-made login, callback and logout routes
 //!   ([`LoginRoutes`], see [`routes`]).
 //!
-//! Another framework is supported the same way: build the session with
-//! [`DiscordOAuth::session`] from the request headers, and copy
+//! Every decision (content negotiation, error pages, the ready-made routes, the guards) is the
+//! framework-neutral [`crate::web`], shared with the [`actix`](crate::actix) integration; this
+//! module is only the glue. Another framework is supported the same way: build the session
+//! with [`DiscordOAuth::session`] from the request headers, and copy
 //! [`DiscordSession::take_set_cookies`] into the response.
 //!
-//! Owns: the glue to axum. The only module that imports a web framework.
+//! Owns: the glue to axum. With [`actix`](crate::actix), the only modules that import a web
+//! framework; it must not import `actix` (nor `actix` it).
 
 pub mod pages;
 pub mod routes;
@@ -27,8 +30,11 @@ pub mod routes;
 pub use pages::{ErrorPageFn, ErrorPages, ErrorPagesService, error_page, prefers_html};
 pub use routes::LoginRoutes;
 
-use std::convert::Infallible;
-use std::marker::PhantomData;
+pub use crate::web::{
+    Administrator, Authorized, GuildRequirement, ManageGuild, ManageGuildByBot, ManageGuildFresh,
+    Rejection, RequireGuildPermission, SameOrigin, UnauthorizedBehavior, guild_id_from_path,
+};
+
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -44,24 +50,9 @@ use crate::models::GuildId;
 use crate::session::DiscordSession;
 use crate::vocab::BoxFuture;
 use crate::vocab::permissions::Permissions;
+use crate::web::guard::{GuardConfig, GuildCheck, Refusal, require_authorization};
+use crate::web::pages::{error_answer_json, error_json, retry_after_secs};
 use crate::{DiscordOAuth, Scope};
-
-/// What the guards answer to a request without a session.
-#[derive(Debug, Clone, Default)]
-#[non_exhaustive]
-pub enum UnauthorizedBehavior {
-    /// `401` with a JSON body (APIs). The default.
-    #[default]
-    Json401,
-    /// `302` to this login path, with `?next=<original path>` (pages).
-    RedirectToLogin(String),
-}
-
-#[derive(Clone, Debug)]
-struct LayerConfig {
-    unauthorized: UnauthorizedBehavior,
-    client_key: Option<ClientKey>,
-}
 
 /// The application's way to name a request's client (see [`DiscordLayer::client_key`]).
 type ClientKeyFn = dyn Fn(&http::HeaderMap, &http::Extensions) -> Option<String> + Send + Sync;
@@ -82,7 +73,8 @@ impl std::fmt::Debug for ClientKey {
 #[must_use]
 pub struct DiscordLayer {
     client: DiscordOAuth,
-    config: LayerConfig,
+    config: GuardConfig,
+    client_key: Option<ClientKey>,
     pages: ErrorPages,
     routes: Option<Arc<routes::MountedRoutes>>,
 }
@@ -92,17 +84,15 @@ impl DiscordLayer {
     pub fn new(client: DiscordOAuth) -> Self {
         Self {
             client,
-            config: LayerConfig {
-                unauthorized: UnauthorizedBehavior::default(),
-                client_key: None,
-            },
+            config: GuardConfig::default(),
+            client_key: None,
             pages: ErrorPages::json(),
             routes: None,
         }
     }
 
     /// Serves the ready-made routes: `GET /login[?next=]`, `GET` at the redirect URI's path
-    /// and `POST /logout` by default (see [`LoginRoutes`] and the [`routes`] module). Other
+    /// and `POST /logout` by default (see [`LoginRoutes`] and [`crate::web::routes`]). Other
     /// requests go on to the app.
     ///
     /// ```no_run
@@ -123,8 +113,10 @@ impl DiscordLayer {
     }
 
     /// How the crate's error responses are rendered for every route under the layer (default
-    /// [`ErrorPages::json`]: always JSON). With [`ErrorPages::html`] or
-    /// [`ErrorPages::custom`], a request preferring HTML gets a page.
+    /// [`ErrorPages::json`](crate::web::ErrorPages::json): always JSON). With
+    /// [`ErrorPages::html`](crate::web::ErrorPages::html) or
+    /// [`ErrorPages::custom`](crate::web::ErrorPages::custom), a request preferring HTML gets
+    /// a page.
     pub fn error_pages(mut self, pages: ErrorPages) -> Self {
         self.pages = pages;
         self
@@ -150,7 +142,7 @@ impl DiscordLayer {
         mut self,
         key: impl Fn(&http::HeaderMap, &http::Extensions) -> Option<String> + Send + Sync + 'static,
     ) -> Self {
-        self.config.client_key = Some(ClientKey(Arc::new(key)));
+        self.client_key = Some(ClientKey(Arc::new(key)));
         self
     }
 
@@ -169,6 +161,7 @@ impl<S> tower_layer::Layer<S> for DiscordLayer {
             inner,
             client: self.client.clone(),
             config: self.config.clone(),
+            client_key: self.client_key.clone(),
             pages: self.pages.clone(),
             routes: self.routes.clone(),
         }
@@ -180,7 +173,8 @@ impl<S> tower_layer::Layer<S> for DiscordLayer {
 pub struct DiscordService<S> {
     inner: S,
     client: DiscordOAuth,
-    config: LayerConfig,
+    config: GuardConfig,
+    client_key: Option<ClientKey>,
     pages: ErrorPages,
     routes: Option<Arc<routes::MountedRoutes>>,
 }
@@ -201,7 +195,7 @@ where
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         let session = self.client.session(req.headers());
-        if let Some(ClientKey(key)) = &self.config.client_key
+        if let Some(ClientKey(key)) = &self.client_key
             && let Some(key) = key(req.headers(), req.extensions())
         {
             session.set_client_key(key);
@@ -210,13 +204,13 @@ where
         let wants_html =
             (self.routes.is_some() || self.pages.negotiates()) && prefers_html(req.headers());
         if let Some(routes) = &self.routes
-            && let Some(endpoint) = routes.endpoint(req.method(), req.uri().path())
+            && let Some(endpoint) = routes.endpoint(req.method().as_str(), req.uri().path())
         {
             let routes = Arc::clone(routes);
             let query = req.uri().query().map(str::to_owned);
             return Box::pin(async move {
-                let response = routes.serve(endpoint, &session, query.as_deref()).await;
-                let response = routes.pages.render(wants_html, response);
+                let answer = routes.serve(endpoint, &session, query.as_deref()).await;
+                let response = routes.pages.render(wants_html, routes::respond(answer));
                 Ok(finish(&session, response))
             });
         }
@@ -248,20 +242,6 @@ fn finish(session: &DiscordSession, mut response: Response) -> Response {
     response
 }
 
-/// Why an extractor of this module refused a request. Renders as the response the demo
-/// contract expects: JSON `{"error", "message"}` with the status, or a redirect to the login.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Rejection {
-    /// [`DiscordLayer`] is not installed on the router (a programming error): 500.
-    MissingLayer,
-    /// No live session: answered per [`UnauthorizedBehavior`] (401 JSON by default), with the
-    /// path and query to come back to.
-    Unauthorized(UnauthorizedBehavior, String),
-    /// The request was refused with a typed error (cross-site, missing scope, store down...).
-    Error(Error),
-}
-
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
         match self {
@@ -269,13 +249,13 @@ impl IntoResponse for Rejection {
                 let mut r = error_body(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "configuration",
-                    "DiscordLayer is not installed on this router",
+                    Rejection::MISSING_LAYER,
                 );
                 r.headers_mut()
                     .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
                 r.extensions_mut()
                     .insert(pages::RenderedError(Error::Internal(
-                        "DiscordLayer is not installed on this router",
+                        Rejection::MISSING_LAYER,
                     )));
                 r
             }
@@ -283,9 +263,7 @@ impl IntoResponse for Rejection {
                 Error::Unauthorized.into_response()
             }
             Self::Unauthorized(UnauthorizedBehavior::RedirectToLogin(login), next) => {
-                let encoded: String =
-                    url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
-                let location = format!("{login}?next={encoded}");
+                let location = UnauthorizedBehavior::login_location(&login, &next);
                 let mut r = StatusCode::FOUND.into_response();
                 if let Ok(v) = HeaderValue::from_str(&location) {
                     r.headers_mut().insert(header::LOCATION, v);
@@ -294,12 +272,6 @@ impl IntoResponse for Rejection {
             }
             Self::Error(e) => e.into_response(),
         }
-    }
-}
-
-impl From<Error> for Rejection {
-    fn from(e: Error) -> Self {
-        Self::Error(e)
     }
 }
 
@@ -315,24 +287,10 @@ impl<S: Send + Sync> FromRequestParts<S> for DiscordSession {
     }
 }
 
-/// Flask-Discord's `requires_authorization` as an extractor: the request has a live session.
-/// Without one it answers per [`UnauthorizedBehavior`].
-#[derive(Debug, Clone)]
-pub struct Authorized {
-    /// The session.
-    pub session: DiscordSession,
-    /// The Discord user id, when known.
-    pub user_id: Option<u64>,
-}
-
-fn unauthorized(parts: &Parts) -> Rejection {
-    let behavior = parts
-        .extensions
-        .get::<LayerConfig>()
-        .map(|c| c.unauthorized.clone())
-        .unwrap_or_default();
+/// The refusal of the request `parts` for `refusal`.
+fn rejection(parts: &Parts, refusal: Refusal) -> Rejection {
     let next = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    Rejection::Unauthorized(behavior, next.to_owned())
+    refusal.rejection(parts.extensions.get::<GuardConfig>(), next)
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Authorized {
@@ -340,13 +298,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Authorized {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let session = DiscordSession::from_request_parts(parts, state).await?;
-        match session.record().await? {
-            Some(record) => Ok(Self {
-                user_id: record.user_id,
-                session,
-            }),
-            None => Err(unauthorized(parts)),
-        }
+        Authorized::of(session)
+            .await?
+            .ok_or_else(|| rejection(parts, Refusal::Unauthorized))
     }
 }
 
@@ -358,17 +312,9 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Authorized {
         state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
         let session = DiscordSession::from_request_parts(parts, state).await?;
-        Ok(session.record().await?.map(|record| Self {
-            user_id: record.user_id,
-            session,
-        }))
+        Ok(Authorized::of(session).await?)
     }
 }
-
-/// Refuses a request whose `Origin` or `Sec-Fetch-Site` shows another site (403); use it on
-/// every state-changing route (`POST /logout`, `POST /guilds/{id}/join`).
-#[derive(Debug, Clone, Copy)]
-pub struct SameOrigin;
 
 impl<S: Send + Sync> FromRequestParts<S> for SameOrigin {
     type Rejection = Rejection;
@@ -442,14 +388,10 @@ where
             let (parts, body) = req.into_parts();
             let refused = match parts.extensions.get::<DiscordSession>().cloned() {
                 None => Some(Rejection::MissingLayer),
-                Some(session) => match session.record().await {
-                    Ok(Some(record)) => scopes
-                        .iter()
-                        .find(|s| !record.scopes.contains(s))
-                        .map(|missing| Rejection::Error(Error::MissingScope(missing.clone()))),
-                    Ok(None) => Some(unauthorized(&parts)),
-                    Err(e) => Some(Rejection::Error(e)),
-                },
+                Some(session) => require_authorization(&session, &scopes)
+                    .await
+                    .err()
+                    .map(|refusal| rejection(&parts, refusal)),
             };
             if let Some(rejection) = refused {
                 return Ok(rejection.into_response());
@@ -459,184 +401,35 @@ where
     }
 }
 
-/// What a [`RequireGuildPermission`] guard requires: the permissions, how fresh the user's
-/// guild list must be, and where the request names its guild.
-///
-/// ```
-/// use discord_oauth::Fetch;
-/// use discord_oauth::axum::GuildRequirement;
-/// use discord_oauth::permissions::Permissions;
-///
-/// /// Banning needs BAN_MEMBERS, checked with Discord at each request.
-/// struct CanBan;
-/// impl GuildRequirement for CanBan {
-///     const PERMISSIONS: Permissions = Permissions::BAN_MEMBERS;
-///     const FETCH: Fetch = Fetch::Fresh;
-/// }
-/// ```
-pub trait GuildRequirement: Send + Sync + 'static {
-    /// The permissions the user must hold in the guild (all of them; the owner and
-    /// ADMINISTRATOR hold every one). [`Permissions::empty()`] requires membership only.
-    const PERMISSIONS: Permissions;
-    /// How fresh the user's guild list must be: [`Fetch::Cached`] (the default) or
-    /// [`Fetch::Fresh`] for decisions that must not be stale (see
-    /// [`DiscordSession::require_guild_permissions`]).
-    const FETCH: Fetch = Fetch::Cached;
-    /// Whether to ask the bot live for the member and its roles instead of reading the user's
-    /// guild list (see [`DiscordSession::require_guild_permissions_by_bot`]; then
-    /// [`FETCH`](Self::FETCH) is not used). Default `false`.
-    const BY_BOT: bool = false;
-
-    /// The guild the request is about. The default, [`guild_id_from_path`], reads the path
-    /// segment after `guilds` (`/guilds/{guild_id}/...`).
-    ///
-    /// # Errors
-    /// [`Error::InvalidRequest`] (400) for an id that is not a snowflake.
-    fn guild_id(parts: &Parts) -> Result<GuildId, Error> {
-        guild_id_from_path(parts)
-    }
-}
-
-/// Requires MANAGE_GUILD, from the users cache.
-#[derive(Debug, Clone, Copy)]
-pub struct ManageGuild;
-
-impl GuildRequirement for ManageGuild {
-    const PERMISSIONS: Permissions = Permissions::MANAGE_GUILD;
-}
-
-/// Requires MANAGE_GUILD, asking Discord at each request (for changes that must not rest on a
-/// stale answer).
-#[derive(Debug, Clone, Copy)]
-pub struct ManageGuildFresh;
-
-impl GuildRequirement for ManageGuildFresh {
-    const PERMISSIONS: Permissions = Permissions::MANAGE_GUILD;
-    const FETCH: Fetch = Fetch::Fresh;
-}
-
-/// Requires MANAGE_GUILD, checked live with the bot at each request (the member and its roles;
-/// see [`DiscordSession::require_guild_permissions_by_bot`]): a role given or taken away at
-/// Discord counts at once. Needs a bot token in the guild (without a bot token: 503).
-#[derive(Debug, Clone, Copy)]
-pub struct ManageGuildByBot;
-
-impl GuildRequirement for ManageGuildByBot {
-    const PERMISSIONS: Permissions = Permissions::MANAGE_GUILD;
-    const BY_BOT: bool = true;
-}
-
-/// Requires ADMINISTRATOR (or ownership), from the users cache.
-#[derive(Debug, Clone, Copy)]
-pub struct Administrator;
-
-impl GuildRequirement for Administrator {
-    const PERMISSIONS: Permissions = Permissions::ADMINISTRATOR;
-}
-
-/// The guild id of a `/guilds/{guild_id}/...` path: the segment after the first `guilds`
-/// segment (a nested router's prefix before it does not matter).
-///
-/// # Errors
-/// [`Error::InvalidRequest`] (400) when that segment is not a snowflake;
-/// [`Error::Internal`] (500) when the path has no such segment (the guard is on a route
-/// without a guild id).
-pub fn guild_id_from_path(parts: &Parts) -> Result<GuildId, Error> {
-    let mut segments = parts.uri.path().split('/');
-    let id = segments
-        .find(|s| *s == "guilds")
-        .and_then(|_| segments.next())
-        .ok_or(Error::Internal(
-            "a guild guard is installed on a route without a /guilds/{guild_id} segment",
-        ))?;
-    id.parse()
-        .map_err(|_| Error::InvalidRequest("the guild id must be a snowflake".into()))
-}
-
-/// The guard shared by [`RequireGuildPermission`] and [`RequireGuildPermissionLayer`]: a live
-/// session first (401 or the login redirect), then the guild id (400), then the permissions
-/// (403 [`Error::MissingPermissions`], also for a guild the user is not in), from the user's
-/// guild list per `fetch`, or live with the bot for `None`.
-async fn guild_guard(
-    parts: &Parts,
-    session: &DiscordSession,
-    required: Permissions,
-    fetch: Option<Fetch>,
-    guild_id: fn(&Parts) -> Result<GuildId, Error>,
-) -> Result<GuildAccess, Rejection> {
-    if session.record().await?.is_none() {
-        return Err(unauthorized(parts));
-    }
-    let guild_id = guild_id(parts)?;
-    let checked = match fetch {
-        Some(fetch) => {
-            session
-                .require_guild_permissions(guild_id, required, fetch)
-                .await
-        }
-        None => {
-            session
-                .require_guild_permissions_by_bot(guild_id, required)
-                .await
-        }
-    };
-    match checked {
-        Ok(access) => Ok(access),
-        // The authorization ended at Discord: answered like no session at all.
-        Err(Error::Unauthorized) => Err(unauthorized(parts)),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// A guard extractor: the request has a live session whose user holds
-/// [`R::PERMISSIONS`](GuildRequirement::PERMISSIONS) in the guild of the path (the owner and
-/// ADMINISTRATOR hold every permission). Refusals are typed [`Rejection`]s: no session → per
-/// [`UnauthorizedBehavior`] (401 JSON by default); a guild id that is not a snowflake → 400;
-/// missing permissions or not a member → 403 [`Error::MissingPermissions`] (never 404).
-/// The user's guild list needs the `guilds` scope (without it: 403 [`Error::MissingScope`]).
-///
-/// ```no_run
-/// use axum::{Json, Router, routing::get};
-/// use discord_oauth::axum::{DiscordLayer, ManageGuild, RequireGuildPermission};
-/// use discord_oauth::{Config, DiscordOAuth};
-///
-/// async fn manage(guard: RequireGuildPermission<ManageGuild>) -> Json<serde_json::Value> {
-///     let g = &guard.guild;
-///     Json(serde_json::json!({
-///         "id": g.id().to_string(),
-///         "name": g.name(),
-///         "permissions": g.permissions.to_string(),
-///     }))
-/// }
-///
-/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let discord = DiscordOAuth::new(Config::from_env()?)?;
-/// let app: Router = Router::new()
-///     .route("/guilds/{guild_id}/manage", get(manage))
-///     .layer(DiscordLayer::new(discord));
-/// # let _ = app; Ok(()) }
-/// ```
-#[derive(Debug, Clone)]
-pub struct RequireGuildPermission<R> {
-    /// The session.
-    pub session: DiscordSession,
-    /// The guild, with the user's effective permissions there.
-    pub guild: GuildAccess,
-    requirement: PhantomData<fn() -> R>,
-}
-
 impl<S: Send + Sync, R: GuildRequirement> FromRequestParts<S> for RequireGuildPermission<R> {
     type Rejection = Rejection;
 
+    /// ```no_run
+    /// use axum::{Json, Router, routing::get};
+    /// use discord_oauth::axum::{DiscordLayer, ManageGuild, RequireGuildPermission};
+    /// use discord_oauth::{Config, DiscordOAuth};
+    ///
+    /// async fn manage(guard: RequireGuildPermission<ManageGuild>) -> Json<serde_json::Value> {
+    ///     let g = &guard.guild;
+    ///     Json(serde_json::json!({
+    ///         "id": g.id().to_string(),
+    ///         "name": g.name(),
+    ///         "permissions": g.permissions.to_string(),
+    ///     }))
+    /// }
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let discord = DiscordOAuth::new(Config::from_env()?)?;
+    /// let app: Router = Router::new()
+    ///     .route("/guilds/{guild_id}/manage", get(manage))
+    ///     .layer(DiscordLayer::new(discord));
+    /// # let _ = app; Ok(()) }
+    /// ```
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let session = DiscordSession::from_request_parts(parts, state).await?;
-        let fetch = if R::BY_BOT { None } else { Some(R::FETCH) };
-        let guild = guild_guard(parts, &session, R::PERMISSIONS, fetch, R::guild_id).await?;
-        Ok(Self {
-            session,
-            guild,
-            requirement: PhantomData,
-        })
+        RequireGuildPermission::check(session, parts)
+            .await
+            .map_err(|refusal| rejection(parts, refusal))
     }
 }
 
@@ -663,9 +456,7 @@ impl<S: Send + Sync, R: GuildRequirement> FromRequestParts<S> for RequireGuildPe
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct RequireGuildPermissionLayer {
-    required: Permissions,
-    /// `None`: live with the bot.
-    fetch: Option<Fetch>,
+    check: GuildCheck,
     guild_id: fn(&Parts) -> Result<GuildId, Error>,
 }
 
@@ -674,22 +465,24 @@ impl RequireGuildPermissionLayer {
     /// [`fetch`](Self::fetch)), in the guild named by the path ([`guild_id_from_path`]).
     pub fn new(required: Permissions) -> Self {
         Self {
-            required,
-            fetch: Some(Fetch::Cached),
+            check: GuildCheck {
+                required,
+                fetch: Some(Fetch::Cached),
+            },
             guild_id: guild_id_from_path,
         }
     }
 
     /// How fresh the user's guild list must be ([`Fetch::Fresh`]: ask Discord at each request).
     pub fn fetch(mut self, fetch: Fetch) -> Self {
-        self.fetch = Some(fetch);
+        self.check.fetch = Some(fetch);
         self
     }
 
     /// Checks live with the bot at each request (the member and its roles; see
     /// [`DiscordSession::require_guild_permissions_by_bot`]) instead of the user's guild list.
     pub fn by_bot(mut self) -> Self {
-        self.fetch = None;
+        self.check.fetch = None;
         self
     }
 
@@ -741,20 +534,16 @@ where
             let Some(session) = parts.extensions.get::<DiscordSession>().cloned() else {
                 return Ok(Rejection::MissingLayer.into_response());
             };
-            let guarded = guild_guard(
-                &parts,
-                &session,
-                config.required,
-                config.fetch,
-                config.guild_id,
-            )
-            .await;
+            let guarded = config
+                .check
+                .run(&session, || (config.guild_id)(&parts))
+                .await;
             match guarded {
                 Ok(access) => {
                     parts.extensions.insert(access);
                     inner.call(Request::from_parts(parts, body)).await
                 }
-                Err(rejection) => Ok(rejection.into_response()),
+                Err(refusal) => Ok(rejection(&parts, refusal).into_response()),
             }
         })
     }
@@ -777,7 +566,10 @@ impl<S: Send + Sync> FromRequestParts<S> for GuildAccess {
 }
 
 fn error_body(status: StatusCode, kind: &str, message: &str) -> Response {
-    let body = serde_json::json!({ "error": kind, "message": message }).to_string();
+    json_response(status, error_json(kind, message))
+}
+
+fn json_response(status: StatusCode, body: String) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     response.headers_mut().insert(
@@ -789,28 +581,14 @@ fn error_body(status: StatusCode, kind: &str, message: &str) -> Response {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        let status = self.status();
-        if status.is_server_error() {
-            tracing::warn!(error = %self, status = status.as_u16(), "Discord call failed");
-        } else {
-            tracing::debug!(error = %self, status = status.as_u16(), "request refused");
-        }
-        let mut response = error_body(status, self.kind(), &self.to_string());
-        if let Some(wait) = self.retry_after() {
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let mut response = json_response(self.status(), error_answer_json(&self));
+        if let Some(secs) = retry_after_secs(&self) {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         // Seen by `ErrorPages`, which renders a page instead for a browser.
         response.extensions_mut().insert(pages::RenderedError(self));
         response
-    }
-}
-
-/// Lets handlers return `Result<T, Error>` when `?` meets an infallible conversion.
-impl From<Infallible> for Error {
-    fn from(never: Infallible) -> Self {
-        match never {}
     }
 }
