@@ -14,7 +14,7 @@ mod common;
 use std::sync::OnceLock;
 
 use discord_oauth::oauth::CallbackQuery;
-use discord_oauth::{DiscordOAuth, Error, LoginOptions, __fuzz};
+use discord_oauth::{__fuzz, DiscordOAuth, Error, LoginOptions};
 use http::{HeaderMap, HeaderValue, header::COOKIE};
 use libfuzzer_sys::fuzz_target;
 
@@ -56,7 +56,9 @@ fn env() -> &'static Env {
 fn check_escaped(value: &str) {
     assert!(value.len() <= 256, "{} bytes", value.len());
     assert!(
-        !value.chars().any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}'),
+        !value
+            .chars()
+            .any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}'),
         "{value:?}"
     );
 }
@@ -94,7 +96,9 @@ fuzz_target!(|data: &[u8]| {
     for secret in [&parsed.code, &parsed.state].into_iter().flatten() {
         if secret.len() >= 16
             && secret.bytes().all(|b| b.is_ascii_alphanumeric())
-            && !others.iter().any(|o| o.as_deref().is_some_and(|o| o.contains(secret.as_str())))
+            && !others
+                .iter()
+                .any(|o| o.as_deref().is_some_and(|o| o.contains(secret.as_str())))
         {
             assert!(!shown.contains(secret.as_str()), "{shown}");
         }

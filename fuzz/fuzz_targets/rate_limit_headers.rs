@@ -12,7 +12,7 @@ use std::time::Duration;
 use arbitrary::Arbitrary;
 use discord_oauth::ratelimit::{DiscordLimiter, Identity, LimitError, Limiter, RequestKey};
 use discord_oauth::route::Route;
-use discord_oauth::{Error, __fuzz};
+use discord_oauth::{__fuzz, Error};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use libfuzzer_sys::fuzz_target;
 
@@ -75,7 +75,10 @@ fuzz_target!(|input: Input| {
             let headers = headers_of(answer);
             match __fuzz::rate_limited(&headers, &answer.body) {
                 Error::RateLimited { retry_after, .. } => {
-                    assert!(retry_after <= Duration::from_secs(86_400), "{retry_after:?}");
+                    assert!(
+                        retry_after <= Duration::from_secs(86_400),
+                        "{retry_after:?}"
+                    );
                 }
                 other => panic!("a 429 is RateLimited, not {other:?}"),
             }
@@ -90,7 +93,10 @@ fuzz_target!(|input: Input| {
         match limiter.acquire(&key, deadline).await {
             Ok(()) | Err(LimitError::DeadToken | LimitError::BotUnauthorized) => {}
             Err(LimitError::Limited { retry_after, .. }) => {
-                assert!(retry_after <= Duration::from_secs(86_400 * 2), "{retry_after:?}");
+                assert!(
+                    retry_after <= Duration::from_secs(86_400 * 2),
+                    "{retry_after:?}"
+                );
             }
             Err(other) => panic!("{other:?}"),
         }

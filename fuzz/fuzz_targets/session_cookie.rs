@@ -130,7 +130,8 @@ fuzz_target!(|data: &[u8]| {
             let mut states = __fuzz::pending_states(input).unwrap_or_default();
             states.push("foreign-state".to_owned());
             for state in states.iter().take(6) {
-                let state: String = url::form_urlencoded::byte_serialize(state.as_bytes()).collect();
+                let state: String =
+                    url::form_urlencoded::byte_serialize(state.as_bytes()).collect();
                 // No code, or Discord's error: refused before any token request.
                 for query in [
                     format!("state={state}"),

@@ -58,7 +58,12 @@ fn env() -> &'static Env {
     })
 }
 
-const EXTRA: &[&str] = &[SIGNATURE_HEADER, TIMESTAMP_HEADER, "content-type", "x-other"];
+const EXTRA: &[&str] = &[
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    "content-type",
+    "x-other",
+];
 
 fuzz_target!(|input: Input| {
     let env = env();
