@@ -117,6 +117,7 @@
 //! | `sqlite` | no | `SqliteStore` on sqlx: sessions, logouts, used states and refresh leases in one SQLite file (created with its tables at start) |
 //! | `postgres` | no | `PostgresStore` on sqlx: the same in PostgreSQL (tables by embedded migrations) |
 //! | `events` | no | Discord's webhook events (`DiscordOAuth::handle_event`): signatures checked with ed25519-dalek, `APPLICATION_DEAUTHORIZED` ends the user's sessions |
+//! | `fuzzing` | no | internal: the hidden entry points of the fuzz targets in `fuzz/` (not an API) |
 //!
 //! ## Coming from Flask-Discord
 //!
@@ -127,6 +128,9 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod __fuzz;
 #[cfg(feature = "actix")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 pub mod actix;

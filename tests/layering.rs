@@ -23,6 +23,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("app_token", 7),
     ("api", 8),
     ("events", 8),
+    ("__fuzz", 8),
     ("backends", 5),
     ("client", 9),
     ("web", 9),

@@ -27,6 +27,9 @@
 //!   per-cookie HKDF keys; absolute and idle lifetimes.
 
 mod cookie;
+/// The fuzz targets' way into the cookies (feature `fuzzing`, see `crate::__fuzz`).
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzzing;
 mod install;
 mod load;
 mod login;
