@@ -241,25 +241,7 @@ async fn discord_events(
 // ----- main -----------------------------------------------------------------------------------
 
 fn main() -> std::process::ExitCode {
-    shared::init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(shared::worker_threads())
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("demo: cannot start the runtime: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run()) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("demo: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    shared::main_with(run)
 }
 
 async fn run() -> Result<(), StartError> {

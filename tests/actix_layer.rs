@@ -377,3 +377,63 @@ async fn the_ready_made_routes_log_in_with_next_and_log_out() {
     let (status, _, _) = send(&svc, &mut b, Method::GET, "/logout", &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// Refuses the client named `blocked` (429, one minute); records the keys it was asked about.
+#[derive(Debug, Default)]
+struct BlockOne(std::sync::Mutex<Vec<Option<String>>>);
+
+impl discord_oauth::session::LoginThrottle for BlockOne {
+    fn check(
+        &self,
+        _step: discord_oauth::session::LoginStep,
+        client: Option<&str>,
+    ) -> Result<(), std::time::Duration> {
+        self.0.lock().unwrap().push(client.map(str::to_owned));
+        match client {
+            Some("blocked") => Err(std::time::Duration::from_secs(60)),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_client_key_names_the_request_for_the_login_throttle() {
+    let throttle = std::sync::Arc::new(BlockOne::default());
+    let config = discord_oauth::Config::builder()
+        .client_id(1u64)
+        .client_secret("s")
+        .redirect_uri(common::REDIRECT)
+        .secret_key("k".repeat(48))
+        .build()
+        .unwrap();
+    let client = discord_oauth::DiscordOAuth::builder(config)
+        .login_throttle(throttle.clone())
+        .build()
+        .unwrap();
+    let mw = DiscordMiddleware::new(client)
+        .routes(LoginRoutes::new())
+        .client_key(|req| {
+            req.headers()
+                .get("x-client")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        });
+    let svc = test::init_service(app(Some(mw))).await;
+    let mut b = Browser::default();
+    let (status, _, _) = send(&svc, &mut b, Method::GET, "/login", &[("x-client", "ok")]).await;
+    assert_eq!(status, StatusCode::FOUND);
+    let (status, headers, _) = send(
+        &svc,
+        &mut b,
+        Method::GET,
+        "/login",
+        &[("x-client", "blocked")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(headers.get(header::RETRY_AFTER).unwrap(), "60");
+    assert_eq!(
+        *throttle.0.lock().unwrap(),
+        vec![Some("ok".to_owned()), Some("blocked".to_owned())]
+    );
+}

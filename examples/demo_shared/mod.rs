@@ -116,6 +116,11 @@ pub async fn prepare(
     } else {
         (Config::from_lookup(&lookup)?, None)
     };
+    // A redirect URI that cannot bring users back here is said at start, not after consent (a
+    // warning: a port forwarded in front of the demo makes a different port right).
+    if let Err(e) = config.check_listener(addr) {
+        tracing::warn!("{e}");
+    }
     // SESSION_STORE and REDIS_URL: where sessions live and what several instances share.
     let store = get("SESSION_STORE").unwrap_or_else(|| "cookie".to_owned());
     let backends = Backends::connect(&store, get("REDIS_URL").as_deref()).await?;
@@ -700,6 +705,33 @@ fn error_page(site: &Site, e: Error) -> Reply {
 }
 
 // ----- main -----------------------------------------------------------------------------------
+
+/// The demo's `main`: logging, a runtime of [`worker_threads`] threads, then `run` to the end;
+/// a start-up error is printed and fails the process.
+pub fn main_with<F>(run: impl FnOnce() -> F) -> std::process::ExitCode
+where
+    F: std::future::Future<Output = Result<(), StartError>>,
+{
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(worker_threads())
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("demo: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("demo: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
 
 /// The log subscriber (`RUST_LOG`, default `info`).
 pub fn init_logging() {

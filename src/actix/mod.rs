@@ -95,6 +95,7 @@ type MountedRoutes = crate::web::routes::MountedRoutes<HttpResponse>;
 pub struct DiscordMiddleware {
     client: DiscordOAuth,
     config: GuardConfig,
+    client_key: Option<ClientKey>,
     pages: ErrorPages,
     routes: Option<Arc<MountedRoutes>>,
 }
@@ -105,9 +106,30 @@ impl DiscordMiddleware {
         Self {
             client,
             config: GuardConfig::default(),
+            client_key: None,
             pages: ErrorPages::json(),
             routes: None,
         }
+    }
+
+    /// How to name the client of a request for the
+    /// [`LoginThrottle`](crate::session::LoginThrottle) (see
+    /// [`DiscordSession::set_client_key`]): `key` reads the request, e.g. its peer address or,
+    /// behind a proxy you trust, the header it sets.
+    ///
+    /// ```no_run
+    /// use discord_oauth::actix::DiscordMiddleware;
+    /// # fn f(discord: discord_oauth::DiscordOAuth) {
+    /// let middleware = DiscordMiddleware::new(discord)
+    ///     .client_key(|req| req.peer_addr().map(|a| a.ip().to_string()));
+    /// # let _ = middleware; }
+    /// ```
+    pub fn client_key(
+        mut self,
+        key: impl Fn(&ServiceRequest) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.client_key = Some(ClientKey(Arc::new(key)));
+        self
     }
 
     /// Serves the ready-made routes: `GET /login[?next=]`, `GET` at the redirect URI's path
@@ -128,6 +150,18 @@ impl DiscordMiddleware {
     pub fn unauthorized(mut self, behavior: UnauthorizedBehavior) -> Self {
         self.config.unauthorized = behavior;
         self
+    }
+}
+
+/// The application's way to name a request's client (see [`DiscordMiddleware::client_key`]).
+type ClientKeyFn = dyn Fn(&ServiceRequest) -> Option<String> + Send + Sync;
+
+#[derive(Clone)]
+struct ClientKey(Arc<ClientKeyFn>);
+
+impl std::fmt::Debug for ClientKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientKey(..)")
     }
 }
 
@@ -173,6 +207,11 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let mw = &self.middleware;
         let session = mw.client.session(&session_headers(req.headers()));
+        if let Some(ClientKey(key)) = &mw.client_key
+            && let Some(key) = key(&req)
+        {
+            session.set_client_key(key);
+        }
         // Only looked at when something may render a page (the default middleware never does).
         let wants_html = (mw.routes.is_some() || mw.pages.negotiates())
             && accepts_html(
