@@ -58,9 +58,10 @@ impl CallbackQuery {
     }
 
     /// The error Discord redirected with, as a typed [`Error`]: [`Error::AccessDenied`] for
-    /// Cancel, [`Error::OAuth`] (400) for anything else. The values come from the browser's
-    /// query string, so they reach the error (and any log of it) escaped: no raw CR, LF, ESC
-    /// or other control character, and at most 256 bytes each.
+    /// Cancel, [`Error::OAuth`] for anything else (answered 502: Discord refused the
+    /// authorization). The values come from the browser's query string, so they reach the
+    /// error (and any log of it) escaped: no raw CR, LF, ESC or other control character, and
+    /// at most 256 bytes each.
     #[must_use]
     pub fn error(&self) -> Option<Error> {
         let error = escaped(self.error.as_deref()?);
