@@ -777,12 +777,28 @@ async fn smoke(a: &Args) -> Res<Value> {
         "GET /callback with mismatched state -> 400",
         r.and_then(|r| want(r.status == 400, || format!("status {}", r.status))),
     );
+    // Cancel on Discord comes back with the pending login's own state (the state is checked
+    // first: a wrong one is 400 whatever else the query holds).
     let mut j2 = Jar::default();
-    let _ = send(c, Method::GET, &format!("{app}/login"), &mut j2, &[]).await;
+    let state = send(c, Method::GET, &format!("{app}/login"), &mut j2, &[])
+        .await
+        .ok()
+        .and_then(|r| r.location())
+        .and_then(|loc| Url::parse(&loc).ok())
+        .and_then(|u| {
+            u.query_pairs()
+                .find(|(k, _)| k == "state")
+                .map(|(_, v)| v.into_owned())
+        })
+        .unwrap_or_default();
+    let cancel: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("error", "access_denied")
+        .append_pair("state", &state)
+        .finish();
     let r = send(
         c,
         Method::GET,
-        &format!("{app}/callback?error=access_denied&state=x"),
+        &format!("{app}/callback?{cancel}"),
         &mut j2,
         &[],
     )
