@@ -11,8 +11,8 @@ use actix_web::http::{Method, StatusCode, header};
 use actix_web::{App, HttpResponse, test, web};
 use common::{Browser, client_for, mock};
 use discord_oauth::actix::{
-    Authorized, DiscordMiddleware, ErrorPages, LoginRoutes, ManageGuild, RequireGuildPermission,
-    SameOrigin, UnauthorizedBehavior,
+    Authorized, DiscordMiddleware, ErrorPages, LoginRoutes, ManageGuild, RequireAuthorization,
+    RequireGuildPermission, SameOrigin, UnauthorizedBehavior,
 };
 use discord_oauth::{DiscordSession, Error, LoginOptions, Scope};
 use discord_oauth_mock::seed;
@@ -435,5 +435,74 @@ async fn the_client_key_names_the_request_for_the_login_throttle() {
     assert_eq!(
         *throttle.0.lock().unwrap(),
         vec![Some("ok".to_owned()), Some("blocked".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn require_authorization_guards_a_whole_scope() {
+    let fake = mock().await;
+    let client = client_for(&fake);
+    let routes = LoginRoutes::new().scopes([Scope::Identify]);
+    let page = || async { HttpResponse::Ok().body("settings") };
+    let guarded = |mw: DiscordMiddleware| {
+        App::new()
+            .service(
+                web::scope("/account")
+                    .wrap(RequireAuthorization::new())
+                    .route("/settings", web::get().to(page)),
+            )
+            .service(
+                web::scope("/servers")
+                    .wrap(RequireAuthorization::new().scopes([Scope::Guilds]))
+                    .route("/list", web::get().to(page)),
+            )
+            .route("/open", web::get().to(page))
+            .wrap(mw)
+    };
+    let svc = test::init_service(guarded(
+        DiscordMiddleware::new(client.clone()).routes(routes),
+    ))
+    .await;
+    let mut b = Browser::default();
+
+    // Logged out: the scope answers 401 JSON (a page for a browser is the middleware's choice),
+    // the open route 200.
+    let (status, headers, body) = send(&svc, &mut b, Method::GET, "/account/settings", &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(content_type(&headers).starts_with("application/json"));
+    let (status, _, _) = send(&svc, &mut b, Method::GET, "/open", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Logged in with `identify`: the first scope lets through, the one needing `guilds` is 403.
+    log_in(&svc, &mut b, "/login", "/callback", seed::ALICE).await;
+    let (status, _, body) = send(&svc, &mut b, Method::GET, "/account/settings", &[]).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "settings"));
+    let (status, _, body) = send(&svc, &mut b, Method::GET, "/servers/list", &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("guilds"), "{body}");
+
+    // With the redirect behaviour: to the login, with `next`.
+    let mw = DiscordMiddleware::new(client)
+        .unauthorized(UnauthorizedBehavior::RedirectToLogin("/login".into()));
+    let svc = test::init_service(guarded(mw)).await;
+    let mut b = Browser::default();
+    let (status, headers, _) = send(&svc, &mut b, Method::GET, "/account/settings", &[]).await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert_eq!(location(&headers), "/login?next=%2Faccount%2Fsettings");
+
+    // Without the middleware: 500, said plainly.
+    let svc = test::init_service(
+        App::new().service(
+            web::scope("/account")
+                .wrap(RequireAuthorization::new())
+                .route("/settings", web::get().to(page)),
+        ),
+    )
+    .await;
+    let (status, _, body) = send(&svc, &mut b, Method::GET, "/account/settings", &[]).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        body.contains("DiscordMiddleware") || body.contains("middleware"),
+        "{body}"
     );
 }

@@ -6,7 +6,8 @@
 //!   values, and `Cache-Control: no-store` on an answer carrying a session cookie, into the
 //!   response;
 //! - [`DiscordSession`], [`Authorized`], [`SameOrigin`] and [`RequireGuildPermission`] are
-//!   extractors (`FromRequest`), refusing with a typed [`Rejection`];
+//!   extractors (`FromRequest`), refusing with a typed [`Rejection`]; [`RequireAuthorization`]
+//!   is [`Authorized`] for a whole scope of routes (`web::scope(..).wrap(..)`);
 //! - [`Error`] and [`Rejection`] are `ResponseError`s with the status of [`Error::status`]:
 //!   JSON `{"error", "message"}`, or an HTML page for a browser with [`ErrorPages`]
 //!   ([`DiscordMiddleware::error_pages`]; see [`crate::web::pages`] for how `Accept` is seen);
@@ -51,14 +52,14 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
-use crate::DiscordOAuth;
 use crate::error::Error;
 use crate::session::DiscordSession;
-use crate::web::guard::{GuardConfig, Refusal};
+use crate::web::guard::{GuardConfig, Refusal, require_authorization};
 use crate::web::pages::{
     HTML, Page, accepts_html, error_answer_json, error_json, retry_after_secs,
 };
 use crate::web::routes::Answer;
+use crate::{DiscordOAuth, Scope};
 
 pub use crate::web::{
     Administrator, Authorized, GuildRequirement, ManageGuild, ManageGuildByBot, ManageGuildFresh,
@@ -453,6 +454,103 @@ fn session_of(req: &HttpRequest) -> Result<DiscordSession, Rejection> {
 fn rejection(req: &HttpRequest, refusal: Refusal) -> Rejection {
     let next = req.uri().path_and_query().map_or("/", |p| p.as_str());
     refusal.rejection(req.extensions().get::<GuardConfig>(), next)
+}
+
+/// Lets only logged-in users through to the routes it wraps, like [`Authorized`] on each of them
+/// (Flask-Discord's `requires_authorization` for a group of routes): `web::scope("/account")
+/// .wrap(RequireAuthorization::new())`, inside a [`DiscordMiddleware`]. Without a session it
+/// answers as [`DiscordMiddleware::unauthorized`] says (401 JSON, or a redirect to the login
+/// with `next`); a session missing one of [`scopes`](Self::scopes) gets 403.
+///
+/// ```no_run
+/// use actix_web::{App, HttpResponse, web};
+/// use discord_oauth::actix::{DiscordMiddleware, RequireAuthorization};
+/// # fn f(discord: discord_oauth::DiscordOAuth) {
+/// let app = App::new()
+///     .service(
+///         web::scope("/account")
+///             .wrap(RequireAuthorization::new())
+///             .route("/settings", web::get().to(|| async { HttpResponse::Ok().finish() })),
+///     )
+///     .wrap(DiscordMiddleware::new(discord));
+/// # let _ = app; }
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct RequireAuthorization {
+    scopes: Arc<[Scope]>,
+}
+
+impl RequireAuthorization {
+    /// Requires a logged-in user.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Also requires these granted scopes (403 [`Error::MissingScope`] otherwise).
+    pub fn scopes(mut self, scopes: impl IntoIterator<Item = Scope>) -> Self {
+        self.scopes = scopes.into_iter().collect();
+        self
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for RequireAuthorization
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = actix_web::Error;
+    type Transform = RequireAuthorizationService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(RequireAuthorizationService {
+            service: Rc::new(service),
+            scopes: Arc::clone(&self.scopes),
+        }))
+    }
+}
+
+/// The service made by [`RequireAuthorization`].
+#[derive(Debug)]
+pub struct RequireAuthorizationService<S> {
+    service: Rc<S>,
+    scopes: Arc<[Scope]>,
+}
+
+impl<S, B> Service<ServiceRequest> for RequireAuthorizationService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let service = Rc::clone(&self.service);
+        let scopes = Arc::clone(&self.scopes);
+        Box::pin(async move {
+            let session = req.extensions().get::<DiscordSession>().cloned();
+            let refused = match session {
+                None => Some(Rejection::MissingLayer),
+                Some(session) => require_authorization(&session, &scopes)
+                    .await
+                    .err()
+                    .map(|refusal| rejection(req.request(), refusal)),
+            };
+            if let Some(rejection) = refused {
+                // An answer carrying its error, so the middleware renders it like a handler's.
+                let response = HttpResponse::from_error(actix_web::Error::from(rejection));
+                return Ok(req.into_response(response));
+            }
+            Ok(service.call(req).await?.map_into_boxed_body())
+        })
+    }
 }
 
 impl FromRequest for DiscordSession {
